@@ -1,0 +1,1 @@
+"""govbot's custom actions, served by the rasa_sdk action server (``rasa run actions``)."""

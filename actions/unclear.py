@@ -1,0 +1,29 @@
+"""Replies to messages that carry nothing to act on: empty, off-topic or unclear."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.text import has_words
+
+
+def unclear_response(message: dict[str, Any]) -> str:
+    """Which response fits a message the assistant will not act on."""
+    if not has_words(message.get("text") or ""):
+        return "utter_empty_message"
+    if (message.get("intent") or {}).get("name") == "out_of_scope":
+        return "utter_out_of_scope"
+    return "utter_please_rephrase"
+
+
+class ActionHandleUnclear(Action):
+    def name(self) -> str:
+        return "action_handle_unclear"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response=unclear_response(tracker.latest_message))
+        return []

@@ -1,0 +1,62 @@
+"""Linear text classifiers over sparse n-gram features, with calibrated probabilities.
+
+Shared by the Rasa components in ``bot.nlu.classifiers`` and by the baseline in
+``bot.evaluation``. Two estimators are offered (``model`` in ``config.yml``):
+
+* ``svm`` — linear SVM; probabilities by Platt scaling fitted on 3-fold
+  cross-validated decision values (one final SVM, so the model stays small);
+* ``logreg`` — multinomial logistic regression.
+
+Both use TF-IDF weighting (sublinear term frequency) of the featurizers' counts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+MODELS = ("svm", "logreg")
+
+
+def make_estimator(model: str = "svm", c: float = 1.0, seed: int = 42) -> Pipeline:
+    if model == "svm":
+        clf = CalibratedClassifierCV(
+            LinearSVC(C=c, class_weight="balanced", random_state=seed),
+            method="sigmoid", cv=3, ensemble=False,
+        )
+    elif model == "logreg":
+        clf = LogisticRegression(C=c, class_weight="balanced", max_iter=3000,
+                                 random_state=seed)
+    else:
+        raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    return Pipeline([("tfidf", TfidfTransformer(sublinear_tf=True)), ("clf", clf)])
+
+
+def save(estimator: Pipeline, path: Path) -> None:
+    import skops.io as sio
+
+    sio.dump(estimator, path)
+
+
+def load(path: Path) -> Pipeline:
+    """Load a model saved by ``save``; only scikit-learn and NumPy types are trusted."""
+    import skops.io as sio
+
+    untrusted = sio.get_untrusted_types(file=path)
+    foreign = [t for t in untrusted if not t.startswith(("sklearn.", "numpy."))]
+    if foreign:
+        raise ValueError(f"{path}: refusing to load unexpected types {foreign}")
+    return sio.load(path, trusted=untrusted)
+
+
+def stack_rows(rows: list[sp.spmatrix | None], width: int) -> sp.csr_matrix:
+    """Stack 1×width sparse rows; a missing row (empty message) becomes zeros."""
+    blank = sp.csr_matrix((1, width), dtype=np.float64)
+    return sp.vstack([blank if r is None else sp.csr_matrix(r) for r in rows]).tocsr()

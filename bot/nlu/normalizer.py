@@ -1,0 +1,113 @@
+"""First and last steps of the NLU pipeline: normalise the text, then restore it.
+
+``TextNormalizer`` replaces the message text with its canonical form (Simplified
+Chinese, half-width, clean whitespace, at most ``max_chars`` characters) so that
+the tokenizer, featurizers and classifiers all see the same spelling of the same
+word. ``OriginalTextRestorer`` puts the user's own text back at the end of the
+pipeline, so that the parse result, the tracker and entity spans all refer to
+what the user actually sent; the canonical form stays available as
+``text_normalized``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.text import DEFAULT_MAX_CHARS, Normalized, normalize
+
+logger = logging.getLogger(__name__)
+
+TEXT_ORIGINAL = "text_original"
+TEXT_NORMALIZED = "text_normalized"
+TEXT_TRUNCATED = "text_truncated"
+_NORMALIZED = "_normalized"  # the Normalized object, internal to the pipeline
+
+
+def normalized_of(message: Message) -> Normalized | None:
+    """The normalisation record the ``TextNormalizer`` left on a message."""
+    return message.get(_NORMALIZED)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
+)
+class TextNormalizer(GraphComponent):
+    """Traditional → Simplified, full-width → half-width, whitespace, length limit."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"max_chars": DEFAULT_MAX_CHARS}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.max_chars = int(config["max_chars"])
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TextNormalizer:
+        return cls({**cls.get_default_config(), **config})
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for message in training_data.training_examples:
+            self._normalize(message, output=False)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._normalize(message, output=True)
+        return messages
+
+    def _normalize(self, message: Message, output: bool) -> None:
+        original = message.get(TEXT)
+        if original is None:  # e.g. a training example that only has an intent
+            return
+        result = normalize(original, self.max_chars)
+        if result.truncated:
+            logger.info("Message of %d characters cut to %d before NLU.",
+                        len(original), self.max_chars)
+        message.set(TEXT, result.text)
+        if output:  # training examples keep plain data only (Rasa fingerprints them)
+            message.set(_NORMALIZED, result)
+            message.set(TEXT_NORMALIZED, result.text, add_to_output=True)
+            message.set(TEXT_TRUNCATED, result.truncated, add_to_output=True)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
+)
+class OriginalTextRestorer(GraphComponent):
+    """Put the user's original text back after NLU (see module docstring)."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> OriginalTextRestorer:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            record = normalized_of(message)
+            if record is not None:
+                message.set(TEXT, record.original)
+                message.data.pop(_NORMALIZED, None)
+        return messages
