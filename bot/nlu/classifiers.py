@@ -71,6 +71,20 @@ def subtopic_label(message: Message) -> str | None:
     return meta.get("subtopic") if isinstance(meta, dict) else None
 
 
+MIN_EXAMPLES = 3  # the probability calibration uses 3-fold cross-validation
+
+
+def check_label_counts(labels: list[str], what: str) -> None:
+    """Every label needs a few examples; name the ones that have too few."""
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    thin = sorted(f"{k} ({v})" for k, v in counts.items() if v < MIN_EXAMPLES)
+    if thin:
+        raise TrainingDataError(f"each {what} needs at least {MIN_EXAMPLES} training "
+                                f"examples; too few for: {', '.join(thin)}")
+
+
 def _ranking(classes: np.ndarray, probs: np.ndarray, length: int) -> list[dict[str, Any]]:
     order = np.argsort(-probs)
     if length > 0:
@@ -152,6 +166,7 @@ class SparseIntentClassifier(_SklearnComponent, IntentClassifier):
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
         if not examples:
             raise TrainingDataError("no intent examples to train on")
+        check_label_counts([e.get(INTENT) for e in examples], "intent")
         self.width = feature_width(examples)
         est = self._new_estimator()
         est.fit(sentence_features(examples, self.width), [e.get(INTENT) for e in examples])
@@ -211,6 +226,7 @@ class DomainClassifier(_SklearnComponent):
             subtopics.append(sub)
         if not examples:
             raise TrainingDataError("no training example names a sub-topic")
+        check_label_counts(subtopics, "sub-topic")
         self.width = feature_width(examples)
         X = sentence_features(examples, self.width)
         dom_est, sub_est = self._new_estimator(), self._new_estimator()
