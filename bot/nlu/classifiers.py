@@ -140,7 +140,7 @@ class _SklearnComponent(GraphComponent):
                 estimators = {name: linear.load(directory / f"{name}.skops")
                               for name in cls._files}
                 width = int((directory / "width.txt").read_text())
-        except ValueError:
+        except ValueError:  # Rasa's way of saying the resource does not exist
             logger.warning("%s has no trained model in the model storage; it will "
                            "predict nothing.", cls.__name__)
             return cls(config, model_storage, resource)
@@ -169,7 +169,8 @@ class SparseIntentClassifier(_SklearnComponent, IntentClassifier):
         check_label_counts([e.get(INTENT) for e in examples], "intent")
         self.width = feature_width(examples)
         est = self._new_estimator()
-        est.fit(sentence_features(examples, self.width), [e.get(INTENT) for e in examples])
+        est.fit(sentence_features(examples, self.width),
+                np.array([e.get(INTENT) for e in examples]))
         self.estimators = {"intent": est}
         self.persist()
         return self._resource
@@ -230,8 +231,8 @@ class DomainClassifier(_SklearnComponent):
         self.width = feature_width(examples)
         X = sentence_features(examples, self.width)
         dom_est, sub_est = self._new_estimator(), self._new_estimator()
-        dom_est.fit(X, [tax.domain_of(s) for s in subtopics])
-        sub_est.fit(X, subtopics)
+        dom_est.fit(X, np.array([tax.domain_of(s) for s in subtopics]))
+        sub_est.fit(X, np.array(subtopics))
         self.estimators = {"domain": dom_est, "subtopic": sub_est}
         self.persist()
         return self._resource

@@ -45,14 +45,22 @@ def save(estimator: Pipeline, path: Path) -> None:
     sio.dump(estimator, path)
 
 
+class UnsafeModelError(RuntimeError):
+    """A model file holds types other than scikit-learn, NumPy and SciPy objects."""
+
+
+_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.")
+
+
 def load(path: Path) -> Pipeline:
-    """Load a model saved by ``save``; only scikit-learn and NumPy types are trusted."""
+    """Load a model saved by ``save``; only scikit-learn, NumPy and SciPy types are trusted
+    (skops never unpickles arbitrary code)."""
     import skops.io as sio
 
     untrusted = sio.get_untrusted_types(file=path)
-    foreign = [t for t in untrusted if not t.startswith(("sklearn.", "numpy."))]
+    foreign = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
     if foreign:
-        raise ValueError(f"{path}: refusing to load unexpected types {foreign}")
+        raise UnsafeModelError(f"{path}: refusing to load unexpected types {foreign}")
     return sio.load(path, trusted=untrusted)
 
 

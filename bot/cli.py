@@ -1,0 +1,183 @@
+"""``govbot`` command line (see README.md and the public contract).
+
+    govbot train [--force]          train the Rasa model into models/
+    govbot classify [--model PATH]  one JSON object per stdin line
+    govbot eval [--test FILE] [--json]
+    govbot shell                    chat with the bot in this terminal
+    govbot run                      train if needed, start action + Rasa servers
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+from bot.logs import configure_logging, quiet_rasa_environment
+from bot.settings import Settings, SettingsError, load_settings
+
+logger = logging.getLogger("govbot")
+
+
+def _current_model(settings: Settings, model: str | None) -> Path:
+    """The model to use: ``--model`` if given, else the project model, trained if stale."""
+    if model:
+        path = Path(model)
+        if not path.is_file():
+            raise SettingsError(f"model file {path} does not exist")
+        return path
+    from bot.model import is_current, train
+
+    if not is_current(settings):
+        print("The model is missing or out of date; training it first …", file=sys.stderr)
+        with contextlib.redirect_stdout(sys.stderr):  # keep stdout for results
+            train(settings)
+    return settings.model_file
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.model import train
+
+    result = train(settings, force=args.force)
+    if result.trained:
+        print(f"Trained {result.model} in {result.seconds:.1f} s.")
+    else:
+        print(f"{result.model} is up to date (use --force to retrain).")
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.parsing import NluParser
+
+    parser = NluParser(_current_model(settings, args.model))
+    stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", newline=None,
+                 closefd=False)
+    for line in stdin:
+        text = line.rstrip("\r\n")
+        print(json.dumps(parser.parse(text), ensure_ascii=False), flush=True)
+    parser.close()
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.baseline import Baseline
+    from bot.evaluation import errors, markdown_report, score
+    from bot.examples import Prediction, load_test_file, load_training_examples
+    from bot.parsing import NluParser
+
+    test_file = Path(args.test) if args.test else settings.heldout_file
+    gold = load_test_file(test_file)
+    train_examples = load_training_examples(settings.training_files())
+    model_file = _current_model(settings, args.model)
+
+    parser = NluParser(model_file)
+    started = time.perf_counter()
+    views = [parser.parse(g.text) for g in gold]
+    parse_ms = 1000 * (time.perf_counter() - started) / max(len(gold), 1)
+    parser.close()
+    model_pred = [Prediction(v["intent"]["name"], v["domain"]["name"], v["subtopic"]["name"])
+                  for v in views]
+
+    started = time.perf_counter()
+    baseline = Baseline().fit(train_examples)
+    baseline_seconds = time.perf_counter() - started
+    base_pred = baseline.predict([g.text for g in gold])
+
+    result = {
+        "test_file": str(test_file), "model_file": str(model_file),
+        "n_train": len(train_examples),
+        "model": {**score(gold, model_pred), "parse_ms_mean": parse_ms},
+        "baseline": {**score(gold, base_pred), "fit_seconds": baseline_seconds},
+        "errors": errors(gold, model_pred),
+    }
+    if not args.test or args.report:
+        settings.reports_dir.mkdir(exist_ok=True)
+        (settings.reports_dir / "nlu_eval.json").write_text(
+            json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+        (settings.reports_dir / "nlu_eval.md").write_text(markdown_report(result),
+                                                          encoding="utf-8")
+        print(f"Report written to {settings.reports_dir}/nlu_eval.md", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(markdown_report(result))
+    return 0
+
+
+def cmd_shell(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.shell import chat
+
+    return chat(settings, _current_model(settings, args.model), debug=args.debug)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runner import Services, how_to_talk
+
+    model = _current_model(settings, args.model)
+    services = Services(settings, model, settings.root / "var" / "run")
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    print("Starting the action server and the Rasa server …", file=sys.stderr)
+    try:
+        services.start()
+        print(how_to_talk(services), flush=True)
+        return services.wait()
+    except KeyboardInterrupt:
+        print("\nStopping …", file=sys.stderr)
+        return 0
+    finally:
+        services.stop()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="govbot", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-v", "--verbose", action="store_true", help="log more (to stderr)")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train the Rasa model into models/")
+    p.add_argument("--force", action="store_true", help="retrain even if the model is current")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("classify", help="classify stdin lines, one JSON object per line")
+    p.add_argument("--model", help="model file (default: models/govbot.tar.gz)")
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("eval", help="score the model and a baseline on held-out examples")
+    p.add_argument("--test", help="file in the NLU test format (default: the held-out set)")
+    p.add_argument("--model", help="model file (default: models/govbot.tar.gz)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--report", action="store_true",
+                   help="write reports/nlu_eval.* even for a --test file")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("shell", help="chat with the assistant in this terminal")
+    p.add_argument("--model", help="model file (default: models/govbot.tar.gz)")
+    p.add_argument("--debug", action="store_true", help="show intent, domain and entities")
+    p.set_defaults(func=cmd_shell)
+
+    p = sub.add_parser("run", help="train if needed, then start the action and Rasa servers")
+    p.add_argument("--model", help="model file (default: models/govbot.tar.gz)")
+    p.set_defaults(func=cmd_run)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    quiet_rasa_environment()
+    configure_logging(args.verbose)
+    try:
+        settings = load_settings()
+        return args.func(args, settings)
+    except (SettingsError, ValueError, RuntimeError, OSError) as exc:
+        logger.info("command failed", exc_info=True)  # the traceback, with -v
+        print(f"govbot {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Starting the assistant's processes: the action server and the Rasa server.
+
+``govbot run`` uses ``Services`` to start both on 127.0.0.1, wait until they
+answer, print how to talk to them, and stop them cleanly on Ctrl+C / SIGTERM.
+The tests use the same class to run a real server on free ports.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """A process did not come up; the message says which and where its log is."""
+
+
+def child_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def action_url(settings: Settings) -> str:
+    return f"http://{settings.host}:{settings.action_port}/webhook"
+
+
+def endpoints_file(settings: Settings, run_dir: Path) -> Path:
+    """``endpoints.yml`` with the action server URL matching the configured port."""
+    raw = yaml.safe_load(settings.endpoints_file.read_text(encoding="utf-8")) or {}
+    if (raw.get("action_endpoint") or {}).get("url") == action_url(settings):
+        return settings.endpoints_file
+    raw["action_endpoint"] = {"url": action_url(settings)}
+    run_dir.mkdir(parents=True, exist_ok=True)
+    derived = run_dir / "endpoints.yml"
+    derived.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return derived
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float, name: str,
+                  log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StartupError(f"{name} exited with code {process.returncode}; see {log}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.3)
+    raise StartupError(f"{name} did not answer at {url} within {timeout:.0f} s; see {log}")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    model: Path
+    run_dir: Path
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.rasa_port}"
+
+    def _spawn(self, name: str, args: list[str]) -> tuple[subprocess.Popen, Path]:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        log = self.run_dir / f"{name}.log"
+        with open(log, "ab") as out:
+            process = subprocess.Popen(args, cwd=self.settings.root, env=child_environment(),
+                                       stdout=out, stderr=subprocess.STDOUT)
+        self.processes[name] = process
+        return process, log
+
+    def start_actions(self, timeout: float = 60.0) -> None:
+        s = self.settings
+        try:
+            actions, log = self._spawn("action-server", [
+                sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+                "--port", str(s.action_port)])
+            wait_until_up(f"http://{s.host}:{s.action_port}/health", actions, timeout,
+                          "the action server", log)
+        except BaseException:
+            self.stop()
+            raise
+
+    def start(self, timeout: float = 180.0) -> None:
+        """Start the action server, then the Rasa server; wait until both answer."""
+        s = self.settings
+        self.start_actions()
+        try:
+            rasa, log = self._spawn("rasa-server", [
+                sys.executable, "-m", "rasa", "run", "--model", str(self.model),
+                "--endpoints", str(endpoints_file(s, self.run_dir)),
+                "--credentials", str(s.credentials_file),
+                "--interface", s.host, "--port", str(s.rasa_port), "--enable-api"])
+            wait_until_up(f"{self.rasa_url}/status", rasa, timeout, "the Rasa server", log)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self, timeout: float = 15.0) -> None:
+        for process in reversed(list(self.processes.values())):
+            if process.poll() is None:
+                process.terminate()
+        for name, process in self.processes.items():
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                logger.warning("%s did not stop within %.0f s; killing it.", name, timeout)
+                process.kill()
+                process.wait()
+        self.processes.clear()
+
+    def wait(self) -> int:
+        """Block until one of the processes exits; return its exit code."""
+        while True:
+            for name, process in self.processes.items():
+                code = process.poll()
+                if code is not None:
+                    logger.error("%s exited with code %s; stopping.", name, code)
+                    return code or 1
+            time.sleep(0.5)
+
+
+def how_to_talk(services: Services) -> str:
+    s = services.settings
+    url = services.rasa_url
+    return f"""
+govbot is running (logs in {services.run_dir}):
+  Rasa server     {url}   (REST channel, HTTP API)
+  action server   http://{s.host}:{s.action_port}
+
+Talk to it:
+  curl -s {url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+       -d '{{"sender": "demo", "message": "我们厂的过桥资金下个月到期，银行说不续贷了"}}'
+  curl -s {url}/model/parse -d '{{"text": "高新技术企业认定要满足哪些条件"}}'
+  uv run govbot shell        # chat in a terminal
+Press Ctrl+C to stop.
+"""

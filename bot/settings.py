@@ -1,0 +1,94 @@
+"""One settings object, read once at start-up from the environment.
+
+Every value has a default that works on one machine; the environment variables
+override them (see docs/configuration.md). Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path  # the project folder: config.yml, domain.yml, data/, models/
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_port: int = 5055
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / "config.yml"
+
+    @property
+    def domain_file(self) -> Path:
+        return self.root / "domain.yml"
+
+    @property
+    def endpoints_file(self) -> Path:
+        return self.root / "endpoints.yml"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.root / "credentials.yml"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def heldout_file(self) -> Path:
+        return self.data_dir / "nlu" / "heldout" / "test.yml"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def model_file(self) -> Path:
+        return self.models_dir / "govbot.tar.gz"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    def training_files(self) -> list[Path]:
+        """Rasa training data: everything under data/ except the held-out test set."""
+        heldout = self.heldout_file.parent
+        return sorted(p for p in self.data_dir.rglob("*.yml")
+                      if heldout not in p.parents)
+
+
+def _int(env: dict[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(
+            f"environment variable {key} must be a port number, got {raw!r}") from None
+    if not 0 < value < 65536:
+        raise SettingsError(f"environment variable {key} must be 1–65535, got {value}")
+    return value
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    root = Path(env.get("GOVBOT_HOME") or Path.cwd()).resolve()
+    if not (root / "config.yml").is_file():
+        raise SettingsError(
+            f"{root} is not a govbot project folder (no config.yml); run govbot from the "
+            f"repository root or set GOVBOT_HOME")
+    return Settings(
+        root=root,
+        host=env.get("GOVBOT_HOST") or "127.0.0.1",
+        rasa_port=_int(env, "GOVBOT_RASA_PORT", 5005),
+        action_port=_int(env, "GOVBOT_ACTION_PORT", 5055),
+    )
