@@ -1,4 +1,4 @@
-"""Replies to messages that carry nothing to act on: empty, off-topic or unclear."""
+"""Replies to messages that carry nothing to act on: empty or off-topic."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ from bot.text import has_words
 
 
 def unclear_response(message: dict[str, Any]) -> str:
-    """Which response fits a message the assistant will not act on."""
+    """Which response fits an out-of-scope message: an empty one asks for words."""
     if not has_words(message.get("text") or ""):
         return "utter_empty_message"
-    if (message.get("intent") or {}).get("name") == "out_of_scope":
-        return "utter_out_of_scope"
-    return "utter_please_rephrase"
+    return "utter_out_of_scope"
 
 
 class ActionHandleUnclear(Action):

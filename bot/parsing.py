@@ -24,13 +24,17 @@ def contract_view(text: str, parse: dict[str, Any]) -> dict[str, Any]:
         intent = {"name": OUT_OF_SCOPE, "confidence": intent.get("confidence"),
                   "fallback": True, "best_guess": guess}
     empty = {"name": None, "confidence": None}
+    # Rasa strips the message before NLU; shift entity spans back onto ``text``.
+    lead = len(text) - len(text.lstrip())
+    entities = [{**e, "start": e["start"] + lead, "end": e["end"] + lead}
+                for e in parse.get("entities") or []]
     return {
         "text": text,
         "intent": intent,
         "domain": parse.get("domain") or dict(empty),
         "subtopic": parse.get("subtopic") or dict(empty),
         "domain_ranking": parse.get("domain_ranking") or [],
-        "entities": parse.get("entities") or [],
+        "entities": entities,
     }
 
 

@@ -72,6 +72,7 @@ class Services:
     settings: Settings
     model: Path
     run_dir: Path
+    endpoints: Path | None = None  # default: endpoints.yml with the configured action port
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -106,7 +107,7 @@ class Services:
         try:
             rasa, log = self._spawn("rasa-server", [
                 sys.executable, "-m", "rasa", "run", "--model", str(self.model),
-                "--endpoints", str(endpoints_file(s, self.run_dir)),
+                "--endpoints", str(self.endpoints or endpoints_file(s, self.run_dir)),
                 "--credentials", str(s.credentials_file),
                 "--interface", s.host, "--port", str(s.rasa_port), "--enable-api"])
             wait_until_up(f"{self.rasa_url}/status", rasa, timeout, "the Rasa server", log)

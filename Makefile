@@ -1,0 +1,44 @@
+# govbot tasks. The two commands a new user needs:
+#   make run    install everything, train the model if needed, start the assistant
+#   make test   install everything and run the whole test suite (what CI runs)
+# `make help` lists the rest.
+
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+export RASA_TELEMETRY_ENABLED ?= false
+
+.PHONY: help run test install uv lint train eval bench validate clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+uv: ## make sure the uv package manager is available
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+
+install: uv ## create .venv with the locked dependencies
+	$(UV) sync --frozen
+
+run: install ## train if needed, then start the action server and the Rasa server
+	$(UV) run govbot run
+
+test: install ## lint, then the whole test suite (trains the model if needed)
+	$(UV) run ruff check .
+	$(UV) run pytest
+
+lint: install ## ruff
+	$(UV) run ruff check .
+
+train: install ## train the Rasa model into models/ (skipped when current)
+	$(UV) run govbot train
+
+eval: install ## score the model and the baseline on the held-out set; writes reports/
+	$(UV) run govbot eval
+
+validate: install ## rasa data validate
+	$(UV) run rasa data validate --data data/nlu data/rules
+
+bench: install ## speed and memory benchmark; writes bench/results/
+	$(UV) run python bench/speed.py
+
+clean: ## remove trained models and run-time files
+	rm -rf models/*.tar.gz models/*.fingerprint var .rasa

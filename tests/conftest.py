@@ -1,0 +1,52 @@
+"""Shared fixtures: the project settings, a current trained model, a parser, live servers."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.logs import quiet_rasa_environment
+from bot.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    quiet_rasa_environment()
+    return load_settings({"GOVBOT_HOME": str(ROOT)})
+
+
+@pytest.fixture(scope="session")
+def model_file(settings: Settings) -> Path:
+    """The project model, trained first when the training inputs changed."""
+    from bot.model import train
+
+    with contextlib.redirect_stdout(sys.stderr):
+        return train(settings).model
+
+
+@pytest.fixture(scope="session")
+def parser(model_file: Path):
+    from bot.parsing import NluParser
+
+    p = NluParser(model_file)
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="session")
+def services(settings: Settings, model_file: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The action server and the Rasa server, running for real on free loopback ports."""
+    from bot.runner import Services
+    from bot.shell import free_port
+
+    live = replace(settings, rasa_port=free_port(), action_port=free_port())
+    svc = Services(live, model_file, tmp_path_factory.mktemp("run"))
+    svc.start()
+    yield svc
+    svc.stop()

@@ -1,0 +1,98 @@
+"""The training data meets the project's own rules (data/nlu/README.md)."""
+
+import collections
+import re
+import subprocess
+import sys
+
+import pytest
+
+from bot.examples import load_test_file, load_training_examples
+from bot.taxonomy import taxonomy
+from bot.text import normalize, to_simplified
+
+MIN_PER_LABEL = 25
+CONTRACT_INTENTS = {"report_need", "ask_policy", "greet", "goodbye", "thank", "affirm", "deny",
+                    "ask_ticket_status", "urge_ticket", "rate_service", "request_human",
+                    "out_of_scope"}
+
+
+@pytest.fixture(scope="module")
+def train(settings):
+    return load_training_examples(settings.training_files())
+
+
+@pytest.fixture(scope="module")
+def heldout(settings):
+    return load_test_file(settings.heldout_file)
+
+
+def test_every_subtopic_has_enough_examples(train):
+    counts = collections.Counter(e.subtopic for e in train if e.subtopic)
+    thin = {s: counts[s] for s in taxonomy().subtopics if counts[s] < MIN_PER_LABEL}
+    assert thin == {}
+
+
+def test_every_intent_has_enough_examples(train):
+    counts = collections.Counter(e.intent for e in train)
+    assert CONTRACT_INTENTS <= set(counts)
+    assert {i: n for i, n in counts.items() if n < MIN_PER_LABEL} == {}
+
+
+def test_demand_intents_carry_a_subtopic_and_others_do_not(train):
+    for e in train:
+        assert (e.subtopic is not None) == (e.intent in ("report_need", "ask_policy")), e
+
+
+def test_heldout_is_at_least_a_fifth_of_training(train, heldout):
+    assert len(heldout) >= 0.2 * len(train)
+
+
+def test_heldout_covers_every_subtopic_and_intent(heldout):
+    assert {e.subtopic for e in heldout if e.subtopic} == set(taxonomy().subtopics)
+    assert CONTRACT_INTENTS <= {e.intent for e in heldout}
+
+
+def test_no_heldout_text_is_trained_on(train, heldout):
+    seen = {normalize(e.text).text for e in train}
+    assert [e.text for e in heldout if normalize(e.text).text in seen] == []
+
+
+def test_no_text_has_two_labels(train):
+    labels = collections.defaultdict(set)
+    for e in train:
+        labels[normalize(e.text).text].add((e.intent, e.subtopic))
+    assert {t: ls for t, ls in labels.items() if len(ls) > 1} == {}
+
+
+def test_register_variety(train):
+    """Real users write in Traditional characters too, and long complaints."""
+    demand = [e.text for e in train if e.subtopic]
+    traditional = sum(to_simplified(t) != t for t in demand)
+    assert traditional / len(demand) > 0.05
+    assert sum(len(t) >= 60 for t in demand) / len(demand) > 0.05
+
+
+def test_user_dictionary_format():
+    from bot.resources import USER_DICT_FILE
+
+    lines = USER_DICT_FILE.read_text(encoding="utf-8").splitlines()
+    words = [line.split()[0] for line in lines]
+    assert len(lines) >= 300 and len(set(words)) == len(words)
+    for w in ("专精特新", "研发费用加计扣除", "标准地", "过桥资金", "首台套", "出口退税",
+              "统一社会信用代码"):
+        assert w in words
+    assert all(len(line.split()) in (1, 2, 3) for line in lines)
+
+
+def test_rasa_data_validate_passes(settings):
+    proc = subprocess.run(
+        [sys.executable, "-m", "rasa", "data", "validate", "--data", "data/nlu", "data/rules"],
+        cwd=settings.root, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    # The only warnings allowed: responses sent by custom actions or Rasa's own fallback.
+    allowed = {"utter_empty_message", "utter_out_of_scope", "utter_default"}
+    warned = set(re.findall(r"The utterance '(\w+)' is not used", proc.stdout + proc.stderr))
+    assert warned <= allowed
+    assert "UserWarning" not in re.sub(r".*The utterance '\w+' is not used.*", "",
+                                       proc.stdout + proc.stderr)
