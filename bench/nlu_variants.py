@@ -4,6 +4,8 @@
 
 Trains an NLU-only model per variant into a temporary folder, scores it with the
 same code as ``govbot eval`` and prints a table; writes reports/nlu_variants.{md,json}.
+Each variant runs in its own process: jieba's dictionary is process-global, so a
+variant without the user dictionary must not inherit it from the one before.
 DIET is included for comparison (it takes minutes rather than seconds to train).
 """
 
@@ -13,6 +15,7 @@ import argparse
 import copy
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -110,6 +113,7 @@ def run_variant(name: str, pipeline: list[dict], settings, gold, workdir: Path) 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--only", nargs="*", help="substrings of variant names to run")
+    ap.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one, print JSON
     args = ap.parse_args()
     os.environ["RASA_MAX_CACHE_SIZE"] = "0"  # cold training times, no reuse between variants
     quiet_rasa_environment()
@@ -118,12 +122,22 @@ def main() -> None:
     os.chdir(settings.root)
     gold = load_test_file(settings.heldout_file)
     base = yaml.safe_load(settings.config_file.read_text(encoding="utf-8"))["pipeline"]
+    if args.variant:
+        with tempfile.TemporaryDirectory() as tmp:
+            row = run_variant(args.variant, variants(base)[args.variant], settings, gold,
+                              Path(tmp))
+        print("RESULT " + json.dumps(row, ensure_ascii=False), flush=True)
+        return
     rows = []
-    for name, pipeline in variants(base).items():
+    for name in variants(base):
         if args.only and not any(o in name for o in args.only):
             continue
-        with tempfile.TemporaryDirectory() as tmp:
-            row = run_variant(name, pipeline, settings, gold, Path(tmp))
+        proc = subprocess.run([sys.executable, __file__, "--variant", name],
+                              capture_output=True, text=True, cwd=settings.root)
+        line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
+        if line is None:
+            sys.exit(f"variant {name!r} failed:\n{proc.stderr[-3000:]}")
+        row = json.loads(line.removeprefix("RESULT "))
         print(json.dumps(row, ensure_ascii=False), flush=True)
         rows.append(row)
     keys = list(rows[0])
