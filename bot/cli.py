@@ -91,7 +91,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     result = {
         "test_file": str(test_file), "model_file": str(model_file),
         "n_train": len(train_examples),
-        "model": {**score(gold, model_pred), "parse_ms_mean": parse_ms},
+        "model": {**score(gold, model_pred), "parse_ms_mean": parse_ms,
+                  "fallback_rate": sum(bool(v["intent"].get("fallback")) for v in views)
+                  / max(len(views), 1)},
         "baseline": {**score(gold, base_pred), "fit_seconds": baseline_seconds},
         "errors": errors(gold, model_pred),
     }

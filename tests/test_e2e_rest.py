@@ -87,10 +87,39 @@ def test_model_parse_endpoint_has_the_contract_fields(services):
     assert len(parse["domain_ranking"]) == 9
 
 
-def test_malformed_json_body_is_rejected_without_crashing(services):
-    req = urllib.request.Request(f"{services.rasa_url}/webhooks/rest/webhook", data=b"{not json",
+@pytest.mark.parametrize("raw,code", [
+    (b"{not json", "invalid_json"), (b"[]", "invalid_json"),
+    (b'{"message": "hi"}', "invalid_sender"), (b'{"sender": "u", "message": null}',
+                                              "invalid_message")])
+def test_malformed_requests_get_400_and_nothing_is_processed(services, raw, code):
+    req = urllib.request.Request(f"{services.rasa_url}/webhooks/rest/webhook", data=raw,
                                  headers={"Content-Type": "application/json"})
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(req, timeout=30)
-    assert 400 <= err.value.code < 500
+    assert err.value.code == 400
+    answer = json.loads(err.value.read())
+    assert answer["error"] == code and answer["message"]
+    with urllib.request.urlopen(f"{services.rasa_url}/conversations/u/tracker") as r:
+        events = json.loads(r.read()).get("events") or []
+    assert [e for e in events if e.get("event") == "user"] == []
     assert say(services, "你好")  # still serving
+
+
+def test_a_failed_turn_still_gets_an_answer(settings, model_file, tmp_path):
+    """With the action server gone, a demand gets "please retry", not silence."""
+    from dataclasses import replace
+
+    from bot.runner import Services
+    from bot.shell import free_port
+
+    svc = Services(replace(settings, rasa_port=free_port(), action_port=free_port()),
+                   model_file, tmp_path)
+    svc.start()
+    try:
+        svc.processes["action-server"].terminate()
+        svc.processes["action-server"].wait(timeout=30)
+        replies = say(svc, "我们厂的过桥资金下个月到期，银行说不续贷了")
+        assert replies and "稍后重试" in replies[-1]
+        assert "企业服务智能助手" in say(svc, "你好")[0]  # responses need no action server
+    finally:
+        svc.stop()

@@ -14,14 +14,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.base import StatelessComponent
 from bot.text import DEFAULT_MAX_CHARS, Normalized, normalize
 
 logger = logging.getLogger(__name__)
@@ -40,7 +38,7 @@ def normalized_of(message: Message) -> Normalized | None:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
 )
-class TextNormalizer(GraphComponent):
+class TextNormalizer(StatelessComponent):
     """Traditional → Simplified, full-width → half-width, whitespace, length limit."""
 
     @staticmethod
@@ -48,17 +46,8 @@ class TextNormalizer(GraphComponent):
         return {"max_chars": DEFAULT_MAX_CHARS}
 
     def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
         self.max_chars = int(config["max_chars"])
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> TextNormalizer:
-        return cls({**cls.get_default_config(), **config})
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for message in training_data.training_examples:
@@ -88,21 +77,8 @@ class TextNormalizer(GraphComponent):
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
 )
-class OriginalTextRestorer(GraphComponent):
+class OriginalTextRestorer(StatelessComponent):
     """Put the user's original text back after NLU (see module docstring)."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> OriginalTextRestorer:
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

@@ -1,0 +1,1 @@
+"""Rasa input channels of govbot (configured in credentials.yml)."""
