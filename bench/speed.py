@@ -6,7 +6,8 @@ Measures, on this machine:
   * full training time (NLU + dialogue, cold: Rasa's cache disabled) and model size;
   * in-process parse latency (p50/p95) over the held-out messages;
   * POST /model/parse and the REST webhook (a full turn: NLU, policies, action server)
-    at 1 and 20 concurrent clients: latency p50/p95/p99, throughput, errors;
+    at 1 and 20 concurrent clients: latency p50/p95/p99, throughput, errors; each
+    client sends held-out messages as conversations of 10 turns;
   * peak resident memory (VmHWM) of the Rasa server and the action server.
 With ``--workers N`` the Rasa server runs N Sanic workers; Rasa then needs a shared
 lock store and tracker store, so Redis (127.0.0.1:6379) is used for both.
@@ -36,6 +37,7 @@ from bot.logs import configure_logging, quiet_rasa_environment  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
+CONVERSATION_TURNS = 10
 
 
 def percentiles(ms: list[float]) -> dict[str, float]:
@@ -66,9 +68,11 @@ async def load(url: str, make_body, clients: int, total: int) -> dict:
     errors = 0
     counter = iter(range(total))
 
-    async def client(session: aiohttp.ClientSession, sender: str) -> None:
+    async def client(session: aiohttp.ClientSession, user: str) -> None:
         nonlocal errors
-        for i in counter:
+        for n, i in enumerate(counter):
+            # a simulated user holds conversations of CONVERSATION_TURNS messages each
+            sender = f"{user}-{n // CONVERSATION_TURNS}"
             started = time.perf_counter()
             try:
                 async with session.post(url, json=make_body(sender, i)) as resp:

@@ -79,11 +79,12 @@ class Services:
     def rasa_url(self) -> str:
         return f"http://{self.settings.host}:{self.settings.rasa_port}"
 
-    def _spawn(self, name: str, args: list[str]) -> tuple[subprocess.Popen, Path]:
+    def _spawn(self, name: str, args: list[str], **env: str) -> tuple[subprocess.Popen, Path]:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         log = self.run_dir / f"{name}.log"
         with open(log, "ab") as out:
-            process = subprocess.Popen(args, cwd=self.settings.root, env=child_environment(),
+            process = subprocess.Popen(args, cwd=self.settings.root,
+                                       env={**child_environment(), **env},
                                        stdout=out, stderr=subprocess.STDOUT)
         self.processes[name] = process
         return process, log
@@ -93,7 +94,7 @@ class Services:
         try:
             actions, log = self._spawn("action-server", [
                 sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                "--port", str(s.action_port)])
+                "--port", str(s.action_port)], SANIC_HOST=s.host)  # default: 0.0.0.0
             wait_until_up(f"http://{s.host}:{s.action_port}/health", actions, timeout,
                           "the action server", log)
         except BaseException:
@@ -106,7 +107,7 @@ class Services:
         self.start_actions()
         try:
             rasa, log = self._spawn("rasa-server", [
-                sys.executable, "-m", "rasa", "run", "--model", str(self.model),
+                sys.executable, "-m", "bot.server", "run", "--model", str(self.model),
                 "--endpoints", str(self.endpoints or endpoints_file(s, self.run_dir)),
                 "--credentials", str(s.credentials_file),
                 "--interface", s.host, "--port", str(s.rasa_port), "--enable-api"])

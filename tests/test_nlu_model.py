@@ -77,5 +77,6 @@ def test_off_topic_is_not_forced_into_a_domain(parser, text):
 
 
 def test_mixed_scripts_do_not_crash(parser):
-    view = parser.parse("我们company的ERP系统要上云，有没有subsidy？🙏")
+    view = parser.parse("我们公司的ERP系统要上云，有没有subsidy？🙏")
     assert view["intent"]["name"] in {"report_need", "ask_policy"}
+    assert view["subtopic"]["name"] == "digital_transformation"
