@@ -27,6 +27,9 @@ async def _chat(model: Path, url: str, debug: bool) -> None:
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
+    from bot import rasa_compat
+
+    rasa_compat.install()
     agent = Agent.load(str(model), action_endpoint=EndpointConfig(url))
     sender = f"shell-{uuid.uuid4().hex[:8]}"
     print("企业服务助手（输入 /stop 或按 Ctrl+D 退出）", flush=True)
