@@ -12,8 +12,9 @@ export RASA_TELEMETRY_ENABLED ?= false
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-uv: ## make sure the uv package manager is available
-	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+uv: ## make sure the uv package manager is available (installed from PyPI if missing)
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv \
+	  || python3 -m pip install --quiet --user --break-system-packages uv
 
 install: uv ## create .venv with the locked dependencies
 	$(UV) sync --frozen
