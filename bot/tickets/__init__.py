@@ -1,0 +1,1 @@
+"""Closed-loop tickets: the status machine, the event log and the ticket store."""

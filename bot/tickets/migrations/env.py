@@ -1,0 +1,11 @@
+"""Alembic environment for the ticket store (run through ``bot.tickets.migrate``)."""
+
+from alembic import context
+
+from bot.tickets.schema import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata,
+                  version_table="ticket_store_version")
+with context.begin_transaction():
+    context.run_migrations()

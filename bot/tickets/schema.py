@@ -1,0 +1,61 @@
+"""Database tables of the ticket store (SQLAlchemy Core; Alembic migrations follow it)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+tickets = Table(
+    "tickets", metadata,
+    Column("number", String(32), primary_key=True),  # QZ-20261126-0001
+    Column("status", String(16), nullable=False, index=True),
+    Column("version", Integer, nullable=False),  # optimistic lock
+    Column("enterprise_name", String(200), nullable=False),
+    Column("credit_code", String(18)),
+    Column("contact", String(100)),
+    Column("mobile", String(20)),
+    Column("region", String(32), nullable=False, index=True),
+    Column("domain", String(32), nullable=False, index=True),
+    Column("subtopic", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("sender_id", String(200), index=True),
+    Column("department", String(100), index=True),
+    Column("level", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+ticket_events = Table(
+    "ticket_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("number", String(32), ForeignKey("tickets.number"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16)),
+    Column("data", JSON, nullable=False),
+    UniqueConstraint("number", "seq", name="uq_ticket_events_number_seq"),
+)
+
+# Per region prefix and day, the last sequence number handed out.
+ticket_sequences = Table(
+    "ticket_sequences", metadata,
+    Column("prefix", String(8), primary_key=True),
+    Column("day", String(8), primary_key=True),  # 20261126
+    Column("last", Integer, nullable=False),
+)

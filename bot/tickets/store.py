@@ -1,0 +1,208 @@
+"""The ticket store: one interface, one SQLAlchemy implementation (SQLite, PostgreSQL).
+
+Every write runs in one transaction that changes the ticket row *and* appends
+its event, so there is no update without an event and no half-written ticket.
+Concurrent writers are detected with a version column (optimistic locking): the
+second writer gets ``ConcurrentUpdate`` and nothing changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection, Engine, Row, create_engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.creditcode import is_valid_credit_code
+from bot.regions import region_table
+from bot.taxonomy import taxonomy
+from bot.tickets.model import (
+    ConcurrentUpdate,
+    Enterprise,
+    Event,
+    InvalidTicket,
+    NewTicket,
+    Status,
+    Ticket,
+    TicketNotFound,
+    check_transition,
+)
+from bot.tickets.schema import ticket_events, ticket_sequences, tickets
+
+_MOBILE_DIGITS = 11
+
+
+class TicketStore(Protocol):
+    def create(self, new: NewTicket, actor: str) -> Ticket: ...
+    def get(self, number: str) -> Ticket: ...
+    def transition(self, number: str, to: Status, actor: str, expected_version: int,
+                   reason: str = "", **changes: Any) -> Ticket: ...
+    def add_note(self, number: str, actor: str, text: str) -> Event: ...
+    def events(self, number: str) -> list[Event]: ...
+
+
+def validate_new_ticket(new: NewTicket) -> None:
+    """Reject a ticket that a department could not act on; the message names the field."""
+    tax = taxonomy()
+    e = new.enterprise
+    if not e.name or not e.name.strip():
+        raise InvalidTicket("enterprise name is required")
+    if e.credit_code and not is_valid_credit_code(e.credit_code):
+        raise InvalidTicket(f"unified social credit code {e.credit_code!r} fails the "
+                            "GB 32100-2015 check")
+    if e.mobile and not (e.mobile.isdigit() and len(e.mobile) == _MOBILE_DIGITS
+                         and e.mobile.startswith("1")):
+        raise InvalidTicket("mobile must be an 11-digit number starting with 1")
+    if region_table().get(new.region) is None:
+        raise InvalidTicket(f"unknown region {new.region!r}")
+    if new.subtopic not in tax.subtopics or tax.domain_of(new.subtopic) != new.domain:
+        raise InvalidTicket(f"sub-topic {new.subtopic!r} is not in domain {new.domain!r}")
+    if not new.text.strip():
+        raise InvalidTicket("the user's own words are required")
+    if new.level not in ("county", "city", "province"):
+        raise InvalidTicket(f"level must be county, city or province, not {new.level!r}")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)  # SQLite drops tz
+
+
+def _ticket(row: Row) -> Ticket:
+    return Ticket(
+        number=row.number, status=Status(row.status), version=row.version,
+        enterprise=Enterprise(row.enterprise_name, row.credit_code, row.contact, row.mobile),
+        region=row.region, domain=row.domain, subtopic=row.subtopic, text=row.text,
+        channel=row.channel, sender_id=row.sender_id, department=row.department,
+        level=row.level, created_at=_as_utc(row.created_at),
+        updated_at=_as_utc(row.updated_at))
+
+
+def _event(row: Row) -> Event:
+    return Event(number=row.number, seq=row.seq, at=_as_utc(row.at), actor=row.actor,
+                 kind=row.kind,
+                 from_status=Status(row.from_status) if row.from_status else None,
+                 to_status=Status(row.to_status) if row.to_status else None,
+                 data=dict(row.data or {}))
+
+
+class SqlTicketStore:
+    """``TicketStore`` on any SQLAlchemy engine (SQLite file by default, PostgreSQL by URL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> SqlTicketStore:
+        return cls(create_engine(url, future=True, pool_pre_ping=True))
+
+    # -- reading ---------------------------------------------------------------
+    def get(self, number: str) -> Ticket:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(tickets).where(tickets.c.number == number)).first()
+        if row is None:
+            raise TicketNotFound(number)
+        return _ticket(row)
+
+    def events(self, number: str) -> list[Event]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ticket_events).where(ticket_events.c.number == number)
+                                .order_by(ticket_events.c.seq)).all()
+        if not rows:
+            raise TicketNotFound(number)
+        return [_event(r) for r in rows]
+
+    # -- writing ---------------------------------------------------------------
+    def create(self, new: NewTicket, actor: str) -> Ticket:
+        validate_new_ticket(new)
+        region = region_table().get(new.region)
+        prefix = region.code or "ZJ"
+        now = _now()
+        with self.engine.begin() as conn:
+            number = f"{prefix}-{now:%Y%m%d}-{self._next_seq(conn, prefix, f'{now:%Y%m%d}'):04d}"
+            e = new.enterprise
+            conn.execute(insert(tickets).values(
+                number=number, status=Status.SUBMITTED.value, version=1,
+                enterprise_name=e.name.strip(), credit_code=e.credit_code, contact=e.contact,
+                mobile=e.mobile, region=region.name, domain=new.domain,
+                subtopic=new.subtopic, text=new.text, channel=new.channel,
+                sender_id=new.sender_id, department=new.department, level=new.level,
+                created_at=now, updated_at=now))
+            data = dataclasses.asdict(new)
+            data["region"] = region.name
+            self._append(conn, number, 1, now, actor, "created", None, Status.SUBMITTED, data)
+        return self.get(number)
+
+    def transition(self, number: str, to: Status, actor: str, expected_version: int,
+                   reason: str = "", **changes: Any) -> Ticket:
+        """Move a ticket to ``to`` (e.g. assign with ``department=…, level=…``)."""
+        allowed = {"department", "level"}
+        if set(changes) - allowed:
+            raise TypeError(f"only {sorted(allowed)} can change with a transition")
+        now = _now()
+        with self.engine.begin() as conn:
+            row = conn.execute(select(tickets.c.status, tickets.c.version)
+                               .where(tickets.c.number == number)
+                               .with_for_update()).first()  # PostgreSQL: a row lock
+            if row is None:
+                raise TicketNotFound(number)
+            current = Status(row.status)
+            if row.version != expected_version:
+                raise ConcurrentUpdate(number, expected_version, row.version)
+            check_transition(number, current, to)
+            result = conn.execute(
+                update(tickets)
+                .where(tickets.c.number == number, tickets.c.version == expected_version)
+                .values(status=to.value, version=expected_version + 1, updated_at=now,
+                        **changes))
+            if result.rowcount != 1:  # another writer committed in between
+                actual = conn.execute(select(tickets.c.version)
+                                      .where(tickets.c.number == number)).scalar_one()
+                raise ConcurrentUpdate(number, expected_version, actual)
+            self._append(conn, number, None, now, actor, "transition", current, to,
+                         {"reason": reason, **changes})
+        return self.get(number)
+
+    def add_note(self, number: str, actor: str, text: str) -> Event:
+        now = _now()
+        with self.engine.begin() as conn:
+            if conn.execute(select(tickets.c.number).where(tickets.c.number == number)
+                            .with_for_update()).first() is None:
+                raise TicketNotFound(number)
+            return self._append(conn, number, None, now, actor, "note", None, None,
+                                {"text": text})
+
+    # -- helpers ---------------------------------------------------------------
+    @staticmethod
+    def _next_seq(conn: Connection, prefix: str, day: str) -> int:
+        """Next number for (prefix, day): the UPDATE takes a row lock until commit."""
+        key = (ticket_sequences.c.prefix == prefix) & (ticket_sequences.c.day == day)
+        if conn.execute(update(ticket_sequences).where(key)
+                        .values(last=ticket_sequences.c.last + 1)).rowcount == 0:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(ticket_sequences).values(prefix=prefix, day=day,
+                                                                 last=1))
+            except IntegrityError:  # another writer created the row first
+                conn.execute(update(ticket_sequences).where(key)
+                             .values(last=ticket_sequences.c.last + 1))
+        return conn.execute(select(ticket_sequences.c.last).where(key)).scalar_one()
+
+    @staticmethod
+    def _append(conn: Connection, number: str, seq: int | None, at: datetime, actor: str,
+                kind: str, from_status: Status | None, to_status: Status | None,
+                data: dict[str, Any]) -> Event:
+        if seq is None:
+            seq = conn.execute(select(func.coalesce(func.max(ticket_events.c.seq), 0))
+                               .where(ticket_events.c.number == number)).scalar_one() + 1
+        conn.execute(insert(ticket_events).values(
+            number=number, seq=seq, at=at, actor=actor, kind=kind,
+            from_status=from_status.value if from_status else None,
+            to_status=to_status.value if to_status else None, data=data))
+        return Event(number, seq, at, actor, kind, from_status, to_status, data)

@@ -1,0 +1,163 @@
+"""The ticket store on SQLite and on the PostgreSQL server of this machine."""
+
+import threading
+import uuid
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from bot.tickets import migrate
+from bot.tickets.model import (
+    ConcurrentUpdate,
+    Enterprise,
+    IllegalTransition,
+    InvalidTicket,
+    NewTicket,
+    Status,
+    TicketNotFound,
+    replay,
+)
+from bot.tickets.store import SqlTicketStore
+
+PG_ADMIN_URL = "postgresql+psycopg2://127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        eng = create_engine(f"sqlite:///{tmp_path / 'tickets.db'}", future=True)
+        yield eng
+        eng.dispose()
+        return
+    name = f"govbot_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    eng = create_engine(f"postgresql+psycopg2://127.0.0.1:5432/{name}", future=True)
+    yield eng
+    eng.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def store(engine):
+    migrate.upgrade(engine)
+    return SqlTicketStore(engine)
+
+
+NEW = NewTicket(
+    enterprise=Enterprise("江山市宏达门业有限公司", "91110108551385082Q", "王经理", "13905701234"),
+    region="江山", domain="finance", subtopic="bridge_loan",
+    text="我们厂的过桥资金下个月到期，银行说不续贷了", sender_id="rest:u1")
+
+
+def test_migrations_are_idempotent(engine):
+    migrate.upgrade(engine)
+    migrate.upgrade(engine)
+    tables = set(inspect(engine).get_table_names())
+    assert {"tickets", "ticket_events", "ticket_sequences"} <= tables
+
+
+def test_create_numbers_by_region_and_day(store):
+    first, second = store.create(NEW, "rest:u1"), store.create(NEW, "rest:u1")
+    assert first.number.startswith("QZ-") and first.number.endswith("-0001")
+    assert second.number.endswith("-0002")
+    assert first.region == "江山市" and first.status is Status.SUBMITTED
+    other = store.create(replace(NEW, region="岱山县"), "rest:u2")
+    assert other.number.startswith("ZS-") and other.number.endswith("-0001")
+
+
+def test_created_event_rebuilds_the_ticket(store):
+    t = store.create(NEW, "rest:u1")
+    t = store.transition(t.number, Status.ASSIGNED, "dispatcher", t.version,
+                         reason="routing rule", department="江山市金融办", level="county")
+    store.add_note(t.number, "handler:1", "已电话联系企业")
+    events = store.events(t.number)
+    assert [e.kind for e in events] == ["created", "transition", "note"]
+    assert [e.seq for e in events] == [1, 2, 3]
+    rebuilt = replay(events)
+    assert (rebuilt.status, rebuilt.version, rebuilt.department) == (
+        t.status, t.version, t.department)
+
+
+def test_illegal_transition_changes_nothing(store):
+    t = store.create(NEW, "rest:u1")
+    with pytest.raises(IllegalTransition):
+        store.transition(t.number, Status.RATED, "x", t.version)
+    assert store.get(t.number) == t
+    assert len(store.events(t.number)) == 1
+
+
+def test_stale_version_is_rejected(store):
+    t = store.create(NEW, "rest:u1")
+    store.transition(t.number, Status.ASSIGNED, "a", t.version, department="金融办")
+    with pytest.raises(ConcurrentUpdate):
+        store.transition(t.number, Status.CLOSED, "b", t.version)
+    assert store.get(t.number).status is Status.ASSIGNED
+
+
+def test_two_writers_one_wins(store):
+    t = store.create(NEW, "rest:u1")
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def writer(to: Status) -> None:
+        barrier.wait()
+        try:
+            store.transition(t.number, to, f"writer-{to.value}", t.version)
+            outcomes.append("ok")
+        except ConcurrentUpdate:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=writer, args=(s,))
+               for s in (Status.ASSIGNED, Status.ESCALATED)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=30)
+    assert sorted(outcomes) == ["conflict", "ok"]
+    final = store.get(t.number)
+    assert final.version == 2 and len(store.events(t.number)) == 2
+
+
+def test_concurrent_creation_never_reuses_a_number(store):
+    numbers: list[str] = []
+    lock = threading.Lock()
+
+    def create() -> None:
+        for _ in range(5):
+            n = store.create(NEW, "rest:u1").number
+            with lock:
+                numbers.append(n)
+
+    threads = [threading.Thread(target=create) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=60)
+    assert len(numbers) == 20 and len(set(numbers)) == 20
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"enterprise": Enterprise("")}, "enterprise name"),
+    ({"enterprise": Enterprise("某公司", "91110108551385082R")}, "GB 32100"),
+    ({"enterprise": Enterprise("某公司", mobile="12345")}, "mobile"),
+    ({"region": "上海"}, "region"),
+    ({"subtopic": "rd_deduction"}, "sub-topic"),
+    ({"text": "  "}, "words"),
+])
+def test_invalid_tickets_are_rejected_and_nothing_is_written(store, change, field):
+    with pytest.raises(InvalidTicket, match=field):
+        store.create(replace(NEW, **change), "rest:u1")
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM tickets")).scalar_one() == 0
+
+
+def test_unknown_ticket(store):
+    with pytest.raises(TicketNotFound):
+        store.get("QZ-20000101-0001")
+    with pytest.raises(TicketNotFound):
+        store.add_note("QZ-20000101-0001", "x", "y")
