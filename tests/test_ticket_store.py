@@ -161,3 +161,30 @@ def test_unknown_ticket(store):
         store.get("QZ-20000101-0001")
     with pytest.raises(TicketNotFound):
         store.add_note("QZ-20000101-0001", "x", "y")
+
+
+def test_find_open_by_enterprise_and_subtopic(store):
+    from datetime import datetime, timedelta, timezone
+
+    t = store.create(NEW, "rest:u1")
+    since = datetime.now(timezone.utc) - timedelta(days=30)
+    assert [x.number for x in store.find_open("bridge_loan", since,
+                                              credit_code=NEW.enterprise.credit_code)] == [
+        t.number]
+    assert [x.number for x in store.find_open("bridge_loan", since, sender_id="rest:u1")] == [
+        t.number]
+    assert store.find_open("contract_debt", since, sender_id="rest:u1") == []
+    assert store.find_open("bridge_loan", datetime.now(timezone.utc) + timedelta(days=1),
+                           sender_id="rest:u1") == []
+    store.transition(t.number, Status.CLOSED, "admin", t.version, reason="withdrawn")
+    assert store.find_open("bridge_loan", since, sender_id="rest:u1") == []
+
+
+def test_deadlines_are_stored_and_logged(store):
+    from datetime import date
+
+    t = store.create(NEW, "rest:u1")
+    t = store.transition(t.number, Status.ASSIGNED, "router", t.version, department="金融办",
+                         first_response_due=date(2026, 10, 8), resolution_due=date(2026, 10, 13))
+    assert (t.first_response_due, t.resolution_due) == (date(2026, 10, 8), date(2026, 10, 13))
+    assert replay(store.events(t.number)).resolution_due == date(2026, 10, 13)

@@ -10,7 +10,7 @@ events (``replay``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -122,6 +122,11 @@ class Ticket:
     level: str
     created_at: datetime
     updated_at: datetime
+    first_response_due: date | None = None
+    resolution_due: date | None = None
+
+
+DUE_FIELDS = ("first_response_due", "resolution_due")
 
 
 def check_transition(number: str, current: Status, wanted: Status) -> None:
@@ -143,8 +148,9 @@ def replay(events: list[Event]) -> Ticket:
     for e in events[1:]:
         if e.kind == "transition" and e.to_status is not None:
             check_transition(ticket.number, ticket.status, e.to_status)
+            due = {k: date.fromisoformat(e.data[k]) for k in DUE_FIELDS if e.data.get(k)}
             ticket = replace(ticket, status=e.to_status, version=ticket.version + 1,
                              updated_at=e.at,
                              department=e.data.get("department", ticket.department),
-                             level=e.data.get("level", ticket.level))
+                             level=e.data.get("level", ticket.level), **due)
     return ticket

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -36,6 +37,8 @@ tickets = Table(
     Column("level", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("first_response_due", Date),  # migration 0002
+    Column("resolution_due", Date),
 )
 
 ticket_events = Table(

@@ -9,7 +9,8 @@ second writer gets ``ConcurrentUpdate`` and nothing changes.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import date, datetime, timezone
 from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select, update
@@ -20,6 +21,7 @@ from bot.creditcode import is_valid_credit_code
 from bot.regions import region_table
 from bot.taxonomy import taxonomy
 from bot.tickets.model import (
+    DUE_FIELDS,
     ConcurrentUpdate,
     Enterprise,
     Event,
@@ -42,6 +44,8 @@ class TicketStore(Protocol):
                    reason: str = "", **changes: Any) -> Ticket: ...
     def add_note(self, number: str, actor: str, text: str) -> Event: ...
     def events(self, number: str) -> list[Event]: ...
+    def find_open(self, subtopic: str, since: datetime, credit_code: str | None = None,
+                  sender_id: str | None = None) -> list[Ticket]: ...
 
 
 def validate_new_ticket(new: NewTicket) -> None:
@@ -81,7 +85,8 @@ def _ticket(row: Row) -> Ticket:
         region=row.region, domain=row.domain, subtopic=row.subtopic, text=row.text,
         channel=row.channel, sender_id=row.sender_id, department=row.department,
         level=row.level, created_at=_as_utc(row.created_at),
-        updated_at=_as_utc(row.updated_at))
+        updated_at=_as_utc(row.updated_at), first_response_due=row.first_response_due,
+        resolution_due=row.resolution_due)
 
 
 def _event(row: Row) -> Event:
@@ -95,8 +100,9 @@ def _event(row: Row) -> Event:
 class SqlTicketStore:
     """``TicketStore`` on any SQLAlchemy engine (SQLite file by default, PostgreSQL by URL)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = _now) -> None:
         self.engine = engine
+        self.clock = clock
 
     @classmethod
     def from_url(cls, url: str) -> SqlTicketStore:
@@ -118,12 +124,30 @@ class SqlTicketStore:
             raise TicketNotFound(number)
         return [_event(r) for r in rows]
 
+    def find_open(self, subtopic: str, since: datetime, credit_code: str | None = None,
+                  sender_id: str | None = None) -> list[Ticket]:
+        """Unfinished tickets on ``subtopic`` since ``since`` from the same enterprise
+        (by credit code when known, else by the sender), newest first."""
+        if credit_code:
+            who = tickets.c.credit_code == credit_code
+        elif sender_id:
+            who = tickets.c.sender_id == sender_id
+        else:
+            return []
+        finished = [s.value for s in (Status.RATED, Status.CLOSED)]
+        query = (select(tickets).where(who, tickets.c.subtopic == subtopic,
+                                       tickets.c.created_at >= since,
+                                       tickets.c.status.not_in(finished))
+                 .order_by(tickets.c.created_at.desc()))
+        with self.engine.connect() as conn:
+            return [_ticket(r) for r in conn.execute(query).all()]
+
     # -- writing ---------------------------------------------------------------
     def create(self, new: NewTicket, actor: str) -> Ticket:
         validate_new_ticket(new)
         region = region_table().get(new.region)
         prefix = region.code or "ZJ"
-        now = _now()
+        now = self.clock()
         with self.engine.begin() as conn:
             number = f"{prefix}-{now:%Y%m%d}-{self._next_seq(conn, prefix, f'{now:%Y%m%d}'):04d}"
             e = new.enterprise
@@ -141,11 +165,12 @@ class SqlTicketStore:
 
     def transition(self, number: str, to: Status, actor: str, expected_version: int,
                    reason: str = "", **changes: Any) -> Ticket:
-        """Move a ticket to ``to`` (e.g. assign with ``department=…, level=…``)."""
-        allowed = {"department", "level"}
+        """Move a ticket to ``to`` (e.g. assign with ``department=…, level=…`` and the
+        ``first_response_due`` / ``resolution_due`` dates)."""
+        allowed = {"department", "level", *DUE_FIELDS}
         if set(changes) - allowed:
             raise TypeError(f"only {sorted(allowed)} can change with a transition")
-        now = _now()
+        now = self.clock()
         with self.engine.begin() as conn:
             row = conn.execute(select(tickets.c.status, tickets.c.version)
                                .where(tickets.c.number == number)
@@ -165,12 +190,13 @@ class SqlTicketStore:
                 actual = conn.execute(select(tickets.c.version)
                                       .where(tickets.c.number == number)).scalar_one()
                 raise ConcurrentUpdate(number, expected_version, actual)
+            logged = {k: v.isoformat() if isinstance(v, date) else v for k, v in changes.items()}
             self._append(conn, number, None, now, actor, "transition", current, to,
-                         {"reason": reason, **changes})
+                         {"reason": reason, **logged})
         return self.get(number)
 
     def add_note(self, number: str, actor: str, text: str) -> Event:
-        now = _now()
+        now = self.clock()
         with self.engine.begin() as conn:
             if conn.execute(select(tickets.c.number).where(tickets.c.number == number)
                             .with_for_update()).first() is None:
