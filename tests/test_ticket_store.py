@@ -1,5 +1,6 @@
 """The ticket store on SQLite and on the PostgreSQL server of this machine."""
 
+import os
 import threading
 import uuid
 from dataclasses import replace
@@ -20,7 +21,9 @@ from bot.tickets.model import (
 )
 from bot.tickets.store import SqlTicketStore
 
-PG_ADMIN_URL = "postgresql+psycopg2://127.0.0.1:5432/test"
+# A database to connect to while creating and dropping a scratch database per test.
+PG_ADMIN_URL = os.environ.get("GOVBOT_TEST_PG_URL",
+                              "postgresql+psycopg2://127.0.0.1:5432/test")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -34,7 +37,7 @@ def engine(request, tmp_path):
     admin = create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    eng = create_engine(f"postgresql+psycopg2://127.0.0.1:5432/{name}", future=True)
+    eng = create_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", future=True)
     yield eng
     eng.dispose()
     with admin.connect() as conn:

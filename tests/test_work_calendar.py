@@ -39,3 +39,11 @@ def test_a_malformed_holiday_file_names_itself(tmp_path):
     f.write_text("holidays: [not-a-date]\n")
     with pytest.raises(CalendarFileError, match="holidays.yml"):
         WorkCalendar.from_file(f)
+
+
+def test_the_shipped_holiday_file_loads():
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parent.parent / "config" / "holidays.yml"
+    cal = WorkCalendar.from_file(shipped)
+    assert cal.is_workday(date(2026, 10, 8))
