@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.taxonomy import taxonomy
 
 _FOLLOW_UP = {
-    "report_need": "如识别有误，请换个说法再描述一次；需要工作人员跟进办理，请回复“转人工”。",
+    "report_need": "需要为您登记诉求并转交责任部门办理吗？（如识别有误，请换个说法再描述一次）",
     "ask_policy": "如识别有误，请换个说法再问一次；需要工作人员解答，请回复“转人工”。",
 }
+_BUTTONS = [{"title": "需要登记", "payload": "/affirm"}, {"title": "不用了", "payload": "/deny"}]
 
 
 def _name(label: Any) -> str | None:
@@ -44,9 +46,16 @@ class ActionAcknowledgeDemand(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        reply = acknowledgement(tracker.latest_message)
+        message = tracker.latest_message
+        reply = acknowledgement(message)
         if reply is None:
             dispatcher.utter_message(response="utter_please_rephrase")
-        else:
+            return [SlotSet("confirm_ticket", False)]
+        if _name(message.get("intent")) != "report_need":
             dispatcher.utter_message(text=reply)
-        return []
+            return [SlotSet("confirm_ticket", False)]
+        dispatcher.utter_message(text=reply, buttons=_BUTTONS)
+        demand = {"text": message.get("text") or "", "domain": _name(message.get("domain")),
+                  "subtopic": _name(message.get("subtopic"))}
+        return [SlotSet("demand", demand), SlotSet("ticket_number", None),
+                SlotSet("confirm_ticket", True)]

@@ -76,6 +76,11 @@ class Services:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
+    def database_url(self) -> str:
+        """The ticket database the action server uses (the environment wins, as there)."""
+        return os.environ.get("GOVBOT_DATABASE_URL") or self.settings.ticket_database_url
+
+    @property
     def rasa_url(self) -> str:
         return f"http://{self.settings.host}:{self.settings.rasa_port}"
 

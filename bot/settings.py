@@ -21,6 +21,19 @@ class Settings:
     host: str = "127.0.0.1"
     rasa_port: int = 5005
     action_port: int = 5055
+    database_url: str = ""  # tickets; default: SQLite file var/govbot.db
+
+    @property
+    def ticket_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.root / 'var' / 'govbot.db'}"
+
+    @property
+    def routing_file(self) -> Path:
+        return self.root / "config" / "routing.yml"
+
+    @property
+    def holidays_file(self) -> Path:
+        return self.root / "config" / "holidays.yml"
 
     @property
     def config_file(self) -> Path:
@@ -91,4 +104,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         host=env.get("GOVBOT_HOST") or "127.0.0.1",
         rasa_port=_int(env, "GOVBOT_RASA_PORT", 5005),
         action_port=_int(env, "GOVBOT_ACTION_PORT", 5055),
+        database_url=env.get("GOVBOT_DATABASE_URL") or "",
     )

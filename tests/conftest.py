@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -46,7 +47,17 @@ def services(settings: Settings, model_file: Path, tmp_path_factory: pytest.Temp
     from bot.shell import free_port
 
     live = replace(settings, rasa_port=free_port(), action_port=free_port())
-    svc = Services(live, model_file, tmp_path_factory.mktemp("run"))
-    svc.start()
-    yield svc
-    svc.stop()
+    run_dir = tmp_path_factory.mktemp("run")
+    # the action server keeps its tickets in a scratch SQLite file, not in var/
+    saved = os.environ.get("GOVBOT_DATABASE_URL")
+    os.environ["GOVBOT_DATABASE_URL"] = f"sqlite:///{run_dir / 'tickets.db'}"
+    svc = Services(live, model_file, run_dir)
+    try:
+        svc.start()
+        yield svc
+    finally:
+        svc.stop()
+        if saved is None:
+            os.environ.pop("GOVBOT_DATABASE_URL", None)
+        else:
+            os.environ["GOVBOT_DATABASE_URL"] = saved

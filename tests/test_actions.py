@@ -25,10 +25,14 @@ async def test_demand_names_domain_subtopic_and_region():
         "domain": {"name": "finance", "confidence": 0.9},
         "subtopic": {"name": "bridge_loan", "confidence": 0.8},
         "entities": [{"entity": "region", "value": "龙游县"}]})
-    assert events == []
+    assert {e["name"]: e["value"] for e in events} == {
+        "demand": {"text": "龙游的厂过桥资金到期了", "domain": "finance",
+                   "subtopic": "bridge_loan"},
+        "ticket_number": None, "confirm_ticket": True}
     (msg,) = msgs
+    assert [b["payload"] for b in msg["buttons"]] == ["/affirm", "/deny"]
     assert msg["text"].startswith("识别为：金融服务·应急转贷（过桥）与抽贷断贷")
-    assert "所在地区：龙游县" in msg["text"] and "转人工" in msg["text"]
+    assert "所在地区：龙游县" in msg["text"] and "需要为您登记" in msg["text"]
 
 
 async def test_policy_question_gets_its_own_follow_up():

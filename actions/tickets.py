@@ -1,0 +1,126 @@
+"""Collecting what a department needs and opening the ticket (the ``ticket_form``)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.entities import extract_entities
+from bot.regions import region_table
+from bot.settings import load_settings
+from bot.taxonomy import taxonomy
+from bot.text import normalize
+from bot.tickets.model import Enterprise, InvalidTicket, NewTicket
+from bot.tickets.service import TicketService
+
+logger = logging.getLogger(__name__)
+
+_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+@lru_cache(maxsize=1)
+def ticket_service() -> TicketService:
+    """Built on first use in the action server (not at import)."""
+    from bot.tickets.factory import build_service
+
+    return build_service(load_settings())
+
+
+class ValidateTicketForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_ticket_form"
+
+    async def validate_company(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: dict) -> dict[str, Any]:
+        text = normalize(str(value or "")).text
+        companies = [e.value for e in extract_entities(text) if e.entity == "company"]
+        name = companies[0] if companies else text
+        if not 2 <= len(name) <= 100:
+            dispatcher.utter_message(text="企业名称应为2到100个字，请发送企业全称。")
+            return {"company": None}
+        return {"company": name}
+
+    async def validate_region(self, value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: dict) -> dict[str, Any]:
+        text = normalize(str(value or "")).text
+        found = [r for _, _, r in region_table().find(text)]
+        counties = [r for r in found if r.level == "county"]
+        region = (counties or [r for r in found if r.level == "city"] or [None])[0]
+        if region is None:
+            dispatcher.utter_message(text="没有识别出浙江省内的县（市、区），请发送例如“龙游县”或“衢州市柯城区”。")
+            return {"region": None}
+        return {"region": region.name}
+
+    async def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher,
+                                    tracker: Tracker, domain: dict) -> dict[str, Any]:
+        name = normalize(str(value or "")).text
+        if not 1 <= len(name) <= 30:
+            dispatcher.utter_message(text="联系人称呼请控制在30个字以内，例如“王经理”。")
+            return {"contact_name": None}
+        return {"contact_name": name}
+
+    async def validate_mobile(self, value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: dict) -> dict[str, Any]:
+        digits = re.sub(r"[\s-]", "", normalize(str(value or "")).text)
+        match = _MOBILE.search(digits)
+        if match is None:
+            dispatcher.utter_message(text="手机号码应为11位数字（以1开头），请重新发送。")
+            return {"mobile": None}
+        return {"mobile": match.group()}
+
+
+class ActionOpenTicket(Action):
+    def name(self) -> str:
+        return "action_open_ticket"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        slots = tracker.slots
+        if slots.get("ticket_number"):  # a retried call: the ticket exists already
+            dispatcher.utter_message(text=f"您的诉求已登记，工单号：{slots['ticket_number']}。")
+            return []
+        demand = slots.get("demand") or {}
+        code = slots.get("credit_code")
+        new = NewTicket(
+            enterprise=Enterprise(slots.get("company") or "", code if code else None,
+                                  slots.get("contact_name"), slots.get("mobile")),
+            region=slots.get("region") or "", domain=demand.get("domain") or "",
+            subtopic=demand.get("subtopic") or "", text=demand.get("text") or "",
+            channel=(tracker.get_latest_input_channel() or "rest"),
+            sender_id=f"{tracker.get_latest_input_channel() or 'rest'}:{tracker.sender_id}")
+        try:
+            opened = ticket_service().open(new, actor=new.sender_id or "user")
+        except InvalidTicket as err:
+            logger.warning("Ticket not opened: %s", err)
+            if code and "GB 32100" in str(err):
+                dispatcher.utter_message(text="统一社会信用代码校验未通过，请核对后重新发送问题描述，"
+                                              "或不提供代码直接登记。")
+                return [SlotSet("credit_code", None)]
+            dispatcher.utter_message(text="诉求信息不完整，暂时无法登记。请重新描述遇到的问题，"
+                                          "或回复“转人工”。")
+            return []
+        except SQLAlchemyError:
+            logger.exception("Ticket database unavailable")
+            dispatcher.utter_message(text="抱歉，工单系统暂时无法登记，您的问题尚未提交。"
+                                          "请稍后再试，或拨打 12345 政务服务热线。")
+            return []
+        t = opened.ticket
+        label = taxonomy().label(t.domain, t.subtopic)
+        if opened.duplicate:
+            dispatcher.utter_message(text=(
+                f"您在30天内已反映过同类问题（工单号：{t.number}，{label}），本次内容已补充到"
+                f"该工单，承办部门：{t.department or '待分派'}。"))
+        else:
+            due = f"，将于{t.first_response_due:%Y年%m月%d日}前首次联系您" \
+                if t.first_response_due else ""
+            dispatcher.utter_message(text=(
+                f"已受理，工单号：{t.number}\n领域：{label}\n承办部门：{t.department}{due}。\n"
+                "可随时发送工单号查询进度。"))
+        return [SlotSet("ticket_number", t.number), SlotSet("demand", None)]

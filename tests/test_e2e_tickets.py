@@ -1,0 +1,71 @@
+"""Opening a ticket in a conversation through the REST channel (real servers)."""
+
+import json
+import urllib.request
+import uuid
+
+from bot.tickets.store import SqlTicketStore
+
+
+def say(services, sender, message):
+    req = urllib.request.Request(f"{services.rasa_url}/webhooks/rest/webhook",
+                                 data=json.dumps({"sender": sender, "message": message}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def texts(replies):
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def open_ticket(services, sender):
+    first = say(services, sender, "我们厂的过桥资金下个月到期，银行说不续贷了")
+    assert "需要为您登记" in texts(first)
+    assert [b["payload"] for b in first[-1]["buttons"]] == ["/affirm", "/deny"]
+    assert "企业全称" in texts(say(services, sender, "/affirm"))
+    assert "哪个县" in texts(say(services, sender, "恒丰纸业有限公司"))
+    assert "联系人" in texts(say(services, sender, "龙游"))
+    assert "手机号码" in texts(say(services, sender, "王经理"))
+    return texts(say(services, sender, "13905701234"))
+
+
+def test_a_reported_problem_becomes_a_routed_ticket(services):
+    sender = uuid.uuid4().hex
+    reply = open_ticket(services, sender)
+    assert "已受理，工单号：QZ-" in reply and "龙游县金融工作服务中心" in reply
+    number = reply.split("工单号：")[1].split()[0]
+    store = SqlTicketStore.from_url(services.database_url)
+    ticket = store.get(number)
+    assert ticket.enterprise.name == "恒丰纸业有限公司"
+    assert ticket.enterprise.mobile == "13905701234" and ticket.region == "龙游县"
+    assert ticket.subtopic == "bridge_loan" and ticket.department == "龙游县金融工作服务中心"
+    assert ticket.sender_id.endswith(sender)
+
+    # the same problem again: linked to the open ticket, the details are remembered
+    again = say(services, sender, "银行抽贷的事还是没解决，过桥资金还没着落")
+    assert "需要为您登记" in texts(again)
+    linked = texts(say(services, sender, "/affirm"))
+    assert f"工单号：{number}" in linked and "30天内已反映过同类问题" in linked
+
+
+def test_a_bad_mobile_number_is_asked_again(services):
+    sender = uuid.uuid4().hex
+    say(services, sender, "客户拖欠我们八十多万货款一直不给")
+    say(services, sender, "/affirm")
+    # the region is read from the company name, so it is not asked
+    assert "联系人" in texts(say(services, sender, "江山市宏达门业有限公司"))
+    say(services, sender, "李会计")
+    assert "11位" in texts(say(services, sender, "12345"))
+    done = texts(say(services, sender, "138 1234 5678"))
+    assert "已受理，工单号：QZ-" in done and "江山市司法局" in done
+
+
+def test_declining_or_cancelling_opens_nothing(services):
+    sender = uuid.uuid4().hex
+    say(services, sender, "园区食堂太难吃了，员工意见很大")
+    assert "暂不登记" in texts(say(services, sender, "/deny"))
+    sender = uuid.uuid4().hex
+    say(services, sender, "我们的出口退税三个月还没到账")
+    say(services, sender, "/affirm")
+    assert "已取消登记" in texts(say(services, sender, "算了不用了"))
