@@ -76,6 +76,30 @@ class ValidateTicketForm(FormValidationAction):
         return {"mobile": match.group()}
 
 
+class ActionTicketSummary(Action):
+    """Show what will be submitted; the ticket is opened only after "yes"."""
+
+    def name(self) -> str:
+        return "action_ticket_summary"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        s = tracker.slots
+        demand = s.get("demand") or {}
+        tax = taxonomy()
+        label = (tax.label(demand["domain"], demand.get("subtopic"))
+                 if demand.get("domain") in tax.domains else "待确认")
+        lines = ["请确认以下信息：", f"企业：{s.get('company')}"]
+        if s.get("credit_code"):
+            lines.append(f"统一社会信用代码：{s['credit_code']}")
+        lines += [f"所在地区：{s.get('region')}", f"联系人：{s.get('contact_name')}",
+                  f"手机：{s.get('mobile')}", f"诉求领域：{label}",
+                  f"诉求内容：{(demand.get('text') or '')[:100]}", "确认提交吗？"]
+        dispatcher.utter_message(text="\n".join(lines), buttons=[
+            {"title": "确认提交", "payload": "/affirm"}, {"title": "取消", "payload": "/deny"}])
+        return [SlotSet("confirm_submit", True)]
+
+
 class ActionOpenTicket(Action):
     def name(self) -> str:
         return "action_open_ticket"
@@ -123,4 +147,5 @@ class ActionOpenTicket(Action):
             dispatcher.utter_message(text=(
                 f"已受理，工单号：{t.number}\n领域：{label}\n承办部门：{t.department}{due}。\n"
                 "可随时发送工单号查询进度。"))
-        return [SlotSet("ticket_number", t.number), SlotSet("demand", None)]
+        return [SlotSet("ticket_number", t.number), SlotSet("demand", None),
+                SlotSet("confirm_submit", False)]

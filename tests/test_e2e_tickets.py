@@ -27,7 +27,10 @@ def open_ticket(services, sender):
     assert "哪个县" in texts(say(services, sender, "恒丰纸业有限公司"))
     assert "联系人" in texts(say(services, sender, "龙游"))
     assert "手机号码" in texts(say(services, sender, "王经理"))
-    return texts(say(services, sender, "13905701234"))
+    summary = say(services, sender, "13905701234")
+    assert "请确认以下信息" in texts(summary) and "手机：13905701234" in texts(summary)
+    assert "金融服务·应急转贷（过桥）与抽贷断贷" in texts(summary)
+    return texts(say(services, sender, "/affirm"))
 
 
 def test_a_reported_problem_becomes_a_routed_ticket(services):
@@ -45,6 +48,8 @@ def test_a_reported_problem_becomes_a_routed_ticket(services):
     # the same problem again: linked to the open ticket, the details are remembered
     again = say(services, sender, "银行抽贷的事还是没解决，过桥资金还没着落")
     assert "需要为您登记" in texts(again)
+    summary = texts(say(services, sender, "/affirm"))  # nothing to ask: details remembered
+    assert "请确认以下信息" in summary and "企业：恒丰纸业有限公司" in summary
     linked = texts(say(services, sender, "/affirm"))
     assert f"工单号：{number}" in linked and "30天内已反映过同类问题" in linked
 
@@ -57,7 +62,8 @@ def test_a_bad_mobile_number_is_asked_again(services):
     assert "联系人" in texts(say(services, sender, "江山市宏达门业有限公司"))
     say(services, sender, "李会计")
     assert "11位" in texts(say(services, sender, "12345"))
-    done = texts(say(services, sender, "138 1234 5678"))
+    assert "确认提交" in texts(say(services, sender, "138 1234 5678"))
+    done = texts(say(services, sender, "确认"))
     assert "已受理，工单号：QZ-" in done and "江山市司法局" in done
 
 
@@ -69,3 +75,14 @@ def test_declining_or_cancelling_opens_nothing(services):
     say(services, sender, "我们的出口退税三个月还没到账")
     say(services, sender, "/affirm")
     assert "已取消登记" in texts(say(services, sender, "算了不用了"))
+    # declining at the summary opens nothing either
+    sender = uuid.uuid4().hex
+    say(services, sender, "招不到电焊工，订单要延期了")
+    for answer in ("/affirm", "岱山县宏海船舶修造有限公司", "刘主任", "13905801234"):
+        say(services, sender, answer)
+    assert "已取消登记" in texts(say(services, sender, "/deny"))
+    store = SqlTicketStore.from_url(services.database_url)
+    with store.engine.connect() as conn:
+        from sqlalchemy import text
+        names = [r[0] for r in conn.execute(text("SELECT enterprise_name FROM tickets"))]
+    assert "岱山县宏海船舶修造有限公司" not in names
