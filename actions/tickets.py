@@ -106,10 +106,11 @@ class ActionOpenTicket(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        done = SlotSet("confirm_submit", False)  # the confirmation is used up on every path
         slots = tracker.slots
         if slots.get("ticket_number"):  # a retried call: the ticket exists already
             dispatcher.utter_message(text=f"您的诉求已登记，工单号：{slots['ticket_number']}。")
-            return []
+            return [done]
         demand = slots.get("demand") or {}
         code = slots.get("credit_code")
         new = NewTicket(
@@ -126,15 +127,15 @@ class ActionOpenTicket(Action):
             if code and "GB 32100" in str(err):
                 dispatcher.utter_message(text="统一社会信用代码校验未通过，请核对后重新发送问题描述，"
                                               "或不提供代码直接登记。")
-                return [SlotSet("credit_code", None)]
+                return [SlotSet("credit_code", None), done]
             dispatcher.utter_message(text="诉求信息不完整，暂时无法登记。请重新描述遇到的问题，"
                                           "或回复“转人工”。")
-            return []
+            return [done]
         except SQLAlchemyError:
             logger.exception("Ticket database unavailable")
             dispatcher.utter_message(text="抱歉，工单系统暂时无法登记，您的问题尚未提交。"
                                           "请稍后再试，或拨打 12345 政务服务热线。")
-            return []
+            return [done]
         t = opened.ticket
         label = taxonomy().label(t.domain, t.subtopic)
         if opened.duplicate:
@@ -147,5 +148,4 @@ class ActionOpenTicket(Action):
             dispatcher.utter_message(text=(
                 f"已受理，工单号：{t.number}\n领域：{label}\n承办部门：{t.department}{due}。\n"
                 "可随时发送工单号查询进度。"))
-        return [SlotSet("ticket_number", t.number), SlotSet("demand", None),
-                SlotSet("confirm_submit", False)]
+        return [SlotSet("ticket_number", t.number), SlotSet("demand", None), done]
