@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -12,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.entities import extract_entities
+from bot.entities import extract_entities, find_mobile
 from bot.regions import region_table
 from bot.settings import load_settings
 from bot.taxonomy import taxonomy
@@ -21,8 +20,6 @@ from bot.tickets.model import Enterprise, InvalidTicket, NewTicket
 from bot.tickets.service import TicketService
 
 logger = logging.getLogger(__name__)
-
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 @lru_cache(maxsize=1)
@@ -68,12 +65,11 @@ class ValidateTicketForm(FormValidationAction):
 
     async def validate_mobile(self, value: Any, dispatcher: CollectingDispatcher,
                               tracker: Tracker, domain: dict) -> dict[str, Any]:
-        digits = re.sub(r"[\s-]", "", normalize(str(value or "")).text)
-        match = _MOBILE.search(digits)
-        if match is None:
+        mobile = find_mobile(normalize(str(value or "")).text)
+        if mobile is None:
             dispatcher.utter_message(text="手机号码应为11位数字（以1开头），请重新发送。")
             return {"mobile": None}
-        return {"mobile": match.group()}
+        return {"mobile": mobile}
 
 
 class ActionTicketSummary(Action):
@@ -113,13 +109,13 @@ class ActionOpenTicket(Action):
             return [done]
         demand = slots.get("demand") or {}
         code = slots.get("credit_code")
+        channel = tracker.get_latest_input_channel() or "rest"
         new = NewTicket(
             enterprise=Enterprise(slots.get("company") or "", code if code else None,
                                   slots.get("contact_name"), slots.get("mobile")),
             region=slots.get("region") or "", domain=demand.get("domain") or "",
             subtopic=demand.get("subtopic") or "", text=demand.get("text") or "",
-            channel=(tracker.get_latest_input_channel() or "rest"),
-            sender_id=f"{tracker.get_latest_input_channel() or 'rest'}:{tracker.sender_id}")
+            channel=channel, sender_id=f"{channel}:{tracker.sender_id}")
         try:
             opened = ticket_service().open(new, actor=new.sender_id or "user")
         except InvalidTicket as err:

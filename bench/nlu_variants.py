@@ -46,7 +46,7 @@ def variants(base: list[dict]) -> dict[str, list[dict]]:
         if s["name"] == "JiebaTokenizer":
             s.pop("dictionary_path", None)
     words_only = [s for s in base if s.get("analyzer") != "char_wb"]
-    chars_over_words = _replace(base, "CountVectorsFeaturizer")
+    chars_over_words = copy.deepcopy(base)
     for s in chars_over_words:
         if s.get("analyzer") == "char_wb":
             s["analyzer"] = "char"

@@ -110,6 +110,17 @@ def _iso_date(m: re.Match[str]) -> str | None:
 # --- identifiers ---------------------------------------------------------------
 
 _MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)")
+_MOBILE_DIGITS_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")  # a mainland mobile number
+
+
+def find_mobile(text: str) -> str | None:
+    """The first mobile number in ``text``, written with or without spaces and dashes."""
+    match = _MOBILE_DIGITS_RE.search(re.sub(r"[\s-]", "", text))
+    return match.group() if match else None
+
+
+def is_mobile(value: str) -> bool:
+    return _MOBILE_DIGITS_RE.fullmatch(value) is not None
 _LANDLINE_RE = re.compile(r"(?<![\d-])0\d{2,3}-?\d{7,8}(?!\d)")
 _CODE_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{18}(?![0-9A-Za-z])")
 

@@ -68,3 +68,12 @@ def test_no_overlapping_entities():
     ents = extract_entities("联系13812345678或0570-1234567，金额500万元")
     spans = sorted((e.start, e.end) for e in ents)
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+
+def test_find_mobile_with_separators_and_is_mobile():
+    from bot.entities import find_mobile, is_mobile
+
+    assert find_mobile("手机 138-1234 5678 谢谢") == "13812345678"
+    assert find_mobile("12345") is None and find_mobile("座机0570-1234567") is None
+    assert is_mobile("13905701234") and not is_mobile("12905701234")
+    assert not is_mobile("139057012345")

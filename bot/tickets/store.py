@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine, Row, create_engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.creditcode import is_valid_credit_code
+from bot.entities import is_mobile
 from bot.regions import region_table
 from bot.taxonomy import taxonomy
 from bot.tickets.model import (
@@ -33,8 +34,6 @@ from bot.tickets.model import (
     check_transition,
 )
 from bot.tickets.schema import ticket_events, ticket_sequences, tickets
-
-_MOBILE_DIGITS = 11
 
 
 class TicketStore(Protocol):
@@ -57,8 +56,7 @@ def validate_new_ticket(new: NewTicket) -> None:
     if e.credit_code and not is_valid_credit_code(e.credit_code):
         raise InvalidTicket(f"unified social credit code {e.credit_code!r} fails the "
                             "GB 32100-2015 check")
-    if e.mobile and not (e.mobile.isdigit() and len(e.mobile) == _MOBILE_DIGITS
-                         and e.mobile.startswith("1")):
+    if e.mobile and not is_mobile(e.mobile):
         raise InvalidTicket("mobile must be an 11-digit number starting with 1")
     if region_table().get(new.region) is None:
         raise InvalidTicket(f"unknown region {new.region!r}")
