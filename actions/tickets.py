@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+import uuid
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -11,23 +11,19 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.backend import channel_of, sender_key, ticket_backend
+from bot.creditcode import is_valid_credit_code
 from bot.entities import extract_entities, find_mobile
 from bot.regions import region_table
-from bot.settings import load_settings
 from bot.taxonomy import taxonomy
 from bot.text import normalize
 from bot.tickets.model import Enterprise, InvalidTicket, NewTicket
-from bot.tickets.service import TicketService
 
 logger = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
-def ticket_service() -> TicketService:
-    """Built on first use in the action server (not at import)."""
-    from bot.tickets.factory import build_service
-
-    return build_service(load_settings())
+NO_CODE_WORDS = ("没有", "无", "不知道", "不清楚", "跳过", "暂无", "不提供", "忘了", "记不得")
+NO_CODE = "无"  # the credit_code slot value when the user has none at hand
 
 
 class ValidateTicketForm(FormValidationAction):
@@ -43,6 +39,22 @@ class ValidateTicketForm(FormValidationAction):
             dispatcher.utter_message(text="企业名称应为2到100个字，请发送企业全称。")
             return {"company": None}
         return {"company": name}
+
+    async def validate_credit_code(self, value: Any, dispatcher: CollectingDispatcher,
+                                   tracker: Tracker, domain: dict) -> dict[str, Any]:
+        text = normalize(str(value or "")).text.strip()
+        codes = [e.value for e in extract_entities(text) if e.entity == "credit_code"]
+        if codes and is_valid_credit_code(codes[0]):
+            return {"credit_code": codes[0]}
+        if codes or (len(text) == 18 and text.isalnum()):
+            dispatcher.utter_message(text="这个统一社会信用代码校验未通过（第18位校验码不符），"
+                                          "请核对营业执照后重新发送；没有的话回复“跳过”。")
+            return {"credit_code": None}
+        if text == NO_CODE or any(w in text for w in NO_CODE_WORDS):
+            return {"credit_code": NO_CODE}
+        dispatcher.utter_message(text="统一社会信用代码是营业执照上的18位代码（数字和大写字母），"
+                                      "请重新发送；没有的话回复“跳过”。")
+        return {"credit_code": None}
 
     async def validate_region(self, value: Any, dispatcher: CollectingDispatcher,
                               tracker: Tracker, domain: dict) -> dict[str, Any]:
@@ -86,7 +98,7 @@ class ActionTicketSummary(Action):
         label = (tax.label(demand["domain"], demand.get("subtopic"))
                  if demand.get("domain") in tax.domains else "待确认")
         lines = ["请确认以下信息：", f"企业：{s.get('company')}"]
-        if s.get("credit_code"):
+        if s.get("credit_code") and s["credit_code"] != NO_CODE:
             lines.append(f"统一社会信用代码：{s['credit_code']}")
         lines += [f"所在地区：{s.get('region')}", f"联系人：{s.get('contact_name')}",
                   f"手机：{s.get('mobile')}", f"诉求领域：{label}",
@@ -97,6 +109,13 @@ class ActionTicketSummary(Action):
 
 
 class ActionOpenTicket(Action):
+    """Open the ticket once the user confirmed the summary.
+
+    Idempotent: the request key is the sender plus the demand's id, so a retried action
+    call or a second "yes" returns the first outcome. When the database is down the
+    request goes to the outbox and is registered when it is back (the user is told).
+    """
+
     def name(self) -> str:
         return "action_open_ticket"
 
@@ -104,34 +123,36 @@ class ActionOpenTicket(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         done = SlotSet("confirm_submit", False)  # the confirmation is used up on every path
         slots = tracker.slots
-        if slots.get("ticket_number"):  # a retried call: the ticket exists already
-            dispatcher.utter_message(text=f"您的诉求已登记，工单号：{slots['ticket_number']}。")
-            return [done]
         demand = slots.get("demand") or {}
         code = slots.get("credit_code")
-        channel = tracker.get_latest_input_channel() or "rest"
+        code = code if code and code != NO_CODE else None
+        sender, channel = sender_key(tracker), channel_of(tracker)
         new = NewTicket(
-            enterprise=Enterprise(slots.get("company") or "", code if code else None,
+            enterprise=Enterprise(slots.get("company") or "", code,
                                   slots.get("contact_name"), slots.get("mobile")),
             region=slots.get("region") or "", domain=demand.get("domain") or "",
             subtopic=demand.get("subtopic") or "", text=demand.get("text") or "",
-            channel=channel, sender_id=f"{channel}:{tracker.sender_id}")
+            channel=channel, sender_id=sender, conversation_id=tracker.sender_id)
+        key = f"{sender}:{demand['id']}" if demand.get("id") else None
+        backend = ticket_backend()
         try:
-            opened = ticket_service().open(new, actor=new.sender_id or "user")
+            opened = backend.service.open(new, actor=sender, request_key=key)
         except InvalidTicket as err:
             logger.warning("Ticket not opened: %s", err)
             if code and "GB 32100" in str(err):
-                dispatcher.utter_message(text="统一社会信用代码校验未通过，请核对后重新发送问题描述，"
+                dispatcher.utter_message(text="统一社会信用代码校验未通过，请核对后重新描述问题，"
                                               "或不提供代码直接登记。")
                 return [SlotSet("credit_code", None), done]
             dispatcher.utter_message(text="诉求信息不完整，暂时无法登记。请重新描述遇到的问题，"
                                           "或回复“转人工”。")
             return [done]
-        except SQLAlchemyError:
-            logger.exception("Ticket database unavailable")
-            dispatcher.utter_message(text="抱歉，工单系统暂时无法登记，您的问题尚未提交。"
-                                          "请稍后再试，或拨打 12345 政务服务热线。")
-            return [done]
+        except SQLAlchemyError as err:
+            logger.error("Ticket database unavailable (%s); request %s kept in the outbox.",
+                         type(err).__name__, key)
+            backend.outbox.put(new, sender, key or f"{sender}:{uuid.uuid4().hex}")
+            dispatcher.utter_message(text="您的诉求已保存。工单系统正在维护，恢复后会自动登记并"
+                                          "把工单号发给您，无需重复提交。")
+            return [SlotSet("demand", None), done]
         t = opened.ticket
         label = taxonomy().label(t.domain, t.subtopic)
         if opened.duplicate:

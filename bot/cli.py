@@ -4,7 +4,10 @@
     govbot classify [--model PATH]  one JSON object per stdin line
     govbot eval [--test FILE] [--json]
     govbot shell                    chat with the bot in this terminal
-    govbot run                      train if needed, start action + Rasa servers
+    govbot run                      train if needed, start action + Rasa servers + API
+    govbot api                      the department API alone
+    govbot api token add --name N --role admin|handler|agent [--department D]
+    govbot tickets jobs             escalate overdue tickets, register outbox requests
 """
 
 from __future__ import annotations
@@ -121,7 +124,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runner import Services, how_to_talk
 
     model = _current_model(settings, args.model)
-    services = Services(settings, model, settings.root / "var" / "run")
+    services = Services(settings, model, settings.var_dir / "run")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     print("Starting the action server and the Rasa server …", file=sys.stderr)
     try:
@@ -133,6 +136,39 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     finally:
         services.stop()
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.api.serve import serve
+
+    print(f"Department API on http://{settings.host}:{settings.api_port}/api/v1 "
+          "(Ctrl+C stops it)", file=sys.stderr)
+    serve(settings, jobs=not args.no_jobs)
+    return 0
+
+
+def cmd_api_token(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.api.tokens import add_token
+
+    token = add_token(settings.api_tokens_file, args.name, args.role, args.department)
+    print(f"Token for {args.name} ({args.role}) — shown only once, keep it secret:\n{token}")
+    print(f"(stored as a hash in {settings.api_tokens_file}; restart the API to load it)",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_ticket_jobs(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.api.jobs import run_jobs_once
+    from bot.api.notify import RasaNotifier
+    from bot.tickets.factory import build_backend
+
+    backend = build_backend(settings)
+    notifier = RasaNotifier(settings.rasa_url, backend.service.store)
+    done = asyncio.run(run_jobs_once(backend, notifier))
+    print(json.dumps(done))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,6 +201,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="train if needed, then start the action and Rasa servers")
     p.add_argument("--model", help="model file (default: models/govbot.tar.gz)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("api", help="serve the department API (started by run too)")
+    p.add_argument("--no-jobs", action="store_true",
+                   help="do not run the periodic ticket jobs in this process")
+    p.set_defaults(func=cmd_api)
+    api_sub = p.add_subparsers(dest="api_command")
+    t = api_sub.add_parser("token", help="manage API tokens")
+    t_sub = t.add_subparsers(dest="token_command", required=True)
+    add = t_sub.add_parser("add", help="create a token (printed once)")
+    add.add_argument("--name", required=True, help="who holds it, e.g. 张三")
+    add.add_argument("--role", required=True, choices=["admin", "handler", "agent"])
+    add.add_argument("--department", help="a handler's department, as in the routing rules")
+    add.set_defaults(func=cmd_api_token)
+
+    p = sub.add_parser("tickets", help="ticket maintenance")
+    t_sub = p.add_subparsers(dest="tickets_command", required=True)
+    j = t_sub.add_parser("jobs", help="run the periodic jobs once (for cron / systemd)")
+    j.set_defaults(func=cmd_ticket_jobs)
     return ap
 
 

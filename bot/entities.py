@@ -1,4 +1,5 @@
-"""Rule-based entity extraction: regions, money, dates, phones, credit codes, companies.
+"""Rule-based entity extraction: regions, money, dates, phones, credit codes, companies,
+ticket numbers.
 
 Every entity type here is either a closed list (Zhejiang's regions) or has a
 regular written form (amounts, dates, phone numbers, 18-character codes), so
@@ -121,6 +122,14 @@ def find_mobile(text: str) -> str | None:
 
 def is_mobile(value: str) -> bool:
     return _MOBILE_DIGITS_RE.fullmatch(value) is not None
+_TICKET_RE = re.compile(r"(?<![0-9A-Za-z])([A-Za-z]{2})[-_ ]?(\d{8})[-_ ]?(\d{4})(?!\d)")
+
+
+def find_ticket_numbers(text: str) -> list[str]:
+    """Ticket numbers such as QZ-20261126-0001, however the user typed them."""
+    return [f"{m[1].upper()}-{m[2]}-{m[3]}" for m in _TICKET_RE.finditer(text)]
+
+
 _LANDLINE_RE = re.compile(r"(?<![\d-])0\d{2,3}-?\d{7,8}(?!\d)")
 _CODE_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{18}(?![0-9A-Za-z])")
 
@@ -150,6 +159,9 @@ def extract_entities(text: str, regions: RegionTable | None = None) -> list[Enti
         ):  # invalid codes are kept (a typo is still a code); actions check validity
             found.append(Entity("credit_code", m.start(), m.end(), code,
                                 {"valid": is_valid_credit_code(code)}))
+    for m in _find(_TICKET_RE, text):
+        found.append(Entity("ticket_number", m.start(), m.end(),
+                            f"{m[1].upper()}-{m[2]}-{m[3]}"))
     for m in _find(_MOBILE_RE, text):
         found.append(Entity("phone", m.start(), m.end(), re.sub(r"[- ]", "", m.group()),
                             {"kind": "mobile"}))
@@ -171,7 +183,7 @@ def extract_entities(text: str, regions: RegionTable | None = None) -> list[Enti
 def _without_overlaps(entities: list[Entity]) -> list[Entity]:
     """Keep identifiers and companies over what they contain (a region inside a company
     name is still reported: it says where the company is)."""
-    priority = {"id_number": 0, "credit_code": 0, "phone": 1, "company": 2, "amount": 3,
+    priority = {"ticket_number": 0, "id_number": 0, "credit_code": 0, "phone": 1, "company": 2, "amount": 3,
                 "date": 3, "region": 4}
     kept: list[Entity] = []
     for ent in sorted(entities, key=lambda e: (priority[e.entity], e.start, -(e.end - e.start))):

@@ -1,4 +1,4 @@
-"""Starting the assistant's processes: the action server and the Rasa server.
+"""Starting the assistant's processes: the department API, the action server, Rasa.
 
 ``govbot run`` uses ``Services`` to start both on 127.0.0.1, wait until they
 answer, print how to talk to them, and stop them cleanly on Ctrl+C / SIGTERM.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.settings import Settings
+from bot.settings import Settings, settings_environment
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,8 @@ class Services:
         log = self.run_dir / f"{name}.log"
         with open(log, "ab") as out:
             process = subprocess.Popen(args, cwd=self.settings.root,
-                                       env={**child_environment(), **env},
+                                       env={**child_environment(),
+                                            **settings_environment(self.settings), **env},
                                        stdout=out, stderr=subprocess.STDOUT)
         self.processes[name] = process
         return process, log
@@ -106,9 +107,24 @@ class Services:
             self.stop()
             raise
 
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.api_port}/api/v1"
+
+    def start_api(self, timeout: float = 60.0) -> None:
+        """The department API (it migrates the ticket database, so it starts first)."""
+        try:
+            api, log = self._spawn("department-api", [sys.executable, "-m", "bot.cli", "api"])
+            wait_until_up(f"{self.api_url}/health", api, timeout, "the department API", log)
+        except BaseException:
+            self.stop()
+            raise
+
     def start(self, timeout: float = 180.0) -> None:
-        """Start the action server, then the Rasa server; wait until both answer."""
+        """Start the department API, the action server, then the Rasa server; wait until
+        each answers."""
         s = self.settings
+        self.start_api()
         self.start_actions()
         try:
             rasa, log = self._spawn("rasa-server", [
@@ -152,6 +168,7 @@ def how_to_talk(services: Services) -> str:
 govbot is running (logs in {services.run_dir}):
   Rasa server     {url}   (REST channel, HTTP API)
   action server   http://{s.host}:{s.action_port}
+  department API  {services.api_url}   (docs/api/openapi.yaml; tokens: govbot api token add)
 
 Talk to it:
   curl -s {url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\

@@ -22,10 +22,34 @@ class Settings:
     rasa_port: int = 5005
     action_port: int = 5055
     database_url: str = ""  # tickets; default: SQLite file var/govbot.db
+    api_port: int = 5080  # the department API
+    api_tokens: str = ""  # the API token file; default var/api_tokens.yml
+    job_interval: int = 300  # seconds between runs of the periodic ticket jobs
+    var: str = ""  # run-time data (SQLite file, outbox, API tokens); default var/
+
+    @property
+    def var_dir(self) -> Path:
+        return Path(self.var) if self.var else self.root / "var"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.var_dir / "outbox"
+
+    @property
+    def api_tokens_file(self) -> Path:
+        return Path(self.api_tokens) if self.api_tokens else self.var_dir / "api_tokens.yml"
+
+    @property
+    def openapi_file(self) -> Path:
+        return self.root / "docs" / "api" / "openapi.yaml"
 
     @property
     def ticket_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.root / 'var' / 'govbot.db'}"
+        return self.database_url or f"sqlite:///{self.var_dir / 'govbot.db'}"
 
     @property
     def routing_file(self) -> Path:
@@ -78,17 +102,17 @@ class Settings:
                       if heldout not in p.parents)
 
 
-def _int(env: dict[str, str], key: str, default: int) -> int:
+def _int(env: dict[str, str], key: str, default: int, top: int = 65535,
+         what: str = "a port number") -> int:
     raw = env.get(key)
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(
-            f"environment variable {key} must be a port number, got {raw!r}") from None
-    if not 0 < value < 65536:
-        raise SettingsError(f"environment variable {key} must be 1–65535, got {value}")
+        raise SettingsError(f"environment variable {key} must be {what}, got {raw!r}") from None
+    if not 0 < value <= top:
+        raise SettingsError(f"environment variable {key} must be 1–{top}, got {value}")
     return value
 
 
@@ -105,4 +129,24 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rasa_port=_int(env, "GOVBOT_RASA_PORT", 5005),
         action_port=_int(env, "GOVBOT_ACTION_PORT", 5055),
         database_url=env.get("GOVBOT_DATABASE_URL") or "",
+        api_port=_int(env, "GOVBOT_API_PORT", 5080),
+        api_tokens=env.get("GOVBOT_API_TOKENS") or "",
+        var=env.get("GOVBOT_VAR_DIR") or "",
+        job_interval=_int(env, "GOVBOT_JOB_INTERVAL", 300, top=86400,
+                          what="a number of seconds"),
     )
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The environment that makes a child process load these same settings."""
+    env = {"GOVBOT_HOME": str(settings.root), "GOVBOT_HOST": settings.host,
+           "GOVBOT_RASA_PORT": str(settings.rasa_port),
+           "GOVBOT_ACTION_PORT": str(settings.action_port),
+           "GOVBOT_API_PORT": str(settings.api_port),
+           "GOVBOT_JOB_INTERVAL": str(settings.job_interval)}
+    for key, value in (("GOVBOT_DATABASE_URL", settings.database_url),
+                       ("GOVBOT_API_TOKENS", settings.api_tokens),
+                       ("GOVBOT_VAR_DIR", settings.var)):
+        if value:
+            env[key] = value
+    return env

@@ -16,10 +16,24 @@ from bot.settings import Settings, load_settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def scratch_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Run-time data of this test run (ticket database, outbox, tokens) goes to a scratch
+    folder, never to the project's var/; child processes inherit it."""
+    var = tmp_path_factory.mktemp("var")
+    saved = os.environ.get("GOVBOT_VAR_DIR")
+    os.environ["GOVBOT_VAR_DIR"] = str(var)
+    yield var
+    if saved is None:
+        os.environ.pop("GOVBOT_VAR_DIR", None)
+    else:
+        os.environ["GOVBOT_VAR_DIR"] = saved
+
+
 @pytest.fixture(scope="session")
-def settings() -> Settings:
+def settings(scratch_var: Path) -> Settings:
     quiet_rasa_environment()
-    return load_settings({"GOVBOT_HOME": str(ROOT)})
+    return load_settings({"GOVBOT_HOME": str(ROOT), "GOVBOT_VAR_DIR": str(scratch_var)})
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +60,8 @@ def services(settings: Settings, model_file: Path, tmp_path_factory: pytest.Temp
     from bot.runner import Services
     from bot.shell import free_port
 
-    live = replace(settings, rasa_port=free_port(), action_port=free_port())
+    live = replace(settings, rasa_port=free_port(), action_port=free_port(),
+                   api_port=free_port())
     run_dir = tmp_path_factory.mktemp("run")
     # the action server keeps its tickets in a scratch SQLite file, not in var/
     saved = os.environ.get("GOVBOT_DATABASE_URL")

@@ -25,12 +25,14 @@ async def test_demand_names_domain_subtopic_and_region():
         "domain": {"name": "finance", "confidence": 0.9},
         "subtopic": {"name": "bridge_loan", "confidence": 0.8},
         "entities": [{"entity": "region", "value": "龙游县"}]})
-    assert {e["name"]: e["value"] for e in events} == {
-        "demand": {"text": "龙游的厂过桥资金到期了", "domain": "finance",
-                   "subtopic": "bridge_loan"},
-        "ticket_number": None, "confirm_ticket": True}
+    slots = {e["name"]: e["value"] for e in events}
+    demand = slots.pop("demand")
+    assert slots == {"ticket_number": None, "confirm_ticket": True}
+    assert len(demand.pop("id")) == 32  # the idempotency key of the ticket request
+    assert demand == {"text": "龙游的厂过桥资金到期了", "domain": "finance",
+                      "subtopic": "bridge_loan"}
     (msg,) = msgs
-    assert [b["payload"] for b in msg["buttons"]] == ["/affirm", "/deny"]
+    assert [b["payload"] for b in msg["buttons"]] == ["/affirm", "/correct_domain", "/deny"]
     assert msg["text"].startswith("识别为：金融服务·应急转贷（过桥）与抽贷断贷")
     assert "所在地区：龙游县" in msg["text"] and "需要为您登记" in msg["text"]
 

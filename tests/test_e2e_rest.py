@@ -34,7 +34,7 @@ def say(services, message, sender=None) -> list[str]:
     ("再见", "再见"),
     ("你能帮我做什么", "我可以帮企业"),
     ("我要转人工", "人工服务"),
-    ("我的工单处理到哪一步了", "工单编号"),
+    ("我的工单处理到哪一步了", "没有查到您在本渠道登记的工单"),
     ("今天杭州天气怎么样", "不在企业服务的范围内"),
 ])
 def test_conversation_basics(services, message, expected):

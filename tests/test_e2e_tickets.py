@@ -22,9 +22,12 @@ def texts(replies):
 def open_ticket(services, sender):
     first = say(services, sender, "我们厂的过桥资金下个月到期，银行说不续贷了")
     assert "需要为您登记" in texts(first)
-    assert [b["payload"] for b in first[-1]["buttons"]] == ["/affirm", "/deny"]
+    assert [b["payload"] for b in first[-1]["buttons"]] == ["/affirm", "/correct_domain",
+                                                             "/deny"]
     assert "企业全称" in texts(say(services, sender, "/affirm"))
-    assert "哪个县" in texts(say(services, sender, "恒丰纸业有限公司"))
+    assert "统一社会信用代码" in texts(say(services, sender, "恒丰纸业有限公司"))
+    assert "校验未通过" in texts(say(services, sender, "91330825MA2ABCDE1X"))
+    assert "哪个县" in texts(say(services, sender, "没有，跳过"))
     assert "联系人" in texts(say(services, sender, "龙游"))
     assert "手机号码" in texts(say(services, sender, "王经理"))
     summary = say(services, sender, "13905701234")
@@ -62,8 +65,9 @@ def test_a_bad_mobile_number_is_asked_again(services):
     sender = uuid.uuid4().hex
     say(services, sender, "客户拖欠我们八十多万货款一直不给")
     say(services, sender, "/affirm")
+    say(services, sender, "江山市宏达门业有限公司")
     # the region is read from the company name, so it is not asked
-    assert "联系人" in texts(say(services, sender, "江山市宏达门业有限公司"))
+    assert "联系人" in texts(say(services, sender, "跳过"))
     say(services, sender, "李会计")
     assert "11位" in texts(say(services, sender, "12345"))
     assert "确认提交" in texts(say(services, sender, "138 1234 5678"))
@@ -86,7 +90,7 @@ def test_declining_or_cancelling_opens_nothing(services):
     # declining at the summary opens nothing either
     sender = uuid.uuid4().hex
     say(services, sender, "招不到电焊工，订单要延期了")
-    for answer in ("/affirm", "岱山县宏海船舶修造有限公司", "刘主任", "13905801234"):
+    for answer in ("/affirm", "岱山县宏海船舶修造有限公司", "不清楚", "刘主任", "13905801234"):
         say(services, sender, answer)
     cancelled = say(services, sender, "/deny")
     assert len(cancelled) == 1 and "已取消登记" in cancelled[0]["text"]

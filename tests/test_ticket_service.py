@@ -1,16 +1,22 @@
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.tickets import migrate
 from bot.tickets.calendar import WorkCalendar
-from bot.tickets.model import Enterprise, NewTicket, Status
+from bot.tickets.model import Enterprise, InvalidTicket, NewTicket, Status, replay
+from bot.tickets.outbox import Outbox
 from bot.tickets.routing import load_routing
 from bot.tickets.service import TicketService
-from bot.tickets.store import SqlTicketStore
+from bot.tickets.store import Query, SqlTicketStore
+
+# a PostgreSQL URL where nothing listens: a database that is down
+DEAD_DATABASE = "postgresql+psycopg2://127.0.0.1:1/none?connect_timeout=2"
 
 ROUTING = Path(__file__).resolve().parent.parent / "config" / "routing.yml"
 NEW = NewTicket(enterprise=Enterprise("龙游县恒丰纸业有限公司", "91110108551385082Q"),
@@ -53,3 +59,151 @@ def test_another_subtopic_is_a_new_ticket(service):
     first = service.open(NEW, "rest:u1").ticket
     other = service.open(replace(NEW, domain="legal", subtopic="contract_debt"), "rest:u1")
     assert not other.duplicate and other.ticket.number != first.number
+
+
+# -- idempotency, escalation, rating, urging, outbox --------------------------------------
+def clocked(tmp_path, when: datetime) -> TicketService:
+    engine = create_engine(f"sqlite:///{tmp_path / 't.db'}", future=True)
+    migrate.upgrade(engine)
+    clock = lambda: when  # noqa: E731
+    return TicketService(SqlTicketStore(engine, clock), load_routing(ROUTING), WorkCalendar(),
+                         clock)
+
+
+def test_opening_twice_with_one_key_makes_one_ticket(service):
+    first = service.open(NEW, "rest:u1", request_key="rest:u1:demand-1")
+    again = service.open(NEW, "rest:u1", request_key="rest:u1:demand-1")
+    assert again.repeated and again.ticket.number == first.ticket.number
+    tickets, total = service.store.query(Query(sender_id="rest:u1"))
+    assert total == 1
+    assert [e.kind for e in service.store.events(first.ticket.number)] == ["created",
+                                                                            "transition"]
+
+
+def test_concurrent_requests_with_one_key_make_one_ticket(tmp_path):
+    svc = clocked(tmp_path, datetime(2026, 9, 30, 2, 0, tzinfo=timezone.utc))
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: svc.open(NEW, "rest:u1", request_key="k-1"),
+                                range(4)))
+    assert len({r.ticket.number for r in results}) == 1
+    assert svc.store.query(Query())[1] == 1
+
+
+def test_a_subtopic_reserved_for_the_city_is_escalated_at_once(service):
+    t = service.open(replace(NEW, domain="open", subtopic="customs_clearance",
+                             text="出口报关查验太慢"), "rest:u1").ticket
+    # the routing rule sends customs to 衢州海关 at city level already: no escalation
+    assert t.status is Status.ASSIGNED and t.level == "city"
+    t = service.open(replace(NEW, domain="data", subtopic="cross_border_data",
+                             text="数据出境评估不知道找谁"), "rest:u1").ticket
+    assert t.status is Status.ESCALATED and t.level == "province"
+    assert t.department == "浙江省营商环境建设办公室"
+    last = service.store.events(t.number)[-1]
+    assert "authority list" in last.data["reason"] and last.actor == "system:router"
+
+
+def test_overdue_tickets_are_escalated_once_per_deadline(tmp_path):
+    opened_at = datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc)  # a Monday
+    svc = clocked(tmp_path, opened_at)
+    t = svc.open(NEW, "rest:u1").ticket  # finance: respond in 1, resolve in 5 working days
+    assert svc.escalate_overdue() == []
+    later = clocked(tmp_path, datetime(2026, 11, 5, 2, 0, tzinfo=timezone.utc))
+    (up,) = later.escalate_overdue()  # first response was due on 3 November
+    assert up.number == t.number and up.status is Status.ESCALATED and up.level == "city"
+    assert up.department == "衢州市营商环境建设办公室"
+    assert up.resolution_due > date(2026, 11, 5)
+    reason = later.store.events(t.number)[-1].data["reason"]
+    assert reason == "overdue: first response was due 2026-11-03"
+    assert later.escalate_overdue() == []  # fresh deadlines: nothing more to do
+
+
+def test_province_tickets_get_one_overdue_note(tmp_path):
+    svc = clocked(tmp_path, datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc))
+    t = svc.open(NEW, "rest:u1").ticket
+    t = svc.escalate(t.number, "handler:x", t.version, "needs the province", to="province")
+    later = clocked(tmp_path, datetime(2026, 12, 30, 2, 0, tzinfo=timezone.utc))
+    assert later.escalate_overdue() == [] and later.escalate_overdue() == []
+    notes = [e for e in later.store.events(t.number) if e.kind == "overdue"]
+    assert len(notes) == 1 and later.store.get(t.number).level == "province"
+
+
+def test_escalation_needs_a_reason_and_a_level_above(service):
+    t = service.open(NEW, "rest:u1").ticket
+    with pytest.raises(InvalidTicket):
+        service.escalate(t.number, "handler:x", t.version, "  ")
+    t = service.escalate(t.number, "handler:x", t.version, "beyond county", to="province")
+    with pytest.raises(InvalidTicket, match="no level above"):
+        service.escalate(t.number, "handler:x", t.version, "again")
+
+
+def resolved(service):
+    t = service.open(NEW, "rest:u1").ticket
+    t = service.accept(t.number, "handler:x", t.version)
+    return service.resolve(t.number, "handler:x", t.version, "已协调银行续贷")
+
+
+def test_a_good_rating_is_kept(service):
+    t = service.rate(resolved(service).number, "rest:u1", 5, "很及时")
+    assert t.status is Status.RATED
+    data = service.store.events(t.number)[-1].data
+    assert data["rating"] == 5 and data["comment"] == "很及时"
+
+
+def test_a_poor_rating_reopens_the_ticket(service):
+    t = resolved(service)
+    events = service.store.events(t.number)
+    assert events[-1].kind == "reply" and events[-1].data["text"] == "已协调银行续贷"
+    t = service.rate(t.number, "rest:u1", 2, "没解决")
+    assert t.status is Status.REOPENED and t.resolution_due is not None
+    assert [e.to_status for e in service.store.events(t.number)[-2:]] == [Status.RATED,
+                                                                          Status.REOPENED]
+    with pytest.raises(InvalidTicket):
+        service.rate(t.number, "rest:u1", 6)
+
+
+def test_a_ticket_is_urged_at_most_once_a_day(tmp_path):
+    # 23:30 UTC on 1 November is 07:30 on 2 November in China
+    svc = clocked(tmp_path, datetime(2026, 11, 1, 23, 30, tzinfo=timezone.utc))
+    t = svc.open(NEW, "rest:u1").ticket
+    assert svc.urge(t.number, "rest:u1") is not None
+    assert svc.urge(t.number, "rest:u1") is None
+    same_day = clocked(tmp_path, datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc))  # 23:00
+    assert same_day.urge(t.number, "rest:u1") is None
+    next_day = clocked(tmp_path, datetime(2026, 11, 2, 16, 30, tzinfo=timezone.utc))
+    assert next_day.urge(t.number, "rest:u1") is not None
+    assert [e.kind for e in next_day.store.events(t.number)].count("urge") == 2
+
+
+def test_staff_correct_the_subtopic_and_the_ticket_is_rerouted(service):
+    t = service.open(NEW, "rest:u1").ticket
+    t = service.return_for_rerouting(t.number, "handler:x", t.version, "不是金融问题")
+    t = service.reassign(t.number, "admin:a", t.version, reason="实为合同纠纷",
+                         domain="legal", subtopic="contract_debt")
+    assert (t.status, t.domain, t.subtopic, t.department) == (
+        Status.ASSIGNED, "legal", "contract_debt", "龙游县司法局")
+    rebuilt = replay(service.store.events(t.number))
+    assert (rebuilt.domain, rebuilt.subtopic, rebuilt.department) == (
+        "legal", "contract_debt", "龙游县司法局")
+
+
+def test_requests_wait_in_the_outbox_while_the_database_is_down(tmp_path):
+    down = TicketService(SqlTicketStore.from_url(DEAD_DATABASE), load_routing(ROUTING),
+                         WorkCalendar())
+    outbox = Outbox(tmp_path / "outbox")
+    with pytest.raises(SQLAlchemyError):
+        down.open(NEW, "rest:u1", request_key="rest:u1:d1")
+    outbox.put(NEW, "rest:u1", "rest:u1:d1")
+    assert outbox.drain(down) == [] and len(outbox.pending()) == 1  # still down: kept
+    up = clocked(tmp_path, datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc))
+    (opened,) = outbox.drain(up)
+    assert opened.ticket.status is Status.ASSIGNED and outbox.pending() == []
+    outbox.put(NEW, "rest:u1", "rest:u1:d1")  # the same request again (e.g. a retry)
+    assert outbox.drain(up) == [] and up.store.query(Query())[1] == 1
+
+
+def test_a_request_that_can_never_be_registered_is_set_aside(tmp_path):
+    outbox = Outbox(tmp_path / "outbox")
+    outbox.put(replace(NEW, region="火星"), "rest:u1", "k")
+    up = clocked(tmp_path, datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc))
+    assert outbox.drain(up) == [] and outbox.pending() == []
+    assert len(list((tmp_path / "outbox" / "failed").glob("*.json"))) == 1

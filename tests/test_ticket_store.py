@@ -191,3 +191,67 @@ def test_deadlines_are_stored_and_logged(store):
                          first_response_due=date(2026, 10, 8), resolution_due=date(2026, 10, 13))
     assert (t.first_response_due, t.resolution_due) == (date(2026, 10, 8), date(2026, 10, 13))
     assert replay(store.events(t.number)).resolution_due == date(2026, 10, 13)
+
+
+def assigned(store, new=NEW, due=(2026, 10, 13)):
+    from datetime import date
+
+    from bot.tickets.store import Assignment
+
+    return store.create(new, "rest:u1", assignment=Assignment(
+        "江山市金融工作服务中心", "county", "routing test", date(2026, 10, 8), date(*due)))
+
+
+def test_creation_with_assignment_is_one_transaction(store):
+    t = assigned(store)
+    assert t.status is Status.ASSIGNED and t.version == 2
+    assert replay(store.events(t.number)) == t
+
+
+def test_a_request_key_is_used_once(store):
+    from sqlalchemy.exc import IntegrityError
+
+    t = assigned(store)
+    store.add_note(t.number, "rest:u1", "again", request_key="k1")
+    with pytest.raises(IntegrityError):
+        store.create(replace(NEW, text="another"), "rest:u1", request_key="k1")
+    with store.engine.connect() as conn:  # the failed create left nothing behind
+        assert conn.execute(text("SELECT count(*) FROM tickets")).scalar_one() == 1
+    assert store.by_request("k1") == (t, True) and store.by_request("k2") is None
+
+
+def test_queue_filters_and_overdue(store):
+    from datetime import date
+
+    from bot.tickets.store import Query
+
+    late = assigned(store, due=(2026, 10, 13))
+    soon = assigned(store, replace(NEW, region="龙游", sender_id="rest:u2"), due=(2026, 12, 31))
+    done = assigned(store, replace(NEW, subtopic="loan_financing"), due=(2026, 10, 1))
+    done = store.transition(done.number, Status.IN_PROGRESS, "h", done.version)
+    store.transition(done.number, Status.RESOLVED, "h", done.version)
+
+    def numbers(**kw):
+        found, total = store.query(Query(**kw))
+        assert total == len(found) or "limit" in kw
+        return [t.number for t in found]
+    assert numbers() == [done.number, late.number, soon.number]  # earliest deadline first
+    assert numbers(region="龙游县") == [soon.number]
+    assert numbers(sender_id="rest:u2") == [soon.number]
+    assert numbers(status=("resolved",)) == [done.number]
+    # both missed the first response (due 8 October) while assigned …
+    assert numbers(overdue_on=date(2026, 10, 10)) == [late.number, soon.number]
+    # … once accepted, only the resolution deadline counts
+    store.transition(late.number, Status.IN_PROGRESS, "h", late.version)
+    assert numbers(overdue_on=date(2026, 10, 10)) == [soon.number]
+    assert numbers(overdue_on=date(2026, 11, 1)) == [late.number, soon.number]
+    assert numbers(department="江山市金融工作服务中心", limit=1, offset=1) == [late.number]
+    assert store.query(Query(limit=1))[1] == 3
+
+
+def test_urging_twice_a_day_is_refused(store):
+    t = assigned(store)
+    assert store.urge(t.number, "rest:u1").kind == "urge"
+    assert store.urge(t.number, "rest:u1") is None
+    with pytest.raises(TicketNotFound):
+        store.urge("QZ-20000101-0001", "rest:u1")

@@ -1,25 +1,47 @@
-"""Building the ticket service from the settings (the one place backends are chosen)."""
+"""Building the ticket back end from the settings (the one place backends are chosen)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
 from bot.tickets import migrate
 from bot.tickets.calendar import WorkCalendar
+from bot.tickets.handoffs import HandoffStore
+from bot.tickets.outbox import Outbox
 from bot.tickets.routing import load_routing
 from bot.tickets.service import TicketService
 from bot.tickets.store import SqlTicketStore
 
 
-def build_service(settings: Settings) -> TicketService:
-    """SQLite file by default (created on first use), PostgreSQL by URL; schema migrated."""
+@dataclass(frozen=True)
+class Backend:
+    engine: Engine
+    service: TicketService
+    handoffs: HandoffStore
+    outbox: Outbox
+
+
+def build_backend(settings: Settings, migrate_schema: bool = True) -> Backend:
+    """SQLite file by default (created on first use), PostgreSQL by URL; schema migrated.
+
+    With ``migrate_schema=False`` nothing touches the database until it is used, so an
+    action server can start while the database is down (requests go to the outbox).
+    """
     url = settings.ticket_database_url
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, future=True, pool_pre_ping=True)
-    migrate.upgrade(engine)
-    return TicketService(SqlTicketStore(engine), load_routing(settings.routing_file),
-                         WorkCalendar.from_file(settings.holidays_file))
+    if migrate_schema:
+        migrate.upgrade(engine)
+    service = TicketService(SqlTicketStore(engine), load_routing(settings.routing_file),
+                            WorkCalendar.from_file(settings.holidays_file))
+    return Backend(engine, service, HandoffStore(engine), Outbox(settings.outbox_dir))
+
+
+def build_service(settings: Settings) -> TicketService:
+    return build_backend(settings).service

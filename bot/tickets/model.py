@@ -10,7 +10,7 @@ events (``replay``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
 
@@ -27,6 +27,17 @@ class Status(str, Enum):
     REOPENED = "reopened"
 
 
+#: China Standard Time (no daylight saving): ticket dates, deadlines and "once a day"
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+#: statuses in which a department still owes the enterprise an answer
+OPEN_STATUSES = ("submitted", "assigned", "in_progress", "returned", "escalated", "reopened")
+
+
+def china_date(at: datetime) -> date:
+    return at.astimezone(CHINA).date()
+
+
 S = Status
 #: from-status → the statuses it may move to
 TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -34,7 +45,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.ASSIGNED: frozenset({S.IN_PROGRESS, S.RETURNED, S.ESCALATED}),
     S.IN_PROGRESS: frozenset({S.RESOLVED, S.RETURNED, S.ESCALATED}),
     S.RETURNED: frozenset({S.ASSIGNED, S.ESCALATED}),
-    S.ESCALATED: frozenset({S.ASSIGNED}),
+    S.ESCALATED: frozenset({S.ASSIGNED, S.IN_PROGRESS, S.RETURNED, S.ESCALATED}),  # further up
     S.RESOLVED: frozenset({S.RATED, S.REOPENED, S.CLOSED}),
     S.RATED: frozenset({S.CLOSED, S.REOPENED}),
     S.REOPENED: frozenset({S.ASSIGNED, S.IN_PROGRESS, S.ESCALATED}),
@@ -89,7 +100,8 @@ class NewTicket:
     subtopic: str
     text: str  # the user's own words
     channel: str = "rest"
-    sender_id: str | None = None
+    sender_id: str | None = None  # channel-namespaced identity, e.g. rest:4f2a…
+    conversation_id: str | None = None  # the Rasa conversation, for notifications
     department: str | None = None
     level: str = "county"  # county | city | province
 
@@ -100,7 +112,7 @@ class Event:
     seq: int  # 1, 2, 3 … per ticket
     at: datetime
     actor: str
-    kind: str  # created | transition | note
+    kind: str  # created | transition | note | urge | handoff | notification
     from_status: Status | None
     to_status: Status | None
     data: dict[str, Any] = field(default_factory=dict)
@@ -124,8 +136,16 @@ class Ticket:
     updated_at: datetime
     first_response_due: date | None = None
     resolution_due: date | None = None
+    conversation_id: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.value in OPEN_STATUSES
 
 
+#: fields a transition may change besides the status
+TRANSITION_FIELDS = ("department", "level", "domain", "subtopic",
+                     "first_response_due", "resolution_due")
 DUE_FIELDS = ("first_response_due", "resolution_due")
 
 
@@ -144,13 +164,14 @@ def replay(events: list[Event]) -> Ticket:
         enterprise=Enterprise(**d["enterprise"]), region=d["region"], domain=d["domain"],
         subtopic=d["subtopic"], text=d["text"], channel=d["channel"],
         sender_id=d.get("sender_id"), department=d.get("department"), level=d["level"],
-        created_at=events[0].at, updated_at=events[0].at)
+        created_at=events[0].at, updated_at=events[0].at,
+        conversation_id=d.get("conversation_id"))
     for e in events[1:]:
         if e.kind == "transition" and e.to_status is not None:
             check_transition(ticket.number, ticket.status, e.to_status)
             due = {k: date.fromisoformat(e.data[k]) for k in DUE_FIELDS if e.data.get(k)}
+            kept = {k: e.data[k] for k in ("department", "level", "domain", "subtopic")
+                    if k in e.data}
             ticket = replace(ticket, status=e.to_status, version=ticket.version + 1,
-                             updated_at=e.at,
-                             department=e.data.get("department", ticket.department),
-                             level=e.data.get("level", ticket.level), **due)
+                             updated_at=e.at, **kept, **due)
     return ticket

@@ -46,18 +46,33 @@ class _Rule:
 class RoutingRules:
     def __init__(self, defaults: dict[str, _Rule], by_subtopic: dict[str, _Rule],
                  by_region: dict[tuple[str, str], _Rule], authority: dict[str, str],
-                 deadlines: dict[str, Deadline]) -> None:
+                 deadlines: dict[str, Deadline], escalation: dict[str, str]) -> None:
         self._defaults, self._by_subtopic, self._by_region = defaults, by_subtopic, by_region
         self._authority, self._deadlines = authority, deadlines
+        self._escalation = escalation
+
+    @staticmethod
+    def _names(region: Region) -> dict[str, str]:
+        city = region.city or region.name
+        county = region.name if region.level == "county" else city
+        return {"county": county, "city": city, "city_short": city.removesuffix("市")}
+
+    def escalation_target(self, region: Region, level: str,
+                          to: str | None = None) -> Route | None:
+        """The department one level above ``level`` (or at ``to``); ``None`` above the
+        province."""
+        index = LEVELS.index(level) + 1 if to is None else LEVELS.index(to)
+        if index >= len(LEVELS) or index <= LEVELS.index(level):
+            return None
+        target = LEVELS[index]
+        department = self._escalation[target].format(**self._names(region))
+        return Route(department, target, f"escalation.{target}", None)
 
     def route(self, domain: str, subtopic: str, region: Region) -> Route:
         rule = (self._by_region.get((region.name, subtopic))
                 or (region.city and self._by_region.get((region.city, subtopic)))
                 or self._by_subtopic.get(subtopic) or self._defaults[domain])
-        county = region.name if region.level == "county" else (region.city or region.name)
-        city = region.city or region.name
-        department = rule.department.format(county=county, city=city,
-                                            city_short=city.removesuffix("市"))
+        department = rule.department.format(**self._names(region))
         required = self._authority.get(subtopic)
         needs = required if required and LEVELS.index(required) > LEVELS.index(rule.level) \
             else None
@@ -149,4 +164,11 @@ def load_routing(path: Path, tax: Taxonomy | None = None,
         deadlines[key] = d
     if "default" not in deadlines:
         raise fail("deadlines", "needs a default")
-    return RoutingRules(defaults, by_subtopic, by_region, authority, deadlines)
+
+    escalation: dict[str, str] = {}
+    for level in LEVELS[1:]:
+        item = (raw.get("escalation") or {}).get(level)
+        if item is None:
+            raise fail("escalation", f"needs a department for the {level} level")
+        escalation[level] = rule(item, f"escalation.{level}").department
+    return RoutingRules(defaults, by_subtopic, by_region, authority, deadlines, escalation)

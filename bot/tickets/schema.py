@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -39,6 +40,7 @@ tickets = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("first_response_due", Date),  # migration 0002
     Column("resolution_due", Date),
+    Column("conversation_id", String(200)),  # migration 0003
 )
 
 ticket_events = Table(
@@ -61,4 +63,41 @@ ticket_sequences = Table(
     Column("prefix", String(8), primary_key=True),
     Column("day", String(8), primary_key=True),  # 20261126
     Column("last", Integer, nullable=False),
+)
+
+# Idempotency: every request to open a ticket carries a key (sender + demand id); the
+# key is stored in the transaction that creates or links the ticket. Migration 0003.
+ticket_requests = Table(
+    "ticket_requests", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("number", String(32), ForeignKey("tickets.number"), nullable=False),
+    Column("duplicate", Boolean, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# Conversations handed over to a person (request_human). Migration 0003.
+handoffs = Table(
+    "handoffs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sender_id", String(200), nullable=False, index=True),
+    Column("conversation_id", String(200), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("number", String(32), ForeignKey("tickets.number")),
+    Column("text", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("closed_by", String(100)),
+)
+
+# Every call of the department API. Migration 0003.
+api_audit = Table(
+    "api_audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("number", String(32)),
 )

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine, Row, create_engine
 from sqlalchemy.exc import IntegrityError
 
@@ -22,7 +23,9 @@ from bot.entities import is_mobile
 from bot.regions import region_table
 from bot.taxonomy import taxonomy
 from bot.tickets.model import (
-    DUE_FIELDS,
+    CHINA,
+    OPEN_STATUSES,
+    TRANSITION_FIELDS,
     ConcurrentUpdate,
     Enterprise,
     Event,
@@ -32,19 +35,52 @@ from bot.tickets.model import (
     Ticket,
     TicketNotFound,
     check_transition,
+    china_date,
 )
-from bot.tickets.schema import ticket_events, ticket_sequences, tickets
+from bot.tickets.schema import ticket_events, ticket_requests, ticket_sequences, tickets
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where a new ticket goes, written in the transaction that creates it."""
+
+    department: str
+    level: str
+    reason: str
+    first_response_due: date
+    resolution_due: date
+    actor: str = "system:router"
+
+
+@dataclass(frozen=True)
+class Query:
+    """A filter of the ticket queue; ``None`` means "any"."""
+
+    department: str | None = None
+    status: tuple[str, ...] | None = None
+    region: str | None = None
+    domain: str | None = None
+    sender_id: str | None = None
+    overdue_on: date | None = None  # open tickets whose resolution is due before this day
+    limit: int = 50
+    offset: int = 0
 
 
 class TicketStore(Protocol):
-    def create(self, new: NewTicket, actor: str) -> Ticket: ...
+    def create(self, new: NewTicket, actor: str, request_key: str | None = None,
+               assignment: Assignment | None = None) -> Ticket: ...
     def get(self, number: str) -> Ticket: ...
     def transition(self, number: str, to: Status, actor: str, expected_version: int,
-                   reason: str = "", **changes: Any) -> Ticket: ...
-    def add_note(self, number: str, actor: str, text: str) -> Event: ...
+                   reason: str = "", data: dict[str, Any] | None = None,
+                   **changes: Any) -> Ticket: ...
+    def add_note(self, number: str, actor: str, text: str, kind: str = "note",
+                 request_key: str | None = None, **data: Any) -> Event: ...
+    def urge(self, number: str, actor: str) -> Event | None: ...
     def events(self, number: str) -> list[Event]: ...
     def find_open(self, subtopic: str, since: datetime, credit_code: str | None = None,
                   sender_id: str | None = None) -> list[Ticket]: ...
+    def by_request(self, key: str) -> tuple[Ticket, bool] | None: ...
+    def query(self, q: Query) -> tuple[list[Ticket], int]: ...
 
 
 def validate_new_ticket(new: NewTicket) -> None:
@@ -84,7 +120,7 @@ def _ticket(row: Row) -> Ticket:
         channel=row.channel, sender_id=row.sender_id, department=row.department,
         level=row.level, created_at=_as_utc(row.created_at),
         updated_at=_as_utc(row.updated_at), first_response_due=row.first_response_due,
-        resolution_due=row.resolution_due)
+        resolution_due=row.resolution_due, conversation_id=row.conversation_id)
 
 
 def _event(row: Row) -> Event:
@@ -132,40 +168,90 @@ class SqlTicketStore:
             who = tickets.c.sender_id == sender_id
         else:
             return []
-        finished = [s.value for s in (Status.RATED, Status.CLOSED)]
         query = (select(tickets).where(who, tickets.c.subtopic == subtopic,
                                        tickets.c.created_at >= since,
-                                       tickets.c.status.not_in(finished))
+                                       tickets.c.status.in_(OPEN_STATUSES + ("resolved",)))
                  .order_by(tickets.c.created_at.desc()))
         with self.engine.connect() as conn:
             return [_ticket(r) for r in conn.execute(query).all()]
 
+    def by_request(self, key: str) -> tuple[Ticket, bool] | None:
+        """The ticket an earlier request with this idempotency key created or was linked
+        to, and whether it was linked as a duplicate."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(ticket_requests)
+                               .where(ticket_requests.c.key == key)).first()
+        return (self.get(row.number), bool(row.duplicate)) if row else None
+
+    def query(self, q: Query) -> tuple[list[Ticket], int]:
+        """One page of the queue, oldest deadline first, and the total count."""
+        where = []
+        for column, value in (("department", q.department), ("region", q.region),
+                              ("domain", q.domain), ("sender_id", q.sender_id)):
+            if value is not None:
+                where.append(tickets.c[column] == value)
+        if q.status:
+            where.append(tickets.c.status.in_(q.status))
+        if q.overdue_on is not None:
+            where.append(tickets.c.status.in_(OPEN_STATUSES))
+            where.append(or_(tickets.c.resolution_due < q.overdue_on,
+                             and_(tickets.c.status == Status.ASSIGNED.value,
+                                  tickets.c.first_response_due < q.overdue_on)))
+        page = (select(tickets).where(*where)
+                .order_by(tickets.c.resolution_due.is_(None), tickets.c.resolution_due,
+                          tickets.c.created_at.desc())
+                .limit(q.limit).offset(q.offset))
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(tickets)
+                                 .where(*where)).scalar_one()
+            return [_ticket(r) for r in conn.execute(page).all()], total
+
     # -- writing ---------------------------------------------------------------
-    def create(self, new: NewTicket, actor: str) -> Ticket:
+    def create(self, new: NewTicket, actor: str, request_key: str | None = None,
+               assignment: Assignment | None = None) -> Ticket:
+        """Insert a ticket and its 'created' event (and, with ``assignment``, its routing
+        to a department) in one transaction. A ``request_key`` used before raises
+        ``IntegrityError`` and creates nothing."""
         validate_new_ticket(new)
         region = region_table().get(new.region)
         prefix = region.code or "ZJ"
         now = self.clock()
+        day = f"{now.astimezone(CHINA):%Y%m%d}"
         with self.engine.begin() as conn:
-            number = f"{prefix}-{now:%Y%m%d}-{self._next_seq(conn, prefix, f'{now:%Y%m%d}'):04d}"
+            number = f"{prefix}-{day}-{self._next_seq(conn, prefix, day):04d}"
             e = new.enterprise
             conn.execute(insert(tickets).values(
                 number=number, status=Status.SUBMITTED.value, version=1,
                 enterprise_name=e.name.strip(), credit_code=e.credit_code, contact=e.contact,
                 mobile=e.mobile, region=region.name, domain=new.domain,
                 subtopic=new.subtopic, text=new.text, channel=new.channel,
-                sender_id=new.sender_id, department=new.department, level=new.level,
-                created_at=now, updated_at=now))
+                sender_id=new.sender_id, conversation_id=new.conversation_id,
+                department=new.department, level=new.level, created_at=now, updated_at=now))
             data = dataclasses.asdict(new)
             data["region"] = region.name
             self._append(conn, number, 1, now, actor, "created", None, Status.SUBMITTED, data)
+            if assignment is not None:
+                a = assignment
+                conn.execute(update(tickets).where(tickets.c.number == number).values(
+                    status=Status.ASSIGNED.value, version=2, department=a.department,
+                    level=a.level, first_response_due=a.first_response_due,
+                    resolution_due=a.resolution_due))
+                self._append(conn, number, 2, now, a.actor, "transition", Status.SUBMITTED,
+                             Status.ASSIGNED, {
+                                 "reason": a.reason, "department": a.department,
+                                 "level": a.level,
+                                 "first_response_due": a.first_response_due.isoformat(),
+                                 "resolution_due": a.resolution_due.isoformat()})
+            self._remember(conn, request_key, number, False, now)
         return self.get(number)
 
     def transition(self, number: str, to: Status, actor: str, expected_version: int,
-                   reason: str = "", **changes: Any) -> Ticket:
+                   reason: str = "", data: dict[str, Any] | None = None,
+                   **changes: Any) -> Ticket:
         """Move a ticket to ``to`` (e.g. assign with ``department=…, level=…`` and the
-        ``first_response_due`` / ``resolution_due`` dates)."""
-        allowed = {"department", "level", *DUE_FIELDS}
+        ``first_response_due`` / ``resolution_due`` dates); ``data`` goes into the event
+        only (e.g. a rating)."""
+        allowed = set(TRANSITION_FIELDS)
         if set(changes) - allowed:
             raise TypeError(f"only {sorted(allowed)} can change with a transition")
         now = self.clock()
@@ -190,19 +276,50 @@ class SqlTicketStore:
                 raise ConcurrentUpdate(number, expected_version, actual)
             logged = {k: v.isoformat() if isinstance(v, date) else v for k, v in changes.items()}
             self._append(conn, number, None, now, actor, "transition", current, to,
-                         {"reason": reason, **logged})
+                         {"reason": reason, **(data or {}), **logged})
         return self.get(number)
 
-    def add_note(self, number: str, actor: str, text: str) -> Event:
+    def add_note(self, number: str, actor: str, text: str, kind: str = "note",
+                 request_key: str | None = None, **data: Any) -> Event:
+        """Append an event that changes no status: a note, a hand-off, a notification…"""
         now = self.clock()
         with self.engine.begin() as conn:
-            if conn.execute(select(tickets.c.number).where(tickets.c.number == number)
-                            .with_for_update()).first() is None:
-                raise TicketNotFound(number)
-            return self._append(conn, number, None, now, actor, "note", None, None,
-                                {"text": text})
+            self._lock(conn, number)
+            event = self._append(conn, number, None, now, actor, kind, None, None,
+                                 {"text": text, **data})
+            self._remember(conn, request_key, number, True, now)
+            return event
+
+    def urge(self, number: str, actor: str) -> Event | None:
+        """Record a 催办; ``None`` when the ticket was already urged today (China time)."""
+        now = self.clock()
+        # stored times are UTC (SQLite keeps no zone): compare with China's midnight in UTC
+        midnight = datetime.combine(china_date(now), time(), CHINA).astimezone(timezone.utc)
+        with self.engine.begin() as conn:
+            self._lock(conn, number)
+            earlier = conn.execute(select(ticket_events.c.id).where(
+                ticket_events.c.number == number, ticket_events.c.kind == "urge",
+                ticket_events.c.at >= midnight)).first()
+            if earlier is not None:
+                return None
+            return self._append(conn, number, None, now, actor, "urge", None, None, {})
 
     # -- helpers ---------------------------------------------------------------
+    @staticmethod
+    def _lock(conn: Connection, number: str) -> None:
+        """Row-lock the ticket (PostgreSQL) so its events are appended one at a time."""
+        if conn.execute(select(tickets.c.number).where(tickets.c.number == number)
+                        .with_for_update()).first() is None:
+            raise TicketNotFound(number)
+
+    @staticmethod
+    def _remember(conn: Connection, key: str | None, number: str, duplicate: bool,
+                  at: datetime) -> None:
+        """Store the idempotency key in the same transaction; a key seen before raises
+        ``IntegrityError``, which rolls the whole write back."""
+        if key:
+            conn.execute(insert(ticket_requests).values(key=key, number=number,
+                                                        duplicate=duplicate, at=at))
     @staticmethod
     def _next_seq(conn: Connection, prefix: str, day: str) -> int:
         """Next number for (prefix, day): the UPDATE takes a row lock until commit."""

@@ -1,0 +1,78 @@
+"""What the actions share: the ticket back end (built on first use) and who is asking."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from rasa_sdk import Tracker
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.settings import load_settings
+from bot.taxonomy import taxonomy
+from bot.tickets import migrate
+from bot.tickets.factory import Backend, build_backend
+from bot.tickets.model import CHINA, Ticket
+
+logger = logging.getLogger(__name__)
+
+STATUS_NAMES = {
+    "submitted": "已提交", "assigned": "已分派，等待承办部门受理", "in_progress": "办理中",
+    "resolved": "已办结，待您评价", "rated": "已评价", "closed": "已关闭",
+    "escalated": "已提交上级部门协调办理", "returned": "重新分派中", "reopened": "重新办理中",
+}
+
+
+class _LazyBackend:
+    """The back end is built on the first action that needs it, not at import. The
+    schema is migrated then; while the database is down the actions still start (and
+    new tickets go to the outbox), and the migration is retried on the next call."""
+
+    def __init__(self) -> None:
+        self._backend: Backend | None = None
+        self._migrated = False
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Backend:
+        with self._lock:
+            if self._backend is None:
+                self._backend = build_backend(load_settings(), migrate_schema=False)
+            if not self._migrated:
+                try:
+                    migrate.upgrade(self._backend.engine)
+                    self._migrated = True
+                except SQLAlchemyError as err:
+                    logger.warning("Ticket database unavailable, schema not checked yet: %s",
+                                   type(err).__name__)
+            return self._backend
+
+
+ticket_backend = _LazyBackend()
+
+
+def channel_of(tracker: Tracker) -> str:
+    return tracker.get_latest_input_channel() or "rest"
+
+
+def sender_key(tracker: Tracker) -> str:
+    """The user's identity for tickets, namespaced by channel (rest:…, wechat:…)."""
+    channel = channel_of(tracker)
+    sender = tracker.sender_id
+    return sender if sender.startswith(f"{channel}:") else f"{channel}:{sender}"
+
+
+def masked_mobile(mobile: str | None) -> str:
+    return f"{mobile[:3]}****{mobile[-4:]}" if mobile and len(mobile) == 11 else "—"
+
+
+def describe(ticket: Ticket) -> str:
+    """A ticket's progress as the enterprise sees it (mobile masked)."""
+    lines = [f"工单号：{ticket.number}",
+             f"诉求领域：{taxonomy().label(ticket.domain, ticket.subtopic)}",
+             f"办理状态：{STATUS_NAMES.get(ticket.status.value, ticket.status.value)}",
+             f"承办部门：{ticket.department or '待分派'}",
+             f"登记时间：{ticket.created_at.astimezone(CHINA):%Y年%m月%d日}"]
+    if ticket.is_open and ticket.resolution_due:
+        lines.append(f"办结时限：{ticket.resolution_due:%Y年%m月%d日}")
+    return "\n".join(lines)
+

@@ -1,0 +1,297 @@
+"""After a ticket is opened: status queries, 催办, 回访评价, hand-over to a person, and the
+notifications the department API triggers (``EXTERNAL_ticket_update``)."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.backend import STATUS_NAMES, channel_of, describe, sender_key, ticket_backend
+from bot.entities import find_ticket_numbers
+from bot.text import normalize
+from bot.tickets.model import Status, Ticket, TicketError, TicketNotFound
+from bot.tickets.store import Query
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = "抱歉，工单系统暂时无法查询，请稍后再试，或拨打 12345 政务服务热线。"
+MAX_LOOKUP_FAILURES = 5
+RATING_BUTTONS = [{"title": f"{n}分", "payload": f'/rate_service{{"rating":"{n}"}}'}
+                  for n in (5, 4, 3, 2, 1)]
+_CN_SCORES = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+_SCORE_RE = re.compile(r"(?<!\d)([1-5一二两三四五])\s*(?:分|星|颗星)")
+_WORD_SCORES = (("非常不满意", 1), ("很不满意", 1), ("不满意", 2), ("不太满意", 2), ("差评", 1),
+                ("一般", 3), ("还行", 3), ("凑合", 3), ("非常满意", 5), ("很满意", 5),
+                ("满意", 4), ("好评", 5))
+
+
+def rating_in(text: str, slot: Any = None) -> int | None:
+    """A 1–5 score from a button payload, "4分" / "五星", a lone digit, or 满意-words."""
+    if slot is not None and str(slot).strip() in {"1", "2", "3", "4", "5"}:
+        return int(str(slot).strip())
+    text = normalize(text or "").text
+    if m := _SCORE_RE.search(text):
+        return int(m[1]) if m[1].isdigit() else _CN_SCORES[m[1]]
+    if text.strip() in {"1", "2", "3", "4", "5"}:
+        return int(text.strip())
+    for word, score in _WORD_SCORES:  # longest, most specific words first
+        if word in text:
+            return score
+    return None
+
+
+def numbers_in(tracker: Tracker) -> list[str]:
+    found = [e["value"] for e in tracker.latest_message.get("entities", [])
+             if e.get("entity") == "ticket_number"]
+    return found or find_ticket_numbers(tracker.latest_message.get("text") or "")
+
+
+def own_tickets(tracker: Tracker, *statuses: str, limit: int = 5) -> list[Ticket]:
+    found, _ = ticket_backend().service.store.query(
+        Query(sender_id=sender_key(tracker), status=statuses or None, limit=limit))
+    return sorted(found, key=lambda t: t.created_at, reverse=True)
+
+
+class ActionTicketStatus(Action):
+    """The sender's own tickets; someone else's only with the mobile's last four digits."""
+
+    def name(self) -> str:
+        return "action_ticket_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        numbers = numbers_in(tracker)
+        try:
+            if numbers:
+                ticket = ticket_backend().service.store.get(numbers[0])
+                if ticket.sender_id != sender_key(tracker):
+                    return [SlotSet("lookup_number", ticket.number),
+                            SlotSet("lookup_pending", True)]
+                dispatcher.utter_message(text=describe(ticket))
+                return [SlotSet("lookup_pending", False)]
+            mine = own_tickets(tracker)
+        except TicketNotFound:
+            dispatcher.utter_message(text=f"没有找到工单 {numbers[0]}，请核对工单号后重新发送。")
+            return [SlotSet("lookup_pending", False)]
+        except SQLAlchemyError as err:
+            logger.error("Ticket status lookup failed: %s", type(err).__name__)
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return [SlotSet("lookup_pending", False)]
+        if not mine:
+            dispatcher.utter_message(text="没有查到您在本渠道登记的工单。如果是通过电话等其他渠道"
+                                          "登记的，请发送工单号（例如 QZ-20261126-0001）。")
+        else:
+            head = f"您最近的{len(mine)}件工单：" if len(mine) > 1 else "您的工单："
+            dispatcher.utter_message(text=head + "\n\n" + "\n\n".join(describe(t) for t in mine))
+        return [SlotSet("lookup_pending", False)]
+
+
+class ValidateTicketLookupForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_ticket_lookup_form"
+
+    async def validate_mobile_tail(self, value: Any, dispatcher: CollectingDispatcher,
+                                   tracker: Tracker, domain: dict) -> dict[str, Any]:
+        digits = re.sub(r"\D", "", normalize(str(value or "")).text)
+        if len(digits) != 4:
+            dispatcher.utter_message(text="请发送4位数字，即登记手机号的最后四位；不查了请回复“取消”。")
+            return {"mobile_tail": None}
+        return {"mobile_tail": digits}
+
+
+class ActionTicketLookup(Action):
+    """Show a ticket to someone who knows its number and the mobile's last four digits."""
+
+    def name(self) -> str:
+        return "action_ticket_lookup"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        number, tail = tracker.get_slot("lookup_number"), tracker.get_slot("mobile_tail") or ""
+        failures = int(tracker.get_slot("lookup_failures") or 0)
+        reset = [SlotSet("lookup_number", None), SlotSet("mobile_tail", None),
+                 SlotSet("lookup_pending", False)]
+        if failures >= MAX_LOOKUP_FAILURES:
+            logger.warning("Ticket lookup refused after %d failures (conversation %s…)",
+                           failures, tracker.sender_id[:6])
+            dispatcher.utter_message(text="核对失败次数过多，为保护企业信息已暂停查询。"
+                                          "请拨打 12345 政务服务热线查询。")
+            return reset
+        try:
+            ticket = ticket_backend().service.store.get(number)
+        except (TicketNotFound, SQLAlchemyError) as err:
+            logger.error("Ticket lookup failed: %s", type(err).__name__)
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return reset
+        mobile = ticket.enterprise.mobile or ""
+        if mobile and hmac.compare_digest(mobile[-4:], tail):
+            dispatcher.utter_message(text=describe(ticket))
+            return [*reset, SlotSet("lookup_failures", 0)]
+        dispatcher.utter_message(text="手机号后四位与登记信息不符，无法显示该工单。请核对后重新查询，"
+                                      "或拨打 12345 政务服务热线。")
+        return [*reset, SlotSet("lookup_failures", failures + 1)]
+
+
+def _target(tracker: Tracker, statuses: tuple[str, ...]) -> tuple[Ticket | None, str | None]:
+    """The ticket a follow-up is about: the number in the message (if it is the sender's
+    own), else the sender's latest ticket in one of ``statuses``; or a reason why not."""
+    numbers = numbers_in(tracker)
+    if numbers:
+        try:
+            ticket = ticket_backend().service.store.get(numbers[0])
+        except TicketNotFound:
+            return None, f"没有找到工单 {numbers[0]}，请核对工单号。"
+        if ticket.sender_id != sender_key(tracker):
+            return None, "只能对本人登记的工单进行此操作。请通过登记时使用的渠道办理，或拨打 12345。"
+        return ticket, None
+    mine = own_tickets(tracker, *statuses, limit=1)
+    return (mine[0], None) if mine else (None, None)
+
+
+class ActionUrgeTicket(Action):
+    """催办: an event on the ticket, at most once a day; the department sees it."""
+
+    def name(self) -> str:
+        return "action_urge_ticket"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        try:
+            ticket, why = _target(tracker, ("assigned", "in_progress", "escalated", "returned",
+                                            "reopened", "submitted"))
+            if ticket is None:
+                dispatcher.utter_message(text=why or "没有查到您正在办理中的工单。如需反映新问题，"
+                                                     "请直接描述。")
+                return []
+            if not ticket.is_open:
+                dispatcher.utter_message(text=f"工单 {ticket.number} "
+                                              f"{STATUS_NAMES[ticket.status.value]}，无需催办。")
+                return []
+            event = ticket_backend().service.urge(ticket.number, sender_key(tracker))
+        except SQLAlchemyError as err:
+            logger.error("Urging failed: %s", type(err).__name__)
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return []
+        due = f"办结时限为{ticket.resolution_due:%Y年%m月%d日}。" if ticket.resolution_due else ""
+        if event is None:
+            dispatcher.utter_message(text=f"工单 {ticket.number} 今天已经催办过，承办部门已收到提醒。"
+                                          f"{due}如明天仍无进展，可再次催办。")
+        else:
+            dispatcher.utter_message(text=f"已催办工单 {ticket.number}，已提醒{ticket.department}"
+                                          f"尽快办理并与您联系。{due}")
+        return []
+
+
+class ActionRateService(Action):
+    """回访评价: 1–5 after resolution; 1 or 2 reopens the ticket."""
+
+    def name(self) -> str:
+        return "action_rate_service"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        score = rating_in(text, tracker.get_slot("rating"))
+        reset = [SlotSet("rating", None)]
+        try:
+            pending = tracker.get_slot("rating_ticket")
+            ticket = (ticket_backend().service.store.get(pending) if pending
+                      else _target(tracker, ("resolved",))[0])
+            if ticket is None or ticket.status is not Status.RESOLVED:
+                dispatcher.utter_message(text="感谢您的反馈！目前没有待评价的已办结工单；"
+                                              "如有新的问题，请直接描述。")
+                return [*reset, SlotSet("rating_ticket", None)]
+            if score is None:
+                dispatcher.utter_message(text=f"请为工单 {ticket.number} 的办理结果打分"
+                                              "（1-5分，5分为非常满意）：", buttons=RATING_BUTTONS)
+                return [*reset, SlotSet("rating_ticket", ticket.number)]
+            comment = "" if text.startswith("/") else text[:500]
+            rated = ticket_backend().service.rate(ticket.number, sender_key(tracker), score,
+                                                  comment)
+        except (TicketError, SQLAlchemyError) as err:
+            logger.error("Rating not recorded: %s", err)
+            dispatcher.utter_message(text="抱歉，评价暂时无法记录，请稍后再试。")
+            return reset
+        if rated.status is Status.REOPENED:
+            due = f"，将于{rated.first_response_due:%Y年%m月%d日}前与您联系" \
+                if rated.first_response_due else ""
+            dispatcher.utter_message(text=f"很抱歉办理结果没有让您满意（{score}分）。工单 {rated.number}"
+                                          f" 已重新交办{rated.department}{due}。")
+        else:
+            dispatcher.utter_message(text=f"感谢您的评价（{score}分）！您的意见会反馈给承办部门。")
+        return [*reset, SlotSet("rating_ticket", None)]
+
+
+class ActionHandoff(Action):
+    """转人工: queue the conversation for staff, flag the open ticket, pause the bot."""
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        said = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+        context = "\n".join(t for t in said[-3:] if t and not t.startswith("/"))
+        sender = sender_key(tracker)
+        try:
+            backend = ticket_backend()
+            open_ones = own_tickets(tracker, "assigned", "in_progress", "escalated",
+                                    "returned", "reopened", "submitted", limit=1)
+            number = open_ones[0].number if open_ones else None
+            backend.handoffs.open(sender, tracker.sender_id, channel_of(tracker),
+                                  context or "（无文字）", number)
+            if number:
+                backend.service.store.add_note(number, sender, "企业请求人工服务",
+                                               kind="handoff")
+        except SQLAlchemyError as err:
+            logger.error("Hand-off not recorded: %s", type(err).__name__)
+            dispatcher.utter_message(text="抱歉，暂时无法转接人工。请直接拨打 12345 政务服务热线，"
+                                          "工作人员会为您服务。")
+            return []
+        dispatcher.utter_message(response="utter_human_handoff")
+        return [ConversationPaused()]
+
+
+class ActionTicketUpdate(Action):
+    """Word a status change the department API announced (``EXTERNAL_ticket_update``)."""
+
+    def name(self) -> str:
+        return "action_ticket_update"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        entities = {e["entity"]: e["value"] for e in tracker.latest_message.get("entities", [])}
+        number, what = entities.get("ticket_number"), entities.get("ticket_status")
+        try:
+            ticket = ticket_backend().service.store.get(str(number))
+            events = ticket_backend().service.store.events(ticket.number)
+        except (TicketNotFound, SQLAlchemyError) as err:
+            logger.error("Notification for %s not worded: %s", number, type(err).__name__)
+            return []
+        if what == "registered":
+            dispatcher.utter_message(text=f"您之前提交的诉求已登记。\n{describe(ticket)}")
+            return [SlotSet("ticket_number", ticket.number)]
+        if what == "resolved" and ticket.status is Status.RESOLVED:
+            replies = [e.data.get("text", "") for e in events if e.kind == "reply"]
+            dispatcher.utter_message(
+                text=f"您的工单 {ticket.number} 已办结。\n办理结果：{replies[-1] if replies else '—'}"
+                     "\n请为本次服务打分（1-5分，5分为非常满意），也可以附上意见：",
+                buttons=RATING_BUTTONS)
+            return [SlotSet("rating_ticket", ticket.number)]
+        texts = {
+            "in_progress": f"{ticket.department}已受理您的工单 {ticket.number}，正在办理。",
+            "escalated": f"您的工单 {ticket.number} 已提交{ticket.department}协调办理。",
+            "assigned": f"您的工单 {ticket.number} 已转交{ticket.department}办理。",
+            "reopened": f"您的工单 {ticket.number} 已重新交办{ticket.department}。",
+            "closed": f"您的工单 {ticket.number} 已关闭。感谢您的反馈！",
+        }
+        if what in texts:
+            dispatcher.utter_message(text=texts[what])
+        return []

@@ -1,0 +1,1 @@
+"""The department API: aiohttp app for department handlers, hotline agents and admins."""

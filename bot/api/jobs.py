@@ -1,0 +1,39 @@
+"""The periodic ticket jobs: escalate overdue tickets, register requests from the outbox.
+
+In the single-machine default they run inside the department API process every
+``GOVBOT_JOB_INTERVAL`` seconds; ``govbot tickets jobs`` runs them once (for cron
+or a systemd timer when several API replicas run — see docs/tickets.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.api.notify import RasaNotifier
+from bot.tickets.factory import Backend
+from bot.tickets.model import TicketError
+
+logger = logging.getLogger(__name__)
+
+
+async def run_jobs_once(backend: Backend, notifier: RasaNotifier | None) -> dict[str, int]:
+    registered = await asyncio.to_thread(backend.outbox.drain, backend.service)
+    escalated = await asyncio.to_thread(backend.service.escalate_overdue)
+    if notifier is not None:
+        for opened in registered:
+            await notifier.ticket_changed(opened.ticket, "registered")
+        for ticket in escalated:
+            await notifier.ticket_changed(ticket)
+    return {"registered": len(registered), "escalated": len(escalated)}
+
+
+async def run_jobs_forever(backend: Backend, notifier: RasaNotifier, interval: float) -> None:
+    while True:
+        try:
+            await run_jobs_once(backend, notifier)
+        except (SQLAlchemyError, TicketError) as err:  # the next run tries again
+            logger.error("Ticket jobs failed: %s", err)
+        await asyncio.sleep(interval)

@@ -1,0 +1,77 @@
+"""Telling the enterprise, in its own channel, that its ticket changed.
+
+The notifier triggers the external intent ``EXTERNAL_ticket_update`` in the
+enterprise's Rasa conversation (``POST /conversations/{id}/trigger_intent``);
+the action ``action_ticket_update`` then words the message from the ticket
+itself and the channel delivers it (pushed on WeChat/WeCom; kept in the
+conversation for the REST channel). Every attempt is an event on the ticket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import quote
+
+import aiohttp
+
+from bot.tickets.model import Ticket
+from bot.tickets.store import TicketStore
+
+logger = logging.getLogger(__name__)
+
+EXTERNAL_INTENT = "EXTERNAL_ticket_update"
+HANDOFF_CLOSED_INTENT = "EXTERNAL_handoff_closed"
+NOTIFIED_STATUSES = {"assigned", "in_progress", "escalated", "resolved", "reopened", "closed"}
+
+
+class RasaNotifier:
+    def __init__(self, rasa_url: str, store: TicketStore, timeout: float = 10.0) -> None:
+        self.rasa_url, self.store = rasa_url.rstrip("/"), store
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def ticket_changed(self, ticket: Ticket, what: str | None = None) -> bool:
+        """Notify about ``ticket``'s current status (or ``what``, e.g. "registered");
+        returns whether Rasa accepted it. Never raises: the API call that changed the
+        ticket has succeeded either way."""
+        what = what or ticket.status.value
+        if not ticket.conversation_id or (what not in NOTIFIED_STATUSES
+                                          and what != "registered"):
+            return False
+        url = (f"{self.rasa_url}/conversations/{quote(ticket.conversation_id, safe='')}"
+               "/trigger_intent?output_channel=latest")
+        body = {"name": EXTERNAL_INTENT,
+                "entities": {"ticket_number": ticket.number, "ticket_status": what}}
+        delivered = False
+        try:
+            async with aiohttp.ClientSession(timeout=self.timeout) as session, \
+                    session.post(url, json=body) as response:
+                delivered = response.status == 200
+                if not delivered:
+                    logger.warning("Notification for %s (%s) refused by Rasa: HTTP %d",
+                                   ticket.number, what, response.status)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+            logger.warning("Notification for %s (%s) failed: %s", ticket.number, what,
+                           type(err).__name__)
+        await asyncio.to_thread(self.store.add_note, ticket.number, "system:notifier",
+                                f"通知企业：{what}", kind="notification", status=what,
+                                delivered=delivered)
+        return delivered
+
+    async def resume(self, conversation_id: str) -> bool:
+        """Give a handed-over conversation back to the assistant and tell the user."""
+        base = f"{self.rasa_url}/conversations/{quote(conversation_id, safe='')}"
+        try:
+            async with aiohttp.ClientSession(timeout=self.timeout) as session:
+                async with session.post(f"{base}/tracker/events",
+                                        json={"event": "resume"}) as response:
+                    if response.status != 200:
+                        logger.warning("Resuming conversation refused by Rasa: HTTP %d",
+                                       response.status)
+                        return False
+                async with session.post(f"{base}/trigger_intent?output_channel=latest",
+                                        json={"name": HANDOFF_CLOSED_INTENT}) as response:
+                    return response.status == 200
+        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+            logger.warning("Resuming a conversation failed: %s", type(err).__name__)
+            return False

@@ -1,0 +1,33 @@
+"""Running the department API: ``govbot api`` (also started by ``govbot run``)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.api.app import create_app
+from bot.api.notify import RasaNotifier
+from bot.api.tokens import load_tokens
+from bot.settings import Settings
+from bot.tickets.factory import build_backend
+
+logger = logging.getLogger(__name__)
+
+
+def build_app(settings: Settings, jobs: bool = True) -> web.Application:
+    backend = build_backend(settings)  # migrates the schema before serving
+    tokens = load_tokens(settings.api_tokens_file)
+    if not tokens:
+        logger.warning("No API tokens in %s: every API call will be refused. Create one "
+                       "with: govbot api token add --name NAME --role admin",
+                       settings.api_tokens_file)
+    notifier = RasaNotifier(settings.rasa_url, backend.service.store)
+    return create_app(backend, tokens, notifier,
+                      settings.openapi_file.read_text(encoding="utf-8"),
+                      job_interval=settings.job_interval if jobs else None)
+
+
+def serve(settings: Settings, jobs: bool = True) -> None:
+    web.run_app(build_app(settings, jobs), host=settings.host, port=settings.api_port,
+                print=None, access_log=None)

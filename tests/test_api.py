@@ -1,0 +1,239 @@
+"""The department API through aiohttp's test client, on a scratch SQLite database.
+
+Notifications go to a small recording server standing in for Rasa's HTTP API (the
+end-to-end test in test_e2e_closed_loop.py uses the real Rasa server).
+"""
+
+from dataclasses import replace
+
+import pytest
+import yaml
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from bot.api.app import create_app
+from bot.api.notify import RasaNotifier
+from bot.api.tokens import TokenFileError, add_token, load_tokens
+from bot.tickets.factory import build_backend
+from bot.tickets.model import Enterprise, NewTicket
+from bot.tickets.schema import api_audit
+
+NEW = NewTicket(enterprise=Enterprise("龙游县恒丰纸业有限公司", None, "王经理", "13905701234"),
+                region="龙游", domain="finance", subtopic="bridge_loan",
+                text="过桥资金到期银行不续贷", sender_id="rest:u1", conversation_id="u1")
+FINANCE = "龙游县金融工作服务中心"
+
+
+@pytest.fixture
+async def rasa():
+    """Records the trigger_intent calls the notifier makes."""
+    calls = []
+
+    async def trigger(request):
+        calls.append((request.match_info["cid"], await request.json()))
+        return web.json_response({"tracker": {}, "messages": []})
+
+    async def events(request):
+        calls.append((request.match_info["cid"], await request.json()))
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/conversations/{cid}/trigger_intent", trigger)
+    app.router.add_post("/conversations/{cid}/tracker/events", events)
+    server = TestServer(app)
+    await server.start_server()
+    server.calls = calls
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def api(settings, tmp_path, rasa):
+    s = replace(settings, var=str(tmp_path), database_url="")
+    backend = build_backend(s)
+    tokens_file = tmp_path / "tokens.yml"
+    tokens = {"admin": add_token(tokens_file, "管理员", "admin"),
+              "handler": add_token(tokens_file, "张三", "handler", FINANCE),
+              "other": add_token(tokens_file, "李四", "handler", "龙游县司法局"),
+              "agent": add_token(tokens_file, "话务员", "agent")}
+    app = create_app(backend, load_tokens(tokens_file),
+                     RasaNotifier(str(rasa.make_url("")), backend.service.store),
+                     s.openapi_file.read_text(encoding="utf-8"))
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    client.backend, client.tokens = backend, tokens
+    yield client
+    await client.close()
+
+
+def auth(api, who):
+    return {"Authorization": f"Bearer {api.tokens[who]}"}
+
+
+async def call(api, method, path, who="admin", **kw):
+    response = await api.request(method, f"/api/v1{path}", headers=auth(api, who), **kw)
+    return response.status, await response.json()
+
+
+async def test_no_token_no_access_and_the_attempt_is_audited(api):
+    response = await api.get("/api/v1/tickets")
+    assert response.status == 401
+    body = await response.json()
+    assert body["error"]["code"] == "unauthorized" and "令牌" in body["error"]["message"]
+    response = await api.get("/api/v1/tickets", headers={"Authorization": "Bearer nope"})
+    assert response.status == 401
+    with api.backend.engine.connect() as conn:
+        rows = conn.execute(select(api_audit)).all()
+    assert [(r.actor, r.status) for r in rows] == [("anonymous", 401), ("anonymous", 401)]
+
+
+async def test_handlers_see_only_their_department(api):
+    service = api.backend.service
+    mine = service.open(NEW, "rest:u1").ticket
+    other = service.open(replace(NEW, domain="legal", subtopic="contract_debt",
+                                 text="货款被拖欠"), "rest:u1").ticket
+    status, body = await call(api, "GET", "/tickets", "handler")
+    assert status == 200 and [t["number"] for t in body["tickets"]] == [mine.number]
+    status, body = await call(api, "GET", f"/tickets?department={other.department}",
+                              "handler")  # a handler cannot widen the filter
+    assert [t["number"] for t in body["tickets"]] == [mine.number]
+    status, body = await call(api, "GET", f"/tickets/{other.number}", "handler")
+    assert status == 403 and body["error"]["code"] == "forbidden"
+    status, body = await call(api, "GET", "/tickets?domain=legal", "admin")
+    assert body["total"] == 1 and body["tickets"][0]["department"] == "龙游县司法局"
+    status, body = await call(api, "GET", "/tickets?status=nonsense", "admin")
+    assert status == 400
+    status, body = await call(api, "GET", "/tickets?limit=5000", "admin")
+    assert status == 400
+
+
+async def test_accept_and_resolve_notify_the_enterprise(api, rasa):
+    t = api.backend.service.open(NEW, "rest:u1").ticket
+    status, body = await call(api, "POST", f"/tickets/{t.number}/accept", "handler",
+                              json={"version": t.version})
+    assert status == 200 and body["ticket"]["status"] == "in_progress"
+    version = body["ticket"]["version"]
+    status, body = await call(api, "POST", f"/tickets/{t.number}/resolve", "handler",
+                              json={"version": version, "reply": "已协调农商行续贷"})
+    assert status == 200 and body["ticket"]["status"] == "resolved"
+    sent = [(cid, b["entities"]) for cid, b in rasa.calls]
+    assert sent == [("u1", {"ticket_number": t.number, "ticket_status": "in_progress"}),
+                    ("u1", {"ticket_number": t.number, "ticket_status": "resolved"})]
+    status, body = await call(api, "GET", f"/tickets/{t.number}", "agent")
+    kinds = [(e["kind"], e["actor"]) for e in body["events"]]
+    assert ("transition", "handler:张三") in kinds and ("reply", "handler:张三") in kinds
+    assert [e["data"].get("delivered") for e in body["events"]
+            if e["kind"] == "notification"] == [True, True]
+
+
+async def test_a_stale_version_or_an_illegal_step_changes_nothing(api):
+    t = api.backend.service.open(NEW, "rest:u1").ticket
+    status, body = await call(api, "POST", f"/tickets/{t.number}/accept", "handler",
+                              json={"version": t.version - 1})
+    assert status == 409 and body["error"]["code"] == "conflict"
+    status, body = await call(api, "POST", f"/tickets/{t.number}/resolve", "handler",
+                              json={"version": t.version, "reply": "好了"})
+    assert status == 409 and body["error"]["code"] == "illegal_transition"
+    assert api.backend.service.store.get(t.number) == t
+
+
+async def test_bad_requests_get_clear_errors(api):
+    t = api.backend.service.open(NEW, "rest:u1").ticket
+    url = f"/api/v1/tickets/{t.number}/escalate"
+    response = await api.post(url, data=b"{not json", headers=auth(api, "handler"))
+    assert response.status == 400 and (await response.json())["error"]["code"] == "bad_json"
+    status, body = await call(api, "POST", f"/tickets/{t.number}/escalate", "handler",
+                              json={"version": t.version})
+    assert status == 400 and "reason" in body["error"]["message"]
+    status, body = await call(api, "POST", f"/tickets/{t.number}/escalate", "handler",
+                              json={"version": "2", "reason": "x"})
+    assert status == 400
+    status, body = await call(api, "GET", "/tickets/QZ-20000101-0001", "admin")
+    assert status == 404 and body["error"]["message"] == "没有找到该工单。"
+    response = await api.post(url, data=b"x" * 70_000, headers=auth(api, "handler"))
+    assert response.status == 413
+
+
+async def test_escalation_and_rerouting(api, rasa):
+    t = api.backend.service.open(NEW, "rest:u1").ticket
+    status, body = await call(api, "POST", f"/tickets/{t.number}/escalate", "handler",
+                              json={"version": t.version, "reason": "需市级协调银行"})
+    assert status == 200
+    assert (body["ticket"]["status"], body["ticket"]["level"], body["ticket"]["department"]) \
+        == ("escalated", "city", "衢州市营商环境建设办公室")
+    assert rasa.calls[-1][1]["entities"]["ticket_status"] == "escalated"
+    # the county handler no longer holds it
+    status, _ = await call(api, "POST", f"/tickets/{t.number}/accept", "handler",
+                           json={"version": body["ticket"]["version"]})
+    assert status == 403
+    # an admin corrects the sub-topic; the routing rules choose the department
+    t2 = api.backend.service.open(replace(NEW, subtopic="loan_financing", text="贷款难"),
+                                  "rest:u1").ticket
+    status, body = await call(api, "POST", f"/tickets/{t2.number}/return", "handler",
+                              json={"version": t2.version, "reason": "实为劳动纠纷"})
+    assert status == 200 and body["ticket"]["status"] == "returned"
+    version = body["ticket"]["version"]
+    status, body = await call(api, "POST", f"/tickets/{t2.number}/assign", "handler",
+                              json={"version": version, "reason": "x"})
+    assert status == 403  # only administrators assign
+    status, body = await call(api, "POST", f"/tickets/{t2.number}/assign", "admin",
+                              json={"version": version,
+                                    "reason": "改为劳动纠纷", "domain": "talent",
+                                    "subtopic": "labor_dispute"})
+    assert status == 200 and body["ticket"]["department"] == "龙游县劳动人事争议仲裁院"
+    status, body = await call(api, "POST", f"/tickets/{t2.number}/assign", "admin",
+                              json={"version": body["ticket"]["version"], "reason": "x",
+                                    "domain": "talent", "subtopic": "bridge_loan"})
+    assert status in (400, 409)
+
+
+async def test_agents_read_and_note_but_do_not_change_status(api):
+    t = api.backend.service.open(NEW, "rest:u1").ticket
+    status, body = await call(api, "POST", f"/tickets/{t.number}/notes", "agent",
+                              json={"text": "企业来电补充：续贷金额500万"})
+    assert status == 201 and body["event"]["kind"] == "note"
+    status, body = await call(api, "POST", f"/tickets/{t.number}/accept", "agent",
+                              json={"version": t.version})
+    assert status == 403 and "权限" in body["error"]["message"]
+    status, body = await call(api, "GET", "/audit", "agent")
+    assert status == 403
+    status, body = await call(api, "GET", "/audit", "admin")
+    assert {(r["actor"], r["status"]) for r in body["audit"]} >= {("话务员", 201),
+                                                                  ("话务员", 403)}
+
+
+async def test_handoffs_are_listed_and_closed(api, rasa):
+    h = api.backend.handoffs.open("rest:u9", "u9", "rest", "我要找人工")
+    assert api.backend.handoffs.open("rest:u9", "u9", "rest", "人呢").id == h.id
+    status, body = await call(api, "GET", "/handoffs", "agent")
+    assert [x["id"] for x in body["handoffs"]] == [h.id]
+    status, body = await call(api, "POST", f"/handoffs/{h.id}/close", "agent")
+    assert status == 200 and body["conversation_resumed"] is True
+    assert rasa.calls[-2] == ("u9", {"event": "resume"})
+    assert rasa.calls[-1][1]["name"] == "EXTERNAL_handoff_closed"
+    status, body = await call(api, "POST", f"/handoffs/{h.id}/close", "agent")
+    assert status == 400 and "closed already" in body["error"]["detail"]
+    status, body = await call(api, "GET", "/handoffs", "handler")
+    assert status == 403
+
+
+async def test_every_route_is_in_the_openapi_document(api):
+    response = await api.get("/api/v1/openapi.yaml")
+    assert response.status == 200
+    doc = yaml.safe_load(await response.text())
+    documented = {("/api/v1" + path, method.upper()) for path, ops in doc["paths"].items()
+                  for method in ops if method in ("get", "post")}
+    served = {(r.resource.canonical, r.method) for r in api.app.router.routes()
+              if r.method in ("GET", "POST")}
+    assert served == documented
+
+
+def test_token_file_errors_name_the_entry(tmp_path):
+    bad = tmp_path / "t.yml"
+    bad.write_text("tokens:\n  - {name: x, role: handler, sha256: abc}\n", encoding="utf-8")
+    with pytest.raises(TokenFileError, match="token 1: a handler needs a department"):
+        load_tokens(bad)
+    with pytest.raises(TokenFileError):
+        add_token(tmp_path / "u.yml", "x", "root")
+    assert load_tokens(tmp_path / "absent.yml") == {}
