@@ -123,9 +123,9 @@ class ActionSetDomain(Action):
             dispatcher.utter_message(response="utter_please_rephrase")
             return [*reset, SlotSet("confirm_ticket", False)]
         if sub not in tax.subtopics or tax.domain_of(sub) != picked:
+            payload = '/choose_domain{{"picked_domain":"{}","picked_subtopic":"{}"}}'
             dispatcher.utter_message(text=f"{tax.domains[picked].name}中，具体是哪一类？", buttons=[
-                {"title": s.name,
-                 "payload": f'/choose_domain{{"picked_domain":"{picked}","picked_subtopic":"{s.id}"}}'}
+                {"title": s.name, "payload": payload.format(picked, s.id)}
                 for s in tax.domains[picked].subtopics])
             return [*reset, SlotSet("confirm_ticket", False)]
         demand.update(domain=picked, subtopic=sub, corrected=True)

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -99,11 +99,42 @@ class ValidateTicketLookupForm(FormValidationAction):
 
     async def validate_mobile_tail(self, value: Any, dispatcher: CollectingDispatcher,
                                    tracker: Tracker, domain: dict) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "mobile_tail":
+            return {"mobile_tail": None}  # the form is starting: nothing was asked yet
         digits = re.sub(r"\D", "", normalize(str(value or "")).text)
         if len(digits) != 4:
             dispatcher.utter_message(text="请发送4位数字，即登记手机号的最后四位；不查了请回复“取消”。")
             return {"mobile_tail": None}
         return {"mobile_tail": digits}
+
+
+class ActionAskRating(Action):
+    """The rating form's question, with one button per score (a custom action: Rasa
+    would read the braces of the button payloads in a response as slot templates)."""
+
+    def name(self) -> str:
+        return "action_ask_rating"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text="请为本次服务打分（1-5分，5分为非常满意），也可以附上您的意见。",
+                                 buttons=RATING_BUTTONS)
+        return []
+
+
+class ValidateRatingForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_rating_form"
+
+    async def validate_rating(self, value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: dict) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "rating":
+            return {"rating": None}  # the form is starting: nothing was asked yet
+        score = rating_in(str(value or ""), value)
+        if score is None:
+            dispatcher.utter_message(text="请回复1到5的分数（5分为非常满意）；暂不评价请回复“取消”。")
+            return {"rating": None}
+        return {"rating": str(score)}
 
 
 class ActionTicketLookup(Action):
@@ -149,7 +180,8 @@ def _target(tracker: Tracker, statuses: tuple[str, ...]) -> tuple[Ticket | None,
         except TicketNotFound:
             return None, f"没有找到工单 {numbers[0]}，请核对工单号。"
         if ticket.sender_id != sender_key(tracker):
-            return None, "只能对本人登记的工单进行此操作。请通过登记时使用的渠道办理，或拨打 12345。"
+            return None, ("只能对本人登记的工单进行此操作。请通过登记时使用的渠道办理，"
+                          "或拨打 12345。")
         return ticket, None
     mine = own_tickets(tracker, *statuses, limit=1)
     return (mine[0], None) if mine else (None, None)
@@ -181,8 +213,8 @@ class ActionUrgeTicket(Action):
             return []
         due = f"办结时限为{ticket.resolution_due:%Y年%m月%d日}。" if ticket.resolution_due else ""
         if event is None:
-            dispatcher.utter_message(text=f"工单 {ticket.number} 今天已经催办过，承办部门已收到提醒。"
-                                          f"{due}如明天仍无进展，可再次催办。")
+            dispatcher.utter_message(text=f"工单 {ticket.number} 今天已经催办过，"
+                                          f"承办部门已收到提醒。{due}如明天仍无进展，可再次催办。")
         else:
             dispatcher.utter_message(text=f"已催办工单 {ticket.number}，已提醒{ticket.department}"
                                           f"尽快办理并与您联系。{due}")
@@ -199,7 +231,7 @@ class ActionRateService(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
         score = rating_in(text, tracker.get_slot("rating"))
-        reset = [SlotSet("rating", None)]
+        reset = [SlotSet("rating", None), SlotSet("rating_pending", False)]
         try:
             pending = tracker.get_slot("rating_ticket")
             ticket = (ticket_backend().service.store.get(pending) if pending
@@ -222,8 +254,8 @@ class ActionRateService(Action):
         if rated.status is Status.REOPENED:
             due = f"，将于{rated.first_response_due:%Y年%m月%d日}前与您联系" \
                 if rated.first_response_due else ""
-            dispatcher.utter_message(text=f"很抱歉办理结果没有让您满意（{score}分）。工单 {rated.number}"
-                                          f" 已重新交办{rated.department}{due}。")
+            dispatcher.utter_message(text=f"很抱歉办理结果没有让您满意（{score}分）。工单 "
+                                          f"{rated.number} 已重新交办{rated.department}{due}。")
         else:
             dispatcher.utter_message(text=f"感谢您的评价（{score}分）！您的意见会反馈给承办部门。")
         return [*reset, SlotSet("rating_ticket", None)]
@@ -269,22 +301,23 @@ class ActionTicketUpdate(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         entities = {e["entity"]: e["value"] for e in tracker.latest_message.get("entities", [])}
         number, what = entities.get("ticket_number"), entities.get("ticket_status")
+        no_rating = SlotSet("rating_pending", False)
         try:
             ticket = ticket_backend().service.store.get(str(number))
             events = ticket_backend().service.store.events(ticket.number)
         except (TicketNotFound, SQLAlchemyError) as err:
             logger.error("Notification for %s not worded: %s", number, type(err).__name__)
-            return []
+            return [no_rating]
         if what == "registered":
             dispatcher.utter_message(text=f"您之前提交的诉求已登记。\n{describe(ticket)}")
-            return [SlotSet("ticket_number", ticket.number)]
+            return [SlotSet("ticket_number", ticket.number), no_rating]
         if what == "resolved" and ticket.status is Status.RESOLVED:
             replies = [e.data.get("text", "") for e in events if e.kind == "reply"]
-            dispatcher.utter_message(
-                text=f"您的工单 {ticket.number} 已办结。\n办理结果：{replies[-1] if replies else '—'}"
-                     "\n请为本次服务打分（1-5分，5分为非常满意），也可以附上意见：",
-                buttons=RATING_BUTTONS)
-            return [SlotSet("rating_ticket", ticket.number)]
+            dispatcher.utter_message(text=f"您的工单 {ticket.number} 已办结。\n"
+                                          f"办理结果：{replies[-1] if replies else '—'}")
+            # the rating form asks next (utter_ask_rating)
+            return [SlotSet("rating_ticket", ticket.number), SlotSet("rating", None),
+                    SlotSet("rating_pending", True)]
         texts = {
             "in_progress": f"{ticket.department}已受理您的工单 {ticket.number}，正在办理。",
             "escalated": f"您的工单 {ticket.number} 已提交{ticket.department}协调办理。",
@@ -294,4 +327,22 @@ class ActionTicketUpdate(Action):
         }
         if what in texts:
             dispatcher.utter_message(text=texts[what])
-        return []
+        return [no_rating]
+
+
+class ActionCancelForm(Action):
+    """"算了/取消" while a form is asking: stop it and say what was (not) done."""
+
+    def name(self) -> str:
+        return "action_cancel_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        form = (tracker.active_loop or {}).get("name")
+        if form == "ticket_form":
+            dispatcher.utter_message(response="utter_ticket_cancelled")
+        elif form == "rating_form":
+            dispatcher.utter_message(text="好的，暂不评价。之后想评价，回复“评价”即可。")
+        else:
+            dispatcher.utter_message(response="utter_ok")
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]

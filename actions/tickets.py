@@ -22,7 +22,9 @@ from bot.tickets.model import Enterprise, InvalidTicket, NewTicket
 logger = logging.getLogger(__name__)
 
 
-NO_CODE_WORDS = ("没有", "无", "不知道", "不清楚", "跳过", "暂无", "不提供", "忘了", "记不得")
+NO_CODE_WORDS = ("没有", "无", "不知道", "不清楚", "跳过", "暂无", "不提供", "忘了", "记不得",
+                 "不用", "不要", "不")
+CANCEL_WORDS = ("取消", "算了", "不登记", "不办了")
 NO_CODE = "无"  # the credit_code slot value when the user has none at hand
 
 
@@ -50,6 +52,10 @@ class ValidateTicketForm(FormValidationAction):
             dispatcher.utter_message(text="这个统一社会信用代码校验未通过（第18位校验码不符），"
                                           "请核对营业执照后重新发送；没有的话回复“跳过”。")
             return {"credit_code": None}
+        if any(w in text for w in CANCEL_WORDS):  # "deny" is an answer here, not a cancel
+            dispatcher.utter_message(text="好的，先不填统一社会信用代码。如要取消本次登记，"
+                                          "请回复“取消”。")
+            return {"credit_code": NO_CODE}
         if text == NO_CODE or any(w in text for w in NO_CODE_WORDS):
             return {"credit_code": NO_CODE}
         dispatcher.utter_message(text="统一社会信用代码是营业执照上的18位代码（数字和大写字母），"

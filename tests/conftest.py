@@ -56,7 +56,8 @@ def parser(model_file: Path):
 
 @pytest.fixture(scope="session")
 def services(settings: Settings, model_file: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The action server and the Rasa server, running for real on free loopback ports."""
+    """The department API, the action server and the Rasa server, running for real on
+    free loopback ports."""
     from bot.runner import Services
     from bot.shell import free_port
 
@@ -66,7 +67,14 @@ def services(settings: Settings, model_file: Path, tmp_path_factory: pytest.Temp
     # the action server keeps its tickets in a scratch SQLite file, not in var/
     saved = os.environ.get("GOVBOT_DATABASE_URL")
     os.environ["GOVBOT_DATABASE_URL"] = f"sqlite:///{run_dir / 'tickets.db'}"
+    from bot.api.tokens import add_token
+
+    tokens = {"admin": add_token(live.api_tokens_file, "管理员", "admin"),
+              "handler": add_token(live.api_tokens_file, "金融办张三", "handler",
+                                   "龙游县金融工作服务中心"),
+              "agent": add_token(live.api_tokens_file, "话务员", "agent")}
     svc = Services(live, model_file, run_dir)
+    svc.tokens = tokens  # bearer tokens of the department API, by role
     try:
         svc.start()
         yield svc

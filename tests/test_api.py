@@ -210,7 +210,8 @@ async def test_handoffs_are_listed_and_closed(api, rasa):
     assert [x["id"] for x in body["handoffs"]] == [h.id]
     status, body = await call(api, "POST", f"/handoffs/{h.id}/close", "agent")
     assert status == 200 and body["conversation_resumed"] is True
-    assert rasa.calls[-2] == ("u9", {"event": "resume"})
+    assert rasa.calls[-2] == ("u9", [{"event": "resume"},
+                                     {"event": "action", "name": "action_listen"}])
     assert rasa.calls[-1][1]["name"] == "EXTERNAL_handoff_closed"
     status, body = await call(api, "POST", f"/handoffs/{h.id}/close", "agent")
     assert status == 400 and "closed already" in body["error"]["detail"]

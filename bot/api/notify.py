@@ -63,8 +63,11 @@ class RasaNotifier:
         base = f"{self.rasa_url}/conversations/{quote(conversation_id, safe='')}"
         try:
             async with aiohttp.ClientSession(timeout=self.timeout) as session:
-                async with session.post(f"{base}/tracker/events",
-                                        json={"event": "resume"}) as response:
+                # messages the user sent while paused were never answered: close that
+                # turn with action_listen so the next intent starts a fresh turn
+                async with session.post(f"{base}/tracker/events", json=[
+                        {"event": "resume"},
+                        {"event": "action", "name": "action_listen"}]) as response:
                     if response.status != 200:
                         logger.warning("Resuming conversation refused by Rasa: HTTP %d",
                                        response.status)

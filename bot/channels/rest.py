@@ -4,7 +4,8 @@ Rasa's own ``RestInput`` answers a JSON array body with HTTP 500, gives every
 request without a ``sender`` one shared conversation, and returns an empty reply
 when a turn fails. This channel rejects malformed requests with HTTP 400 and a
 reason (``bot.channels.rest_protocol``), and answers a failed turn with a
-"please retry" message, so every accepted message gets an answer.
+"please retry" message, so every accepted message gets an answer (a paused,
+handed-over conversation gets "staff will answer").
 """
 
 from __future__ import annotations
@@ -21,6 +22,16 @@ from sanic.response import HTTPResponse
 from bot.channels.rest_protocol import RETRY_TEXT, BadRequestBody, parse_body
 
 logger = logging.getLogger(__name__)
+
+WAITING_TEXT = "您的消息已转给人工服务，工作人员会尽快回复，请稍候。"
+
+
+async def _is_paused(request: Request, sender: str) -> bool:
+    agent = getattr(request.app.ctx, "agent", None)
+    if agent is None or agent.tracker_store is None:
+        return False
+    tracker = await agent.tracker_store.retrieve(sender)
+    return bool(tracker and tracker.is_paused())
 
 
 class RestInput(RasaRestInput):
@@ -54,6 +65,9 @@ class RestInput(RasaRestInput):
                                  len(msg.text))
                 failed = True
             replies = collector.messages
+            if not failed and not replies and await _is_paused(request, msg.sender):
+                # handed over to a person (request_human): staff answer, the bot waits
+                return response.json([{"recipient_id": msg.sender, "text": WAITING_TEXT}])
             if failed or (not replies and not msg.text.startswith("/")):
                 if not failed:
                     logger.warning("REST turn produced no reply (action server down?)")
