@@ -1,10 +1,18 @@
 """Custom actions, run without a server: a tracker from a dict, a collecting dispatcher."""
 
+import json
+from dataclasses import replace
+
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.demand import ActionAcknowledgeDemand
+from actions.followup import rating_in
+from actions.tickets import ActionOpenTicket, ValidateTicketForm
 from actions.unclear import ActionHandleUnclear
+from bot.tickets.factory import build_backend
+from bot.tickets.store import Query
 
 
 def tracker(latest_message: dict) -> Tracker:
@@ -71,3 +79,79 @@ async def test_empty_and_off_topic_messages():
     msgs, _ = await run(ActionHandleUnclear(), {"text": "今天天气", "intent":
                                                 {"name": "out_of_scope"}})
     assert msgs[0]["response"] == "utter_out_of_scope"
+
+
+# -- the ticket form and the follow-up actions ------------------------------------------
+
+
+@pytest.mark.parametrize("text,slot,score", [
+    ("5分", None, 5), ("给个四星吧", None, 4), ("2分，续贷利率太高了", None, 2), ("3", None, 3),
+    ("非常不满意，没人联系", None, 1), ("不太满意", None, 2), ("还行", None, 3),
+    ("很满意，谢谢", None, 5), ("/rate_service", "4", 4), ("6分", None, None),
+    ("谢谢", None, None), ("12分钟就办好了", None, None),
+])
+def test_ratings_are_read_from_words_digits_and_buttons(text, slot, score):
+    assert rating_in(text, slot) == score
+
+
+async def validate_code(text):
+    dispatcher = CollectingDispatcher()
+    result = await ValidateTicketForm().validate_credit_code(text, dispatcher, tracker({}), {})
+    return result["credit_code"], [m["text"] for m in dispatcher.messages]
+
+
+async def test_the_credit_code_answer_is_checked():
+    assert await validate_code("代码是91110108551385082Q") == ("91110108551385082Q", [])
+    code, said = await validate_code("91110108551385082A")
+    assert code is None and "校验未通过" in said[0]
+    assert await validate_code("没有") == ("无", [])
+    assert await validate_code("不清楚") == ("无", [])
+    code, said = await validate_code("算了")
+    assert code == "无" and "取消" in said[0]
+    code, said = await validate_code("啊？")
+    assert code is None and "18位" in said[0]
+
+
+def form_tracker(sender="u-outbox"):
+    slots = {"company": "龙游县恒丰纸业有限公司", "credit_code": "无", "region": "龙游县",
+             "contact_name": "王经理", "mobile": "13905701234", "confirm_submit": True,
+             "demand": {"id": "d1", "text": "过桥资金到期", "domain": "finance",
+                        "subtopic": "bridge_loan"}}
+    return Tracker.from_dict({"sender_id": sender, "slots": slots,
+                              "latest_message": {"text": "/affirm"}, "events": [],
+                              "paused": False, "followup_action": None, "active_loop": {},
+                              "latest_action_name": None})
+
+
+async def test_a_ticket_request_waits_in_the_outbox_when_the_database_is_down(
+        settings, tmp_path, monkeypatch):
+    dead = replace(settings, var=str(tmp_path),
+                   database_url="postgresql+psycopg2://127.0.0.1:1/none?connect_timeout=2")
+    backend = build_backend(dead, migrate_schema=False)
+    monkeypatch.setattr("actions.tickets.ticket_backend", lambda: backend)
+    dispatcher = CollectingDispatcher()
+    events = await ActionOpenTicket().run(dispatcher, form_tracker(), {})
+    assert "您的诉求已保存" in dispatcher.messages[0]["text"]
+    assert {e["name"]: e["value"] for e in events} == {"demand": None,
+                                                       "confirm_submit": False}
+    (saved,) = backend.outbox.pending()
+    body = json.loads(saved.read_text(encoding="utf-8"))
+    assert body["request_key"] == "rest:u-outbox:d1"
+    assert body["ticket"]["enterprise"]["mobile"] == "13905701234"
+    # the database is back: the periodic job registers it once
+    up = build_backend(replace(settings, var=str(tmp_path)))
+    (opened,) = up.outbox.drain(up.service)
+    assert opened.ticket.sender_id == "rest:u-outbox" and up.outbox.pending() == []
+
+
+async def test_confirming_twice_opens_one_ticket(settings, tmp_path, monkeypatch):
+    backend = build_backend(replace(settings, var=str(tmp_path)))
+    monkeypatch.setattr("actions.tickets.ticket_backend", lambda: backend)
+    replies = []
+    for _ in range(2):
+        dispatcher = CollectingDispatcher()
+        await ActionOpenTicket().run(dispatcher, form_tracker("u-twice"), {})
+        replies.append(dispatcher.messages[0]["text"])
+    assert replies[0] == replies[1] and "已受理，工单号：QZ-" in replies[0]
+    _, total = backend.service.store.query(Query(sender_id="rest:u-twice"))
+    assert total == 1
