@@ -8,6 +8,9 @@
     govbot api                      the department API alone
     govbot api token add --name N --role admin|handler|agent [--department D]
     govbot tickets jobs             escalate overdue tickets, register outbox requests
+    govbot kb ingest DIR --kb PATH  (re)build the policy knowledge base from DIR
+    govbot kb search QUERY --kb PATH [--top-k N] [--region R] [--json]
+    govbot kb eval QUESTIONS --kb PATH [--json]
 """
 
 from __future__ import annotations
@@ -171,6 +174,67 @@ def cmd_ticket_jobs(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_kb_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.kb.index import KnowledgeBase
+
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        raise SettingsError(f"{folder} is not a folder of policy documents")
+    kb = KnowledgeBase(Path(args.kb), create=True)
+    try:
+        report = kb.ingest(folder)
+    finally:
+        kb.close()
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.errors else 0
+
+
+def cmd_kb_search(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.kb.index import KnowledgeBase
+
+    kb = KnowledgeBase(Path(args.kb))
+    try:
+        hits = kb.search(args.query, top_k=args.top_k, region=args.region)
+    finally:
+        kb.close()
+    if args.json:
+        print(json.dumps(hits, ensure_ascii=False))
+    elif not hits:
+        print("(nothing in the knowledge base answers this)")
+    for i, h in enumerate([] if args.json else hits, start=1):
+        flag = " [EXPIRED]" if h["expired"] else ""
+        print(f"{i}. {h['title']}{flag} ({h['doc_no'] or h['doc_id']}) score {h['score']}\n"
+              f"   {h['section']}: {h['snippet']}\n   {h['url']}")
+    return 0
+
+
+def cmd_kb_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.kb.evaluate import evaluate, load_questions, markdown_report
+    from bot.kb.index import KnowledgeBase
+
+    kb = KnowledgeBase(Path(args.kb))
+    try:
+        result = evaluate(kb, load_questions(Path(args.questions)))
+    finally:
+        kb.close()
+    if args.report:
+        settings.reports_dir.mkdir(exist_ok=True)
+        (settings.reports_dir / "kb_eval.json").write_text(
+            json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+        (settings.reports_dir / "kb_eval.md").write_text(
+            markdown_report(result, Path(args.questions), Path(args.kb)), encoding="utf-8")
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items()
+                          if k not in ("misses", "false_answers")}, ensure_ascii=False))
+    else:
+        print(f"n={result['n']}  hit@1={result['hit_at_1']:.3f}  hit@3={result['hit_at_3']:.3f}  "
+              f"MRR={result['mrr']:.3f}  refusals={result['refusal_rate']:.3f}  "
+              f"false refusals={result['false_refusal_rate']:.3f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="govbot", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -219,6 +283,26 @@ def build_parser() -> argparse.ArgumentParser:
     t_sub = p.add_subparsers(dest="tickets_command", required=True)
     j = t_sub.add_parser("jobs", help="run the periodic jobs once (for cron / systemd)")
     j.set_defaults(func=cmd_ticket_jobs)
+
+    p = sub.add_parser("kb", help="the policy knowledge base")
+    k_sub = p.add_subparsers(dest="kb_command", required=True)
+    k = k_sub.add_parser("ingest", help="ingest every policy document under DIR")
+    k.add_argument("dir")
+    k.add_argument("--kb", required=True, help="knowledge-base folder (created if missing)")
+    k.set_defaults(func=cmd_kb_ingest)
+    k = k_sub.add_parser("search", help="search the knowledge base")
+    k.add_argument("query")
+    k.add_argument("--kb", required=True)
+    k.add_argument("--top-k", type=int, default=5)
+    k.add_argument("--region", help="the asker's region, e.g. 龙游县 (local policies first)")
+    k.add_argument("--json", action="store_true", help="print a JSON array of hits")
+    k.set_defaults(func=cmd_kb_search)
+    k = k_sub.add_parser("eval", help="score retrieval on a question file")
+    k.add_argument("questions")
+    k.add_argument("--kb", required=True)
+    k.add_argument("--json", action="store_true", help="print one JSON object")
+    k.add_argument("--report", action="store_true", help="write reports/kb_eval.{md,json}")
+    k.set_defaults(func=cmd_kb_eval)
     return ap
 
 

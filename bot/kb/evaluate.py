@@ -1,0 +1,92 @@
+"""Scoring retrieval on a question set (the contract's question format)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.kb.index import KnowledgeBase
+
+
+@dataclass(frozen=True)
+class Question:
+    q: str
+    expect: tuple[str, ...]
+
+
+class QuestionFileError(ValueError):
+    pass
+
+
+def load_questions(path: Path) -> list[Question]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise QuestionFileError(f"{path}: cannot read ({exc})") from None
+    out = []
+    for i, item in enumerate(raw.get("questions") or [], start=1):
+        if not isinstance(item, dict) or not str(item.get("q") or "").strip() \
+                or not isinstance(item.get("expect", []), list):
+            raise QuestionFileError(f"{path}: question {i} needs q: text and expect: [ids]")
+        out.append(Question(str(item["q"]), tuple(str(e) for e in item.get("expect") or [])))
+    if not out:
+        raise QuestionFileError(f"{path}: no questions")
+    return out
+
+
+def evaluate(kb: KnowledgeBase, questions: list[Question], top_k: int = 5) -> dict[str, Any]:
+    answerable = [q for q in questions if q.expect]
+    unanswerable = [q for q in questions if not q.expect]
+    h1 = h3 = rr = refused_answerable = refused_unanswerable = 0.0
+    misses, false_answers, ms = [], [], []
+    for q in questions:
+        t0 = time.perf_counter()
+        ids = [h["doc_id"] for h in kb.search(q.q, top_k=top_k)]
+        ms.append(1000 * (time.perf_counter() - t0))
+        if not q.expect:
+            refused_unanswerable += not ids
+            if ids:
+                false_answers.append({"q": q.q, "got": ids[:3]})
+            continue
+        refused_answerable += not ids
+        rank = next((i for i, d in enumerate(ids, start=1) if d in q.expect), None)
+        h1 += rank == 1
+        h3 += rank is not None and rank <= 3
+        rr += 1 / rank if rank else 0
+        if rank != 1:
+            misses.append({"q": q.q, "expect": list(q.expect), "got": ids[:3]})
+    a, u = max(len(answerable), 1), max(len(unanswerable), 1)
+    ms.sort()
+    return {"n": len(questions), "answerable": len(answerable),
+            "unanswerable": len(unanswerable),
+            "hit_at_1": round(h1 / a, 3), "hit_at_3": round(h3 / a, 3), "mrr": round(rr / a, 3),
+            "refusal_rate": round(refused_unanswerable / u, 3),
+            "false_refusal_rate": round(refused_answerable / a, 3),
+            "latency_ms_p50": round(ms[len(ms) // 2], 2),
+            "misses": misses, "false_answers": false_answers}
+
+
+def markdown_report(result: dict[str, Any], questions: Path, kb: Path) -> str:
+    lines = [
+        "# Knowledge-base retrieval evaluation", "",
+        f"Questions: `{questions}` (n = {result['n']}: {result['answerable']} answerable, "
+        f"{result['unanswerable']} with no answer in the knowledge base); knowledge base: "
+        f"`{kb}`.", "",
+        "| measure | value |", "|---|---|",
+        f"| hit@1 (answerable) | {result['hit_at_1']:.3f} |",
+        f"| hit@3 (answerable) | {result['hit_at_3']:.3f} |",
+        f"| MRR (answerable) | {result['mrr']:.3f} |",
+        f"| correct refusals (unanswerable → `[]`) | {result['refusal_rate']:.3f} |",
+        f"| false refusals (answerable → `[]`) | {result['false_refusal_rate']:.3f} |",
+        f"| search latency p50 | {result['latency_ms_p50']} ms |", "",
+        "## Answerable questions not ranked first", ""]
+    lines += [f"- {m['q']} — expected {', '.join(m['expect'])}; got "
+              f"{', '.join(m['got']) or '[] (refused)'}" for m in result["misses"]] or ["(none)"]
+    lines += ["", "## Unanswerable questions that got an answer", ""]
+    lines += [f"- {m['q']} — got {', '.join(m['got'])}" for m in result["false_answers"]] \
+        or ["(none)"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,288 @@
+"""The knowledge base on disk: one SQLite file with two FTS5 indexes over the passages.
+
+* ``words`` — jieba words (the NLU's user dictionary), ranked with FTS5's BM25;
+* ``grams`` — character bigrams, for typos and words jieba splits differently.
+
+A query is run against both, the two BM25 rankings are normalised and blended,
+passages are grouped per document (best passage wins), documents past
+``valid_until`` are marked expired and ranked lower, local documents of the
+user's region are preferred over other regions'. If the best passage covers too
+little of the query (IDF-weighted), the answer is "nothing" (``[]``).
+
+SQLite FTS5 needs no server and is a maintained engine; the alternative measured
+(bm25s, in memory) is discussed in docs/knowledge_base.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.kb import tokens
+from bot.kb.chunks import chunk
+from bot.kb.documents import DocumentError, PolicyDocument, find_documents, load_document
+from bot.regions import region_table
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, source TEXT NOT NULL, hash TEXT NOT NULL, meta TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(id),
+    seq INTEGER NOT NULL, section TEXT NOT NULL, text TEXT NOT NULL, words TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(t, tokenize='unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS grams USING fts5(t, tokenize='unicode61');
+CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+INDEX_FILE = "index.sqlite3"
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Retrieval knobs, measured with ``govbot kb eval`` (docs/knowledge_base.md)."""
+
+    word_weight: float = 0.5  # blend of the normalised word and bigram BM25 scores
+    candidates: int = 200  # passages fetched from each index
+    min_coverage: float = 0.55  # IDF-weighted share of the query words in the best passage
+    expired_factor: float = 0.6
+    other_region_factor: float = 0.7
+    own_region_factor: float = 1.15
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    chunks: int = 0
+
+    def summary(self) -> str:
+        return (f"{len(self.added)} added, {len(self.updated)} updated, "
+                f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
+                f"{len(self.errors)} error(s); {self.chunks} passages in the knowledge base")
+
+
+def _fts_query(terms: Iterable[str]) -> str:
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in dict.fromkeys(terms))
+
+
+def kb_file(path: Path) -> Path:
+    """``--kb PATH`` is a folder holding the index (created if missing)."""
+    return path / INDEX_FILE
+
+
+class KnowledgeBase:
+    def __init__(self, path: Path, tuning: Tuning | None = None, create: bool = False) -> None:
+        self.path = path
+        self.tuning = tuning or Tuning()
+        file = kb_file(path)
+        if not file.exists() and not create:
+            raise FileNotFoundError(f"no knowledge base at {path} (run: govbot kb ingest DIR "
+                                    f"--kb {path})")
+        path.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(file, check_same_thread=False)
+        self.db.executescript(SCHEMA)
+        self._df: dict[str, int] | None = None
+        self._n = 0
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- ingestion --------------------------------------------------------------------
+    def ingest(self, folder: Path) -> IngestReport:
+        """Bring the knowledge base in line with ``folder``: add new and changed documents,
+        remove documents whose files are gone. A file with an error is reported and
+        skipped (its earlier version, if any, is kept); the others are ingested."""
+        report = IngestReport()
+        known = {row[0]: (row[1], row[2]) for row in
+                 self.db.execute("SELECT id, hash, source FROM documents")}
+        seen: dict[str, str] = {}  # id → source
+        kept_sources: set[str] = set()
+        loaded: list[PolicyDocument] = []
+        for path in find_documents(folder):
+            source = str(path.relative_to(folder))
+            try:
+                doc = load_document(path, folder)
+            except DocumentError as err:
+                report.errors.append(str(err))
+                kept_sources.add(source)  # keep what the KB had from this file
+                continue
+            if doc.id in seen:
+                report.errors.append(f"{path}: duplicate id {doc.id!r} (also in "
+                                     f"{folder / seen[doc.id]})")
+                continue
+            seen[doc.id] = source
+            loaded.append(doc)
+        with self.db:  # one transaction: the index is never half-updated
+            for doc in loaded:
+                before = known.get(doc.id)
+                if before and before[0] == doc.hash:
+                    report.unchanged.append(doc.id)
+                    continue
+                if before:
+                    self._delete(doc.id)
+                self._insert(doc)
+                (report.updated if before else report.added).append(doc.id)
+            for doc_id, (_, source) in known.items():
+                if doc_id not in seen and source not in kept_sources:
+                    self._delete(doc_id)
+                    report.removed.append(doc_id)
+            self._rebuild_terms()
+        report.chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return report
+
+    def _insert(self, doc: PolicyDocument) -> None:
+        self.db.execute("INSERT INTO documents (id, source, hash, meta) VALUES (?, ?, ?, ?)",
+                        (doc.id, doc.source, doc.hash, json.dumps(doc.meta(), ensure_ascii=False)))
+        for c in chunk(doc):
+            # the title and section name are indexed with every passage of the document
+            indexed = f"{doc.title} {c.section} {c.text}"
+            ws = tokens.words(indexed)
+            cur = self.db.execute(
+                "INSERT INTO chunks (doc_id, seq, section, text, words) VALUES (?, ?, ?, ?, ?)",
+                (doc.id, c.seq, c.section, c.text, " ".join(ws)))
+            rowid = cur.lastrowid
+            self.db.execute("INSERT INTO words (rowid, t) VALUES (?, ?)", (rowid, " ".join(ws)))
+            self.db.execute("INSERT INTO grams (rowid, t) VALUES (?, ?)",
+                            (rowid, " ".join(tokens.grams(indexed))))
+
+    def _delete(self, doc_id: str) -> None:
+        rowids = [r[0] for r in self.db.execute("SELECT rowid FROM chunks WHERE doc_id = ?",
+                                                (doc_id,))]
+        for table in ("words", "grams"):
+            self.db.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(r,) for r in rowids])
+        self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+
+    def _rebuild_terms(self) -> None:
+        df: Counter[str] = Counter()
+        for (ws,) in self.db.execute("SELECT words FROM chunks"):
+            df.update(set(ws.split()))
+        self.db.execute("DELETE FROM terms")
+        self.db.executemany("INSERT INTO terms (term, df) VALUES (?, ?)", df.items())
+        self._df = None
+
+    # -- reading ----------------------------------------------------------------------
+    def documents(self) -> list[dict[str, Any]]:
+        return [json.loads(m) for (m,) in self.db.execute("SELECT meta FROM documents "
+                                                          "ORDER BY id")]
+
+    def _idf(self, term: str) -> float:
+        if self._df is None:
+            self._df = dict(self.db.execute("SELECT term, df FROM terms"))
+            self._n = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        df = self._df.get(term, 0)
+        return math.log(1 + (self._n - df + 0.5) / (df + 0.5))
+
+    def _bm25(self, table: str, terms: list[str]) -> dict[int, float]:
+        if not terms:
+            return {}
+        rows = self.db.execute(
+            f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? "
+            f"ORDER BY bm25({table}) LIMIT ?", (_fts_query(terms), self.tuning.candidates))
+        return dict(rows.fetchall())
+
+    def search(self, query: str, top_k: int = 5, region: str | None = None,
+               today: date | None = None, refuse: bool = True) -> list[dict[str, Any]]:
+        """The best documents for ``query``, best first; ``[]`` when nothing answers it."""
+        t = self.tuning
+        query_words = list(dict.fromkeys(tokens.words(query)))
+        by_words = self._bm25("words", query_words)
+        by_grams = self._bm25("grams", tokens.grams(query))
+        if not by_words and not by_grams:
+            return []
+        top_w, top_g = max(by_words.values(), default=1.0), max(by_grams.values(), default=1.0)
+        blended = {rowid: t.word_weight * by_words.get(rowid, 0.0) / top_w
+                   + (1 - t.word_weight) * by_grams.get(rowid, 0.0) / top_g
+                   for rowid in by_words.keys() | by_grams.keys()}
+        today = today or date.today()
+        place = _place(region) if region else _place_in(query)
+        best: dict[str, tuple[float, int]] = {}
+        rows = self.db.execute(
+            f"SELECT c.rowid, c.doc_id, d.meta FROM chunks c JOIN documents d ON d.id = c.doc_id "
+            f"WHERE c.rowid IN ({','.join('?' * len(blended))})", list(blended)).fetchall()
+        metas: dict[str, dict[str, Any]] = {}
+        for rowid, doc_id, meta in rows:
+            m = metas.setdefault(doc_id, json.loads(meta))
+            score = blended[rowid] * _factor(m, place, today, t)
+            if doc_id not in best or score > best[doc_id][0]:
+                best[doc_id] = (score, rowid)
+        ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:top_k]
+        hits = [self._hit(doc_id, score, rowid, metas[doc_id], query_words, today)
+                for doc_id, (score, rowid) in ranked]
+        if refuse and hits and hits[0]["coverage"] < t.min_coverage:
+            return []
+        return hits
+
+    def coverage(self, query_words: list[str], passage_words: set[str]) -> float:
+        """IDF-weighted share of the query's words that the passage contains."""
+        total = sum(self._idf(w) for w in query_words)
+        if total == 0:
+            return 0.0
+        return sum(self._idf(w) for w in query_words if w in passage_words) / total
+
+    def _hit(self, doc_id: str, score: float, rowid: int, meta: dict[str, Any],
+             query_words: list[str], today: date) -> dict[str, Any]:
+        section, text, ws = self.db.execute(
+            "SELECT section, text, words FROM chunks WHERE rowid = ?", (rowid,)).fetchone()
+        until = meta.get("valid_until")
+        return {"doc_id": doc_id, "title": meta["title"], "score": round(score, 4),
+                "section": section, "snippet": snippet(text), "passage": text,
+                "url": meta.get("url", ""), "doc_no": meta.get("doc_no", ""),
+                "issuer": meta.get("issuer", ""), "date": meta.get("date", ""),
+                "region": meta.get("region", ""), "valid_until": until,
+                "expired": bool(until and date.fromisoformat(until) < today),
+                "coverage": round(self.coverage(query_words, set(ws.split())), 3)}
+
+
+def snippet(text: str, limit: int = 160) -> str:
+    """The passage cut at a sentence end near ``limit`` characters."""
+    flat = text.replace("\n", " ")
+    if len(flat) <= limit:
+        return flat
+    cut = max(flat.rfind(p, 0, limit) for p in "。；！？")
+    return flat[:cut + 1] if cut >= limit // 2 else flat[:limit] + "…"
+
+
+@dataclass(frozen=True)
+class _Place:
+    names: frozenset[str]  # the region itself, its city, the province
+
+
+def _place(name: str) -> _Place | None:
+    region = region_table().get(name)
+    if region is None:
+        return None
+    names = {region.name, "浙江省", "全国"}
+    if region.city:
+        names.add(region.city)
+    return _Place(frozenset(names))
+
+
+def _place_in(query: str) -> _Place | None:
+    found = [r for _, _, r in region_table().find(tokens.clean(query))]
+    return _place(found[0].name) if found else None
+
+
+def _factor(meta: dict[str, Any], place: _Place | None, today: date, t: Tuning) -> float:
+    factor = 1.0
+    until = meta.get("valid_until")
+    if until and date.fromisoformat(until) < today:
+        factor *= t.expired_factor
+    doc_region = meta.get("region") or "全国"
+    if place is not None and doc_region not in ("全国", "浙江省"):
+        factor *= t.own_region_factor if doc_region in place.names else t.other_region_factor
+    return factor

@@ -1,0 +1,58 @@
+"""Query and passage tokens for retrieval: jieba words and character bigrams.
+
+Both go through the NLU's normaliser (Traditional → Simplified, full-width →
+half-width), and jieba uses the NLU's user dictionary — in a private jieba
+instance, so the NLU's global one is never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from bot.text import normalize
+
+USER_DICT = Path(__file__).resolve().parent.parent / "resources" / "jieba" / "userdict.txt"
+_WORDISH = re.compile(r"[0-9a-z\u4e00-\u9fff]")
+_RUNS = re.compile(r"[0-9a-z\u4e00-\u9fff]+")
+
+#: words that say nothing about which policy is meant
+STOPWORDS = frozenset("""
+的 了 是 在 和 与 及 或 也 还 就 都 而 并 被 把 对 从 向 给 让 为 以 于 之 其 这 那 个 些 么 吗 呢 吧 啊 呀 嘛 哦
+我 我们 你 你们 他 她 它 他们 咱们 大家 自己 本 该 此 这个 那个 这些 那些 这样 那样 什么 怎么 怎么样 怎样
+如何 哪些 哪个 哪里 多少 几 是否 能否 能不能 可不可以 可以 能 会 要 想 需要 应该 请问 请 麻烦 帮 帮忙
+一下 一些 有 没有 有没有 没 不 很 太 更 最 又 再 已经 现在 目前 今年 去年 明年 时候 情况 问题 事 事情
+公司 企业 我司 单位 厂 厂里 老板 咨询 了解 知道 告诉 问 问问 一般 具体 相关 规定 政策 办法 方面 上 下 里
+""".split())
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    if USER_DICT.exists():
+        tokenizer.load_userdict(str(USER_DICT))
+    return tokenizer
+
+
+def clean(text: str) -> str:
+    return normalize(text).text.lower()
+
+
+def words(text: str, keep_stopwords: bool = False) -> list[str]:
+    """Content words of a (normalised) text, in order, repeats kept."""
+    return [w for w in _jieba().lcut(clean(text))
+            if _WORDISH.search(w) and (keep_stopwords or w not in STOPWORDS)]
+
+
+def grams(text: str) -> list[str]:
+    """Character bigrams inside runs of letters/digits/Han characters (typo-tolerant)."""
+    out: list[str] = []
+    for run in _RUNS.findall(clean(text)):
+        out += [run[i:i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run]
+    return out
