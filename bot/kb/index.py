@@ -52,9 +52,13 @@ INDEX_FILE = "index.sqlite3"
 class Tuning:
     """Retrieval knobs, measured with ``govbot kb eval`` (docs/knowledge_base.md)."""
 
-    word_weight: float = 0.5  # blend of the normalised word and bigram BM25 scores
+    word_weight: float = 0.2  # blend of the normalised word and bigram BM25 scores
     candidates: int = 200  # passages fetched from each index
-    min_coverage: float = 0.55  # IDF-weighted share of the query words in the best passage
+    # the no-answer decision: a logistic model over evidence features (``evidence``),
+    # fitted by bench/kb_tuning.py; below ``min_confidence`` the answer is []
+    refusal_weights: tuple[float, ...] = (0.52, 0.934, 2.955, 2.512, 0.907)
+    refusal_bias: float = -2.327
+    min_confidence: float = 0.25
     expired_factor: float = 0.6
     other_region_factor: float = 0.7
     own_region_factor: float = 1.15
@@ -223,12 +227,48 @@ class KnowledgeBase:
         ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:top_k]
         hits = [self._hit(doc_id, score, rowid, metas[doc_id], query_words, today)
                 for doc_id, (score, rowid) in ranked]
-        if refuse and hits and hits[0]["coverage"] < t.min_coverage:
+        if not hits:
+            return []
+        features = self.evidence(query, query_words, hits)
+        z = t.refusal_bias + sum(w * f for w, f in zip(t.refusal_weights, features,
+                                                        strict=True))
+        confidence = round(1 / (1 + math.exp(-z)), 3)
+        for h in hits:
+            h["confidence"] = confidence  # of the answer as a whole (the best hit)
+        if refuse and confidence < t.min_confidence:
             return []
         return hits
 
+    def evidence(self, query: str, query_words: list[str],
+                 hits: list[dict[str, Any]]) -> tuple[float, ...]:
+        """How well the best hit covers the query, as numbers in [0, 1]:
+        KB-IDF-weighted word coverage of the best passage, the share of query words the
+        knowledge base knows at all, bigram coverage of the passage and title,
+        general-language-IDF-weighted word coverage of the whole document, and the
+        score margin over the second document."""
+        top = hits[0]
+        passage_words = set(tokens.words(f"{top['title']} {top['section']} {top['passage']}"))
+        doc_words = {w for (ws,) in self.db.execute(
+            "SELECT words FROM chunks WHERE doc_id = ?", (top["doc_id"],)) for w in ws.split()}
+        known = [w for w in query_words if self._df_of(w) > 0]
+        qg = set(tokens.grams(query))
+        pg = set(tokens.grams(f"{top['title']} {top['passage']}"))
+        general = [tokens.general_idf(w) for w in query_words]
+        margin = top["score"] - (hits[1]["score"] if len(hits) > 1 else 0.0)
+        return (self.coverage(query_words, passage_words),
+                len(known) / len(query_words) if query_words else 0.0,
+                len(qg & pg) / len(qg) if qg else 0.0,
+                (sum(g for w, g in zip(query_words, general, strict=True) if w in doc_words)
+                 / sum(general)) if sum(general) else 0.0,
+                min(1.0, margin))
+
+    def _df_of(self, term: str) -> int:
+        self._idf(term)  # loads the table
+        return (self._df or {}).get(term, 0)
+
     def coverage(self, query_words: list[str], passage_words: set[str]) -> float:
-        """IDF-weighted share of the query's words that the passage contains."""
+        """IDF-weighted share of the query's words that the passage contains (words the
+        knowledge base never uses weigh most: they are what it cannot answer)."""
         total = sum(self._idf(w) for w in query_words)
         if total == 0:
             return 0.0

@@ -51,8 +51,21 @@ def words(text: str, keep_stopwords: bool = False) -> list[str]:
 
 
 def grams(text: str) -> list[str]:
-    """Character bigrams inside runs of letters/digits/Han characters (typo-tolerant)."""
+    """Character bigrams inside runs of letters/digits/Han characters: typo-tolerant
+    (加记扣除 still shares 扣除) and independent of how jieba splits. Bigrams that are
+    stop words (多少, 怎么, 我们 …) are left out, so they do not match every passage."""
     out: list[str] = []
     for run in _RUNS.findall(clean(text)):
-        out += [run[i:i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run]
+        pairs = [run[i:i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run]
+        out += [p for p in pairs if p not in STOPWORDS]
     return out
+
+
+def general_idf(word: str) -> float:
+    """How rare a word is in general Chinese (jieba's dictionary frequencies): filler
+    words weigh little, topic words much."""
+    import math
+
+    tokenizer = _jieba()
+    tokenizer.check_initialized()
+    return math.log(tokenizer.total / (tokenizer.FREQ.get(word, 0) + 1))
