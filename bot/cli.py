@@ -123,10 +123,27 @@ def cmd_shell(args: argparse.Namespace, settings: Settings) -> int:
     return chat(settings, _current_model(settings, args.model), debug=args.debug)
 
 
+def _refresh_knowledge_base(settings: Settings) -> None:
+    """Ingest the project's policy folder (only what changed) before the servers start."""
+    from bot.kb.index import KnowledgeBase
+
+    if not settings.kb_source_dir.is_dir():
+        return
+    kb = KnowledgeBase(settings.kb_dir, create=True)
+    try:
+        report = kb.ingest(settings.kb_source_dir)
+    finally:
+        kb.close()
+    for error in report.errors:
+        print(f"knowledge base: {error}", file=sys.stderr)
+    print(f"Knowledge base {settings.kb_dir}: {report.summary()}", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runner import Services, how_to_talk
 
     model = _current_model(settings, args.model)
+    _refresh_knowledge_base(settings)
     services = Services(settings, model, settings.var_dir / "run")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     print("Starting the action server and the Rasa server …", file=sys.stderr)

@@ -36,6 +36,16 @@ class Settings:
         return f"http://{self.host}:{self.rasa_port}"
 
     @property
+    def kb_dir(self) -> Path:
+        """The knowledge-base index ``govbot run`` builds and the actions search."""
+        return self.var_dir / "kb"
+
+    @property
+    def kb_source_dir(self) -> Path:
+        """The policy documents ``govbot run`` ingests (incrementally) at start-up."""
+        return self.data_dir / "kb" / "policies"
+
+    @property
     def outbox_dir(self) -> Path:
         return self.var_dir / "outbox"
 

@@ -47,9 +47,17 @@ def test_a_demand_is_answered_with_domain_and_subtopic(services):
     assert reply.startswith("识别为：金融服务·应急转贷（过桥）与抽贷断贷")
 
 
-def test_a_policy_question_in_traditional_characters(services):
+def test_a_policy_question_in_traditional_characters_is_answered_with_a_citation(services):
     (reply,) = say(services, "高新技術企業認定要滿足哪些條件")
-    assert reply.startswith("识别为：科创服务·高新技术企业与科技型企业认定")
+    assert reply.startswith("根据《") and "高新技术企业认定管理办法" in reply
+    assert "国科发火〔2016〕32号" in reply and "有帮助吗" in reply
+
+
+def test_a_policy_question_the_knowledge_base_cannot_answer(services):
+    sender = "kb-gap-user"
+    (reply,) = say(services, "等保二级测评是不是每年都要做一次", sender)
+    assert "政策库里暂时没有" in reply and "需要为您登记" in reply
+    assert "企业全称" in say(services, "/affirm", sender)[0]
 
 
 @pytest.mark.parametrize("message", ["", "   ", "😀😀😀", "\x00\x07"])

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
+from bot.kb.log import KbLog
 from bot.settings import Settings
 from bot.tickets import migrate
 from bot.tickets.calendar import WorkCalendar
@@ -24,6 +25,7 @@ class Backend:
     service: TicketService
     handoffs: HandoffStore
     outbox: Outbox
+    kb_log: KbLog
 
 
 def build_backend(settings: Settings, migrate_schema: bool = True) -> Backend:
@@ -40,7 +42,8 @@ def build_backend(settings: Settings, migrate_schema: bool = True) -> Backend:
         migrate.upgrade(engine)
     service = TicketService(SqlTicketStore(engine), load_routing(settings.routing_file),
                             WorkCalendar.from_file(settings.holidays_file))
-    return Backend(engine, service, HandoffStore(engine), Outbox(settings.outbox_dir))
+    return Backend(engine, service, HandoffStore(engine), Outbox(settings.outbox_dir),
+                   KbLog(engine))
 
 
 def build_service(settings: Settings) -> TicketService:

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     DateTime,
     ForeignKey,
     Integer,
@@ -100,4 +101,27 @@ api_audit = Table(
     Column("path", String(300), nullable=False),
     Column("status", Integer, nullable=False),
     Column("number", String(32)),
+)
+
+# Knowledge-base questions nobody could answer, and answers' usefulness. Migration 0004.
+kb_gaps = Table(
+    "kb_gaps", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("sender_id", String(200)),
+    Column("question", Text, nullable=False),
+    Column("region", String(32)),
+    Column("domain", String(32)),
+    Column("best_doc_id", String(100)),  # the nearest document, too weak to answer
+    Column("confidence", Float),
+)
+
+kb_feedback = Table(
+    "kb_feedback", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("sender_id", String(200)),
+    Column("question", Text, nullable=False),
+    Column("doc_id", String(100), nullable=False),
+    Column("helpful", Boolean, nullable=False),
 )
