@@ -4,19 +4,24 @@ or an honest "the knowledge base has no answer" and the offer of a ticket."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import uuid
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backend import sender_key, ticket_backend
+from actions.tickets import region_answer
+from bot.entities import money_to_yuan
 from bot.kb.index import KnowledgeBase, kb_file
+from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
 from bot.settings import load_settings
 from bot.taxonomy import taxonomy
+from bot.text import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -153,3 +158,105 @@ class ActionKbFeedback(Action):
             dispatcher.utter_message(text="感谢反馈，我们会据此完善政策库。需要工作人员解答请回复"
                                           "“转人工”，也可以换个说法再问一次。")
         return [SlotSet("kb_answer", None), SlotSet("helpful", None)]
+
+
+# -- 政策直达: policies the enterprise may be eligible for -----------------------------------
+_SIZE_WORDS = (("微型", "micro"), ("小微", "small"), ("小型", "small"), ("中型", "medium"),
+               ("大型", "large"), ("小企业", "small"), ("中小", "small"), ("个体", "micro"),
+               ("规上", "medium"))
+_NONE_WORDS = ("无", "没有", "都没", "暂无", "不是", "还没")
+
+
+def size_in(text: str) -> str | None:
+    """micro / small / medium / large from words or a head count; 'unknown' if not known."""
+    text = normalize(text).text
+    if any(w in text for w in ("不清楚", "不知道", "不确定", "跳过")):
+        return "unknown"
+    for word, size in _SIZE_WORDS:
+        if word in text:
+            return size
+    if m := re.search(r"(\d+)\s*(?:个人|人|名)", text):
+        people = int(m.group(1))
+        # the industrial thresholds of the 2011 SME classification (工信部联企业〔2011〕300号)
+        return ("micro" if people < 20 else "small" if people < 300 else
+                "medium" if people < 1000 else "large")
+    return None
+
+
+class ValidateProfileForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_profile_form"
+
+    async def validate_region(self, value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: dict) -> dict[str, Any]:
+        return region_answer(value, dispatcher)
+
+    async def validate_enterprise_size(self, value: Any, dispatcher: CollectingDispatcher,
+                                       tracker: Tracker, domain: dict) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "enterprise_size":
+            return {"enterprise_size": None}  # the form is starting: nothing was asked yet
+        size = size_in(str(value or ""))
+        if size is None:
+            dispatcher.utter_message(text="请回复“微型”“小型”“中型”或“大型”，或者员工人数（如“50人”）；"
+                                          "不清楚请回复“不清楚”。")
+        return {"enterprise_size": size}
+
+    async def validate_qualifications(self, value: Any, dispatcher: CollectingDispatcher,
+                                      tracker: Tracker, domain: dict) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "qualifications":
+            return {"qualifications": None}
+        text = normalize(str(value or "")).text
+        found = qualifications_in(text)
+        if found:
+            return {"qualifications": "、".join(sorted(found))}
+        if any(w in text for w in _NONE_WORDS):
+            return {"qualifications": "无"}
+        dispatcher.utter_message(text="没有识别出资格名称。请回复例如“高新技术企业”“专精特新”“规上工业企业”，"
+                                      "都没有请回复“无”。")
+        return {"qualifications": None}
+
+
+class ActionMatchPolicies(Action):
+    def name(self) -> str:
+        return "action_match_policies"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        size = tracker.get_slot("enterprise_size")
+        quals = tracker.get_slot("qualifications") or ""
+        amounts = [money_to_yuan(e["value"]) for e in tracker.latest_message.get("entities", [])
+                   if e.get("entity") == "amount"]
+        profile = Profile(region=tracker.get_slot("region"),
+                          size=size if size in SIZE_NAMES else None,
+                          qualifications=qualifications_in(quals),
+                          rd_expense=next((a for a in amounts if a), None))
+        try:
+            matches = match_policies(knowledge_base().documents(), profile)
+        except Exception:  # noqa: BLE001 - a broken index must not break the conversation
+            logger.exception("Policy matching failed")
+            matches = []
+        reset = [SlotSet("enterprise_size", None), SlotSet("qualifications", None)]
+        if not matches:
+            dispatcher.utter_message(text="政策库中暂时没有与贵企业条件对应的政策。可以直接描述想了解的"
+                                          "政策问题，或回复“转人工”。")
+            return reset
+        eligible = [m for m in matches if m.eligible][:5]
+        to_check = [m for m in matches if not m.eligible and not m.missing][:3]
+        close = [m for m in matches if len(m.missing) == 1][:3]
+        lines = [f"根据贵企业情况（{profile.region or '地区未知'}，"
+                 f"{SIZE_NAMES.get(profile.size or '', '规模未知')}企业，"
+                 f"资格：{'、'.join(sorted(profile.qualifications)) or '无'}），政策库中："]
+        if eligible:
+            lines.append("【条件已满足，可以申请】")
+            lines += [f"· 《{m.doc['title']}》（{m.doc.get('doc_no') or m.doc['id']}）"
+                      for m in eligible]
+        if to_check:
+            lines.append("【可能适用，需确认】")
+            lines += [f"· 《{m.doc['title']}》——需确认：{'；'.join(m.unknown)}" for m in to_check]
+        if close:
+            lines.append("【还差一项条件】")
+            lines += [f"· 《{m.doc['title']}》——缺少：{'；'.join(m.missing)}" for m in close]
+        lines.append("以上为根据政策文件条件的初步匹配，具体以主管部门审核为准。想了解某项政策的细节，"
+                     "直接问我即可。")
+        dispatcher.utter_message(text="\n".join(lines))
+        return reset

@@ -28,6 +28,19 @@ CANCEL_WORDS = ("取消", "算了", "不登记", "不办了")
 NO_CODE = "无"  # the credit_code slot value when the user has none at hand
 
 
+def region_answer(value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    """A county (or city) of Zhejiang from the user's answer, or a message saying what
+    is expected (shared by the forms that ask for the region)."""
+    text = normalize(str(value or "")).text
+    found = [r for _, _, r in region_table().find(text)]
+    counties = [r for r in found if r.level == "county"]
+    region = (counties or [r for r in found if r.level == "city"] or [None])[0]
+    if region is None:
+        dispatcher.utter_message(text="没有识别出浙江省内的县（市、区），请发送例如“龙游县”或“衢州市柯城区”。")
+        return {"region": None}
+    return {"region": region.name}
+
+
 class ValidateTicketForm(FormValidationAction):
     def name(self) -> str:
         return "validate_ticket_form"
@@ -64,14 +77,7 @@ class ValidateTicketForm(FormValidationAction):
 
     async def validate_region(self, value: Any, dispatcher: CollectingDispatcher,
                               tracker: Tracker, domain: dict) -> dict[str, Any]:
-        text = normalize(str(value or "")).text
-        found = [r for _, _, r in region_table().find(text)]
-        counties = [r for r in found if r.level == "county"]
-        region = (counties or [r for r in found if r.level == "city"] or [None])[0]
-        if region is None:
-            dispatcher.utter_message(text="没有识别出浙江省内的县（市、区），请发送例如“龙游县”或“衢州市柯城区”。")
-            return {"region": None}
-        return {"region": region.name}
+        return region_answer(value, dispatcher)
 
     async def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher,
                                     tracker: Tracker, domain: dict) -> dict[str, Any]:

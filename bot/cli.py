@@ -11,6 +11,7 @@
     govbot kb ingest DIR --kb PATH  (re)build the policy knowledge base from DIR
     govbot kb search QUERY --kb PATH [--top-k N] [--region R] [--json]
     govbot kb eval QUESTIONS --kb PATH [--json]
+    govbot kb match --kb PATH [--region R] [--size S] [--qualification Q …] [--json]
 """
 
 from __future__ import annotations
@@ -123,27 +124,10 @@ def cmd_shell(args: argparse.Namespace, settings: Settings) -> int:
     return chat(settings, _current_model(settings, args.model), debug=args.debug)
 
 
-def _refresh_knowledge_base(settings: Settings) -> None:
-    """Ingest the project's policy folder (only what changed) before the servers start."""
-    from bot.kb.index import KnowledgeBase
-
-    if not settings.kb_source_dir.is_dir():
-        return
-    kb = KnowledgeBase(settings.kb_dir, create=True)
-    try:
-        report = kb.ingest(settings.kb_source_dir)
-    finally:
-        kb.close()
-    for error in report.errors:
-        print(f"knowledge base: {error}", file=sys.stderr)
-    print(f"Knowledge base {settings.kb_dir}: {report.summary()}", file=sys.stderr)
-
-
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runner import Services, how_to_talk
 
     model = _current_model(settings, args.model)
-    _refresh_knowledge_base(settings)
     services = Services(settings, model, settings.var_dir / "run")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     print("Starting the action server and the Rasa server …", file=sys.stderr)
@@ -252,6 +236,30 @@ def cmd_kb_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_kb_match(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.kb.index import KnowledgeBase
+    from bot.kb.matching import Profile, match_policies, qualifications_in
+
+    profile = Profile(region=args.region, industry=args.industry, size=args.size,
+                      qualifications=qualifications_in(" ".join(args.qualification or [])),
+                      rd_expense=args.rd_expense, employees=args.employees)
+    kb = KnowledgeBase(Path(args.kb))
+    try:
+        matches = match_policies(kb.documents(), profile)
+    finally:
+        kb.close()
+    if args.json:
+        print(json.dumps([m.view() for m in matches], ensure_ascii=False))
+        return 0
+    for m in matches:
+        state = "可享受" if m.eligible else ("待确认" if not m.missing else "暂不符合")
+        print(f"[{state}] {m.doc['title']} ({m.doc.get('doc_no') or m.doc['id']})")
+        for label, items in (("满足", m.met), ("缺少", m.missing), ("需确认", m.unknown)):
+            if items:
+                print(f"    {label}：{'；'.join(items)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="govbot", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -320,6 +328,17 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--json", action="store_true", help="print one JSON object")
     k.add_argument("--report", action="store_true", help="write reports/kb_eval.{md,json}")
     k.set_defaults(func=cmd_kb_eval)
+    k = k_sub.add_parser("match", help="policies an enterprise may be eligible for (政策直达)")
+    k.add_argument("--kb", required=True)
+    k.add_argument("--region", help="e.g. 龙游县")
+    k.add_argument("--industry", help="国民经济行业分类 门类, e.g. 制造业")
+    k.add_argument("--size", choices=["micro", "small", "medium", "large"])
+    k.add_argument("--qualification", action="append",
+                   help="e.g. 高新技术企业 (repeatable; short forms like 高企 work)")
+    k.add_argument("--rd-expense", type=float, help="research spending, yuan per year")
+    k.add_argument("--employees", type=int)
+    k.add_argument("--json", action="store_true")
+    k.set_defaults(func=cmd_kb_match)
     return ap
 
 

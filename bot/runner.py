@@ -67,6 +67,22 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float, name: str
     raise StartupError(f"{name} did not answer at {url} within {timeout:.0f} s; see {log}")
 
 
+def refresh_knowledge_base(settings: Settings) -> None:
+    """Ingest the project's policy folder (only what changed) into ``settings.kb_dir``."""
+    from bot.kb.index import KnowledgeBase
+
+    if not settings.kb_source_dir.is_dir():
+        return
+    kb = KnowledgeBase(settings.kb_dir, create=True)
+    try:
+        report = kb.ingest(settings.kb_source_dir)
+    finally:
+        kb.close()
+    for error in report.errors:
+        logger.error("Knowledge base: %s", error)
+    logger.info("Knowledge base %s: %s", settings.kb_dir, report.summary())
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -121,9 +137,10 @@ class Services:
             raise
 
     def start(self, timeout: float = 180.0) -> None:
-        """Start the department API, the action server, then the Rasa server; wait until
-        each answers."""
+        """Bring the knowledge base up to date, start the department API, the action
+        server, then the Rasa server; wait until each answers."""
         s = self.settings
+        refresh_knowledge_base(s)
         self.start_api()
         self.start_actions()
         try:

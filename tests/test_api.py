@@ -238,3 +238,57 @@ def test_token_file_errors_name_the_entry(tmp_path):
     with pytest.raises(TokenFileError):
         add_token(tmp_path / "u.yml", "x", "root")
     assert load_tokens(tmp_path / "absent.yml") == {}
+
+
+@pytest.fixture
+async def api_kb(settings, tmp_path, rasa):
+    from bot.kb.index import KnowledgeBase
+
+    s = replace(settings, var=str(tmp_path))
+    backend = build_backend(s)
+    kb = KnowledgeBase(tmp_path / "kb", create=True)
+    kb.ingest(settings.kb_source_dir)
+    tokens_file = tmp_path / "tokens.yml"
+    tokens = {"agent": add_token(tokens_file, "话务员", "agent"),
+              "admin": add_token(tokens_file, "管理员", "admin")}
+    app = create_app(backend, load_tokens(tokens_file),
+                     RasaNotifier(str(rasa.make_url("")), backend.service.store),
+                     s.openapi_file.read_text(encoding="utf-8"), kb=kb)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    client.backend, client.tokens = backend, tokens
+    yield client
+    await client.close()
+    kb.close()
+
+
+async def test_the_console_searches_the_knowledge_base(api_kb):
+    status, body = await call(api_kb, "GET", "/kb/search?q=研发费用加计扣除比例是多少", "agent")
+    assert status == 200 and body["hits"][0]["doc_id"] == "tech-rd-super-deduction-2023"
+    assert body["hits"][0]["doc_no"] == "财政部 税务总局公告2023年第7号"
+    status, body = await call(api_kb, "GET", "/kb/search?q=讲个笑话听听呗", "agent")
+    assert status == 200 and body["hits"] == []
+    status, body = await call(api_kb, "GET", "/kb/search?q=", "agent")
+    assert status == 400
+
+
+async def test_policy_matching_over_http(api_kb):
+    status, body = await call(api_kb, "POST", "/kb/match", "agent", json={
+        "region": "龙游县", "size": "small", "qualifications": ["高企"]})
+    assert status == 200 and body["profile"]["qualifications"] == ["高新技术企业"]
+    eligible = [p["doc_id"] for p in body["policies"] if p["eligible"]]
+    assert "finance-qz-guarantee-reform-2021" in eligible  # 衢州's own, the enterprise is in 衢州
+    status, body = await call(api_kb, "POST", "/kb/match", "agent", json={"size": "huge"})
+    assert status == 400
+
+
+async def test_knowledge_gaps_are_for_admins(api_kb):
+    api_kb.backend.kb_log.gap("等保测评多久一次", "rest:u1", "龙游县", "data")
+    api_kb.backend.kb_log.feedback("研发加计扣除", "tech-rd-super-deduction-2023", True)
+    status, body = await call(api_kb, "GET", "/kb/gaps", "admin")
+    assert status == 200 and body["gaps"][0]["question"] == "等保测评多久一次"
+    assert "sender_id" not in body["gaps"][0]
+    assert body["feedback"] == [{"doc_id": "tech-rd-super-deduction-2023", "helpful": 1,
+                                 "not_helpful": 0}]
+    status, _ = await call(api_kb, "GET", "/kb/gaps", "agent")
+    assert status == 403

@@ -25,6 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.api.jobs import run_jobs_forever
 from bot.api.notify import RasaNotifier
 from bot.api.tokens import Principal, digest
+from bot.kb.index import KnowledgeBase
+from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
 from bot.tickets.factory import Backend
 from bot.tickets.model import (
     ConcurrentUpdate,
@@ -46,6 +48,7 @@ BACKEND = web.AppKey("backend", Backend)
 TOKENS = web.AppKey("tokens", dict)
 NOTIFIER = web.AppKey("notifier", RasaNotifier)
 OPENAPI = web.AppKey("openapi", str)
+KB = web.AppKey("kb", KnowledgeBase)
 PUBLIC = {"/api/v1/health", "/api/v1/openapi.yaml"}
 MAX_PAGE = 200
 
@@ -340,14 +343,71 @@ async def audit_log(request: web.Request) -> web.Response:
     return respond({"audit": await asyncio.to_thread(read)})
 
 
+# -- the knowledge base (for the hotline console) ------------------------------------------
+def _kb(request: web.Request) -> KnowledgeBase:
+    if KB not in request.app:
+        raise ApiError(503, "unavailable", "政策库尚未建立。", "no knowledge base configured")
+    return request.app[KB]
+
+
+async def kb_search(request: web.Request) -> web.Response:
+    require(request, "admin", "handler", "agent")
+    q = request.query.get("q", "").strip()
+    if not q:
+        raise ApiError(400, "missing_field", "缺少必填项：q。", "missing query parameter q")
+    if len(q) > 1000:
+        raise ApiError(400, "invalid", "问题过长，请控制在1000字以内。", "q longer than 1000")
+    top_k = _int_arg(request, "top_k", 5, 20) or 5
+    kb = _kb(request)
+    hits = await asyncio.to_thread(kb.search, q, top_k, request.query.get("region") or None)
+    return respond({"query": q, "hits": hits})
+
+
+async def kb_match(request: web.Request) -> web.Response:
+    require(request, "admin", "handler", "agent")
+    body = await body_of(request)
+    size = body.get("size")
+    if size is not None and size not in SIZE_NAMES:
+        raise ApiError(400, "invalid", "size 应为 micro、small、medium 或 large。",
+                       "size must be micro, small, medium or large")
+    quals = body.get("qualifications") or []
+    text = " ".join(quals) if isinstance(quals, list) else str(quals)
+    try:
+        profile = Profile(region=body.get("region"), industry=body.get("industry"), size=size,
+                          qualifications=qualifications_in(text),
+                          rd_expense=float(body["rd_expense"]) if body.get("rd_expense")
+                          is not None else None,
+                          employees=int(body["employees"]) if body.get("employees")
+                          is not None else None)
+    except (TypeError, ValueError):
+        raise ApiError(400, "invalid", "rd_expense 和 employees 应为数字。",
+                       "rd_expense and employees must be numbers") from None
+    documents = await asyncio.to_thread(_kb(request).documents)
+    return respond({"profile": {**asdict(profile),
+                                "qualifications": sorted(profile.qualifications)},
+                    "policies": [m.view() for m in match_policies(documents, profile)]})
+
+
+async def kb_gaps(request: web.Request) -> web.Response:
+    require(request, "admin")
+    limit = _int_arg(request, "limit", 100, 1000)
+    log = request.app[BACKEND].kb_log
+    gaps, helpful = await asyncio.gather(asyncio.to_thread(log.gaps, limit),
+                                         asyncio.to_thread(log.helpfulness))
+    return respond({"gaps": gaps, "feedback": helpful})
+
+
 # -- the app -----------------------------------------------------------------------------
 def create_app(backend: Backend, tokens: dict[str, Principal], notifier: RasaNotifier,
-               openapi_text: str, job_interval: float | None = None) -> web.Application:
+               openapi_text: str, job_interval: float | None = None,
+               kb: KnowledgeBase | None = None) -> web.Application:
     """The API app; with ``job_interval`` it also runs the periodic ticket jobs
     (overdue escalation, outbox draining) every that many seconds."""
     app = web.Application(middlewares=[errors_and_audit], client_max_size=64 * 1024)
     app[BACKEND], app[TOKENS], app[NOTIFIER], app[OPENAPI] = (backend, tokens, notifier,
                                                               openapi_text)
+    if kb is not None:
+        app[KB] = kb
     t = "/api/v1/tickets/{number}"
     app.router.add_get("/api/v1/health", health)
     app.router.add_get("/api/v1/openapi.yaml", openapi)
@@ -363,6 +423,9 @@ def create_app(backend: Backend, tokens: dict[str, Principal], notifier: RasaNot
     app.router.add_get("/api/v1/handoffs", list_handoffs)
     app.router.add_post("/api/v1/handoffs/{handoff_id}/close", close_handoff)
     app.router.add_get("/api/v1/audit", audit_log)
+    app.router.add_get("/api/v1/kb/search", kb_search)
+    app.router.add_post("/api/v1/kb/match", kb_match)
+    app.router.add_get("/api/v1/kb/gaps", kb_gaps)
 
     if job_interval:
         async def jobs(app: web.Application) -> AsyncIterator[None]:

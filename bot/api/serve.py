@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.api.app import create_app
 from bot.api.notify import RasaNotifier
 from bot.api.tokens import load_tokens
+from bot.kb.index import KnowledgeBase, kb_file
 from bot.settings import Settings
 from bot.tickets.factory import build_backend
 
@@ -23,9 +24,15 @@ def build_app(settings: Settings, jobs: bool = True) -> web.Application:
                        "with: govbot api token add --name NAME --role admin",
                        settings.api_tokens_file)
     notifier = RasaNotifier(settings.rasa_url, backend.service.store)
+    kb = None
+    if kb_file(settings.kb_dir).exists():
+        kb = KnowledgeBase(settings.kb_dir)
+    else:
+        logger.warning("No knowledge base at %s (govbot run builds it): /api/v1/kb/* answer "
+                       "503.", settings.kb_dir)
     return create_app(backend, tokens, notifier,
                       settings.openapi_file.read_text(encoding="utf-8"),
-                      job_interval=settings.job_interval if jobs else None)
+                      job_interval=settings.job_interval if jobs else None, kb=kb)
 
 
 def serve(settings: Settings, jobs: bool = True) -> None:

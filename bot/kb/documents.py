@@ -28,8 +28,7 @@ SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".pdf"}
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 SIZES = ("micro", "small", "medium", "large")
 #: what the ``eligibility`` front matter may say (all conditions must hold)
-ELIGIBILITY_KEYS = {"qualifications", "size", "industries", "min_rd_expense", "min_employees",
-                    "regions"}
+ELIGIBILITY_KEYS = {"qualifications", "size", "industries", "min_rd_expense", "min_employees"}
 MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -196,8 +195,10 @@ def _split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
     try:
         meta = yaml.safe_load(raw) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else None  # +1 for '---', +1 1-based
+        # where an unclosed bracket or quote began, else where the parser gave up
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        # the YAML starts right after the opening '---' on line 1: its line 0 is file line 1
+        line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise DocumentError(path, f"malformed front matter: {problem}", line) from None
     if not isinstance(meta, dict):
@@ -245,7 +246,7 @@ def _eligibility(value: Any, path: Path) -> dict[str, Any]:
         raise DocumentError(path, f"unknown eligibility condition(s): {', '.join(sorted(unknown))}"
                                   f" (known: {', '.join(sorted(ELIGIBILITY_KEYS))})")
     out: dict[str, Any] = {}
-    for key in ("qualifications", "industries", "regions"):
+    for key in ("qualifications", "industries"):
         if key in value:
             out[key] = list(_as_list(value[key], f"eligibility.{key}", path))
     if "size" in value:
@@ -277,7 +278,8 @@ def load_document(path: Path, root: Path | None = None, tax: Taxonomy | None = N
     title = ""
     if suffix in (".md", ".markdown"):
         meta, body = _split_front_matter(decode(data, path), path)
-        if not meta.get("title"):
+        first = body.strip().splitlines()[0] if body.strip() else ""
+        if not meta.get("title") and re.match(r"#\s", first):  # a "# Title" line
             title, body = _first_line_title(body)
     elif suffix == ".txt":
         title, body = _first_line_title(decode(data, path))
