@@ -170,7 +170,8 @@ def test_traditional_characters_and_typos(kb):
     assert kb.search("研发费用加记扣除怎么算")[0]["doc_id"] == "tech-rd-super-deduction-2023"
 
 
-@pytest.mark.parametrize("question", ["今天天气怎么样", "讲个笑话听听呗", "比特幣還會漲嗎", "", "？？？"])
+@pytest.mark.parametrize("question", ["今天天气怎么样", "讲个笑话听听呗", "比特幣還會漲嗎",
+                                      "", "？？？"])
 def test_nothing_answers_chatter(kb, question):
     assert kb.search(question) == []
 
@@ -221,7 +222,8 @@ def test_matching_reports_met_missing_and_unknown_conditions(tmp_path):
     doc = load_document(write(tmp_path, "x.md", DOC), tmp_path).meta()
     (m,) = match_policies([doc], Profile(region="龙游县", size="small",
                                          qualifications=frozenset({"规上工业企业"})))
-    assert m.eligible and m.met == ["适用地区：龙游县", "具备“规上工业企业”资格", "企业规模为小型、中型企业"]
+    assert m.eligible and m.met == ["适用地区：龙游县", "具备“规上工业企业”资格",
+                                    "企业规模为小型、中型企业"]
     (m,) = match_policies([doc], Profile(region="龙游县"))
     assert m.missing == ["具备“规上工业企业”资格"] and m.unknown == ["企业规模为小型、中型企业"]
     assert match_policies([doc], Profile(region="杭州市上城区")) == []  # another county's
