@@ -175,6 +175,18 @@ def cmd_ticket_jobs(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _tuning(args: argparse.Namespace):  # noqa: ANN202 - bot.kb.index.Tuning
+    from dataclasses import replace
+
+    from bot.kb.index import Tuning
+
+    if args.min_confidence is None:
+        return Tuning()
+    if not 0 <= args.min_confidence <= 1:
+        raise SettingsError("--min-confidence must be between 0 and 1")
+    return replace(Tuning(), min_confidence=args.min_confidence)
+
+
 def cmd_kb_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.kb.index import KnowledgeBase
 
@@ -195,7 +207,7 @@ def cmd_kb_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_kb_search(args: argparse.Namespace, settings: Settings) -> int:
     from bot.kb.index import KnowledgeBase
 
-    kb = KnowledgeBase(Path(args.kb))
+    kb = KnowledgeBase(Path(args.kb), tuning=_tuning(args))
     try:
         hits = kb.search(args.query, top_k=args.top_k, region=args.region)
     finally:
@@ -215,7 +227,7 @@ def cmd_kb_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.kb.evaluate import evaluate, load_questions, markdown_report
     from bot.kb.index import KnowledgeBase
 
-    kb = KnowledgeBase(Path(args.kb))
+    kb = KnowledgeBase(Path(args.kb), tuning=_tuning(args))
     try:
         result = evaluate(kb, load_questions(Path(args.questions)))
     finally:
@@ -321,12 +333,16 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--top-k", type=int, default=5)
     k.add_argument("--region", help="the asker's region, e.g. 龙游县 (local policies first)")
     k.add_argument("--json", action="store_true", help="print a JSON array of hits")
+    k.add_argument("--min-confidence", type=float,
+                   help="answer only above this confidence (default 0.25; see "
+                        "docs/knowledge_base.md)")
     k.set_defaults(func=cmd_kb_search)
     k = k_sub.add_parser("eval", help="score retrieval on a question file")
     k.add_argument("questions")
     k.add_argument("--kb", required=True)
     k.add_argument("--json", action="store_true", help="print one JSON object")
     k.add_argument("--report", action="store_true", help="write reports/kb_eval.{md,json}")
+    k.add_argument("--min-confidence", type=float, help="as for kb search")
     k.set_defaults(func=cmd_kb_eval)
     k = k_sub.add_parser("match", help="policies an enterprise may be eligible for (政策直达)")
     k.add_argument("--kb", required=True)

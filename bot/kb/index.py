@@ -53,7 +53,7 @@ class Tuning:
     """Retrieval knobs, measured with ``govbot kb eval`` (docs/knowledge_base.md)."""
 
     word_weight: float = 0.2  # blend of the normalised word and bigram BM25 scores
-    candidates: int = 200  # passages fetched from each index
+    candidates: int = 100  # passages fetched from each index
     # the no-answer decision: a logistic model over evidence features (``evidence``),
     # fitted by bench/kb_tuning.py; below ``min_confidence`` the answer is []
     refusal_weights: tuple[float, ...] = (0.52, 0.934, 2.955, 2.512, 0.907)
@@ -101,6 +101,7 @@ class KnowledgeBase:
         self.db.executescript(SCHEMA)
         self._df: dict[str, int] | None = None
         self._n = 0
+        self._metas: dict[str, dict[str, Any]] | None = None
 
     def close(self) -> None:
         self.db.close()
@@ -178,6 +179,13 @@ class KnowledgeBase:
         self.db.execute("DELETE FROM terms")
         self.db.executemany("INSERT INTO terms (term, df) VALUES (?, ?)", df.items())
         self._df = None
+        self._metas = None
+
+    def _meta(self, doc_id: str) -> dict[str, Any]:
+        if self._metas is None:
+            self._metas = {i: json.loads(m) for i, m in
+                           self.db.execute("SELECT id, meta FROM documents")}
+        return self._metas[doc_id]
 
     # -- reading ----------------------------------------------------------------------
     def documents(self) -> list[dict[str, Any]]:
@@ -216,20 +224,18 @@ class KnowledgeBase:
         place = _place(region) if region else _place_in(query)
         best: dict[str, tuple[float, int]] = {}
         rows = self.db.execute(
-            f"SELECT c.rowid, c.doc_id, d.meta FROM chunks c JOIN documents d ON d.id = c.doc_id "
-            f"WHERE c.rowid IN ({','.join('?' * len(blended))})", list(blended)).fetchall()
-        metas: dict[str, dict[str, Any]] = {}
-        for rowid, doc_id, meta in rows:
-            m = metas.setdefault(doc_id, json.loads(meta))
-            score = blended[rowid] * _factor(m, place, today, t)
+            f"SELECT rowid, doc_id FROM chunks WHERE rowid IN ({','.join('?' * len(blended))})",
+            list(blended)).fetchall()
+        for rowid, doc_id in rows:
+            score = blended[rowid] * _factor(self._meta(doc_id), place, today, t)
             if doc_id not in best or score > best[doc_id][0]:
                 best[doc_id] = (score, rowid)
         ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:top_k]
-        hits = [self._hit(doc_id, score, rowid, metas[doc_id], query_words, today)
+        hits = [self._hit(doc_id, score, rowid, self._meta(doc_id), query_words, today)
                 for doc_id, (score, rowid) in ranked]
         if not hits:
             return []
-        features = self.evidence(query, query_words, hits)
+        features = self.evidence(query, query_words, hits, ranked[0][1][1])
         z = t.refusal_bias + sum(w * f for w, f in zip(t.refusal_weights, features,
                                                         strict=True))
         confidence = round(1 / (1 + math.exp(-z)), 3)
@@ -239,17 +245,21 @@ class KnowledgeBase:
             return []
         return hits
 
-    def evidence(self, query: str, query_words: list[str],
-                 hits: list[dict[str, Any]]) -> tuple[float, ...]:
+    def evidence(self, query: str, query_words: list[str], hits: list[dict[str, Any]],
+                 rowid: int) -> tuple[float, ...]:
         """How well the best hit covers the query, as numbers in [0, 1]:
         KB-IDF-weighted word coverage of the best passage, the share of query words the
         knowledge base knows at all, bigram coverage of the passage and title,
         general-language-IDF-weighted word coverage of the whole document, and the
         score margin over the second document."""
         top = hits[0]
-        passage_words = set(tokens.words(f"{top['title']} {top['section']} {top['passage']}"))
-        doc_words = {w for (ws,) in self.db.execute(
-            "SELECT words FROM chunks WHERE doc_id = ?", (top["doc_id"],)) for w in ws.split()}
+        passage_words: set[str] = set()
+        doc_words: set[str] = set()
+        for row, ws in self.db.execute("SELECT rowid, words FROM chunks WHERE doc_id = ?",
+                                       (top["doc_id"],)):
+            doc_words.update(ws.split())
+            if row == rowid:  # the best passage (its words include title and section)
+                passage_words = set(ws.split())
         known = [w for w in query_words if self._df_of(w) > 0]
         qg = set(tokens.grams(query))
         pg = set(tokens.grams(f"{top['title']} {top['passage']}"))
@@ -280,7 +290,7 @@ class KnowledgeBase:
             "SELECT section, text, words FROM chunks WHERE rowid = ?", (rowid,)).fetchone()
         until = meta.get("valid_until")
         return {"doc_id": doc_id, "title": meta["title"], "score": round(score, 4),
-                "section": section, "snippet": snippet(text), "passage": text,
+                "passage_id": rowid, "section": section, "snippet": snippet(text), "passage": text,
                 "url": meta.get("url", ""), "doc_no": meta.get("doc_no", ""),
                 "issuer": meta.get("issuer", ""), "date": meta.get("date", ""),
                 "region": meta.get("region", ""), "valid_until": until,
