@@ -89,6 +89,7 @@ class Services:
     model: Path
     run_dir: Path
     endpoints: Path | None = None  # default: endpoints.yml with the configured action port
+    credentials: Path | None = None  # default: the project's credentials.yml
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -147,7 +148,7 @@ class Services:
             rasa, log = self._spawn("rasa-server", [
                 sys.executable, "-m", "bot.server", "run", "--model", str(self.model),
                 "--endpoints", str(self.endpoints or endpoints_file(s, self.run_dir)),
-                "--credentials", str(s.credentials_file),
+                "--credentials", str(self.credentials or s.credentials_file),
                 "--interface", s.host, "--port", str(s.rasa_port), "--enable-api"])
             wait_until_up(f"{self.rasa_url}/status", rasa, timeout, "the Rasa server", log)
         except BaseException:

@@ -98,7 +98,7 @@ def test_rasa_data_validate_passes(settings):
                "utter_ask_contact_name", "utter_ask_mobile", "utter_ask_mobile_tail",
                "utter_ask_enterprise_size", "utter_ask_qualifications",
                "utter_human_handoff"}
-    untyped = {"choose_domain", "kb_feedback", "EXTERNAL_ticket_update",
+    untyped = {"choose_domain", "kb_feedback", "inform_region", "EXTERNAL_ticket_update",
                "EXTERNAL_handoff_closed"}
     out = proc.stdout + proc.stderr
     assert set(re.findall(r"The utterance '(\w+)' is not used", out)) <= allowed

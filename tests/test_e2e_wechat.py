@@ -1,0 +1,130 @@
+"""The WeChat channel in the real Rasa server: verification, a conversation with numbered
+buttons, and a ticket notification pushed through the platform API when a department
+resolves the ticket. The platform's API is a local aiohttp server (in a thread)."""
+
+import asyncio
+import json
+import threading
+import time
+import urllib.request
+import uuid
+from dataclasses import replace
+
+import pytest
+import yaml
+from aiohttp import web
+from defusedxml.ElementTree import fromstring
+from test_wechat import OPENID, TOKEN, message_xml, sign
+
+from bot.api.tokens import add_token
+from bot.runner import Services
+from bot.shell import free_port
+
+
+class Platform(threading.Thread):
+    """The platform's HTTPS API, served from its own thread and event loop."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.port, self.sent, self.ready = free_port(), [], threading.Event()
+
+    def run(self):
+        loop = asyncio.new_event_loop()
+
+        async def token(request):
+            return web.json_response({"access_token": "TOKEN-1", "expires_in": 7200})
+
+        async def send(request):
+            self.sent.append(await request.json())
+            return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+        app = web.Application()
+        app.router.add_get("/cgi-bin/token", token)
+        app.router.add_post("/cgi-bin/message/custom/send", send)
+        runner = web.AppRunner(app)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
+        self.ready.set()
+        loop.run_forever()
+
+
+@pytest.fixture(scope="module")
+def wechat(settings, model_file, tmp_path_factory):
+    platform = Platform()
+    platform.start()
+    platform.ready.wait(10)
+    run_dir = tmp_path_factory.mktemp("wx-run")
+    credentials = run_dir / "credentials.yml"
+    credentials.write_text(yaml.safe_dump({
+        "bot.channels.rest.RestInput": None,
+        "bot.channels.wechat.WeChatInput": {
+            "token": TOKEN, "app_id": "wx1234567890abcdef", "app_secret": "s3cret",
+            "api_base": f"http://127.0.0.1:{platform.port}"}}), encoding="utf-8")
+    live = replace(settings, rasa_port=free_port(), action_port=free_port(),
+                   api_port=free_port(), var=str(run_dir / "var"))
+    tokens = {"handler": add_token(live.api_tokens_file, "金融办", "handler",
+                                   "龙游县金融工作服务中心")}
+    svc = Services(live, model_file, run_dir, credentials=credentials)
+    svc.start()
+    svc.platform, svc.tokens = platform, tokens
+    yield svc
+    svc.stop()
+
+
+def call(url, data=None, headers=None, method=None):
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return resp.status, resp.read().decode()
+
+
+def webhook(svc, **query):
+    return f"{svc.rasa_url}/webhooks/wechat/webhook?" + urllib.parse.urlencode(query)
+
+
+def say(svc, text, user=OPENID):
+    ts, nonce = str(int(time.time())), uuid.uuid4().hex[:8]
+    status, body = call(webhook(svc, timestamp=ts, nonce=nonce, openid=user,
+                                signature=sign(TOKEN, ts, nonce)),
+                        data=message_xml(text, user=user).encode())
+    assert status == 200
+    return "" if body == "success" else fromstring(body).find("Content").text
+
+
+def test_url_verification_through_rasa(wechat):
+    ts, nonce = str(int(time.time())), "123"
+    assert call(webhook(wechat, timestamp=ts, nonce=nonce, echostr="abc",
+                        signature=sign(TOKEN, ts, nonce))) == (200, "abc")
+
+
+def test_a_wechat_conversation_to_a_ticket_and_its_notification(wechat):
+    user = f"o{uuid.uuid4().hex[:20]}"
+    assert "企业服务智能助手" in say(wechat, "你好", user)
+    first = say(wechat, "我们厂的过桥资金下个月到期，银行说不续贷了", user)
+    assert "请回复序号或文字：\n1. 需要登记\n2. 类别不对\n3. 不用了" in first
+    assert "企业全称" in say(wechat, "1", user)  # the number picks the button
+    for answer in ("龙游县恒丰纸业有限公司", "跳过", "王经理", "13905701234"):
+        summary = say(wechat, answer, user)
+    assert "请确认以下信息" in summary and "1. 确认提交" in summary
+    done = say(wechat, "1", user)
+    number = done.split("工单号：")[1].split()[0]
+
+    # the department resolves it; the enterprise is told through the push API
+    api = f"http://{wechat.settings.host}:{wechat.settings.api_port}/api/v1"
+    auth = {"Authorization": f"Bearer {wechat.tokens['handler']}",
+            "Content-Type": "application/json"}
+    ticket = json.loads(call(f"{api}/tickets/{number}", headers=auth)[1])["ticket"]
+    assert ticket["sender_id"] == f"wechat:{user}" and ticket["channel"] == "wechat"
+    ticket = json.loads(call(f"{api}/tickets/{number}/accept", headers=auth, method="POST",
+                             data=json.dumps({"version": ticket["version"]}).encode())[1])
+    call(f"{api}/tickets/{number}/resolve", headers=auth, method="POST",
+         data=json.dumps({"version": ticket["ticket"]["version"],
+                          "reply": "已协调农商行续贷"}).encode())
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        pushed = [m["text"]["content"] for m in wechat.platform.sent if m["touser"] == user]
+        if any("打分" in p for p in pushed):
+            break
+        time.sleep(0.3)
+    assert any("已协调农商行续贷" in p for p in pushed), pushed
+    assert any("1. 5分" in p for p in pushed)  # the rating buttons, as numbered options
+    assert "感谢您的评价（5分）" in say(wechat, "1", user)
