@@ -67,6 +67,17 @@ def undelivered_file() -> Path:
     return root / "undelivered.jsonl"
 
 
+def joined(pieces: list[str]) -> list[str]:
+    """Neighbouring texts joined while they fit in one message (fewer pushes, one reply)."""
+    out: list[str] = []
+    for piece in pieces:
+        if out and len((out[-1] + "\n\n" + piece).encode("utf-8")) <= TEXT_LIMIT:
+            out[-1] += "\n\n" + piece
+        else:
+            out.append(piece)
+    return out
+
+
 class PushOutput(OutputChannel):
     """Sends through the platform API (used for late replies and notifications)."""
 
@@ -203,10 +214,8 @@ class WxChannel(InputChannel):
         pieces = self.render(messages)
         if not pieces:
             return response.text(ACK)
-        first, rest = pieces[0], pieces[1:]
         # one passive reply per callback: join what fits, push the rest
-        while rest and len((first + "\n\n" + rest[0]).encode("utf-8")) <= TEXT_LIMIT:
-            first += "\n\n" + rest.pop(0)
+        first, *rest = joined(pieces)
         if rest:
             task = asyncio.create_task(self._push_texts(message.user, rest))
             self._tasks.add(task)
@@ -221,7 +230,7 @@ class WxChannel(InputChannel):
     async def push(self, sender_id: str, messages: list[dict[str, Any]]) -> None:
         user = self.user_of(sender_id)
         await self.remember_buttons(user, messages)
-        await self._push_texts(user, self.render(messages))
+        await self._push_texts(user, joined(self.render(messages)))
 
     async def _push_texts(self, user: str, texts: list[str]) -> None:
         for text in texts:
