@@ -16,7 +16,6 @@ from sanic.request import Request
 from bot.channels.wxapi import PlatformApi, PlatformConfig
 from bot.channels.wxbase import WxChannel, undelivered_file
 from bot.channels.wxprotocol import (
-    MAX_BODY,
     Cipher,
     Inbound,
     ProtocolError,
@@ -67,11 +66,7 @@ class WeComInput(WxChannel):
 
     def read(self, request: Request) -> tuple[Inbound, Callable[[str], str]]:
         a = request.args
-        body = request.body or b""
-        if len(body) > MAX_BODY:
-            raise ProtocolError(f"body larger than {MAX_BODY} bytes", 413)
-        timestamp, nonce = a.get("timestamp", ""), a.get("nonce", "")
-        check_timestamp(timestamp, self.timestamp_window)
+        body, timestamp, nonce = self.checked(request)
         encrypted = parse_xml(body).get("Encrypt", "")
         if not encrypted:
             raise ProtocolError("WeCom callback without Encrypt")

@@ -31,9 +31,11 @@ from sanic.response import HTTPResponse
 
 from bot.channels.wxapi import PlatformApi, masked
 from bot.channels.wxprotocol import (
+    MAX_BODY,
     TEXT_LIMIT,
     Inbound,
     ProtocolError,
+    check_timestamp,
     chosen_payload,
     split_text,
     with_buttons,
@@ -127,6 +129,15 @@ class WxChannel(InputChannel):
     def read(self, request: Request) -> tuple[Inbound, Callable[[str], str]]:
         """The message of a POST and a function that wraps a reply XML for the answer."""
         raise NotImplementedError
+
+    def checked(self, request: Request) -> tuple[bytes, str, str]:
+        """The body, timestamp and nonce of a callback whose size and age are acceptable."""
+        body = request.body or b""
+        if len(body) > MAX_BODY:
+            raise ProtocolError(f"body larger than {MAX_BODY} bytes", 413)
+        timestamp, nonce = request.args.get("timestamp", ""), request.args.get("nonce", "")
+        check_timestamp(timestamp, self.timestamp_window)
+        return body, timestamp, nonce
 
     # -- the webhook --------------------------------------------------------------------
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
