@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from rasa_sdk import Tracker
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,15 +13,10 @@ from bot.settings import load_settings
 from bot.taxonomy import taxonomy
 from bot.tickets import migrate
 from bot.tickets.factory import Backend, build_backend
-from bot.tickets.model import CHINA, Ticket
+from bot.tickets.model import CHINA, STATUS_NAMES, Ticket
 
 logger = logging.getLogger(__name__)
 
-STATUS_NAMES = {
-    "submitted": "已提交", "assigned": "已分派，等待承办部门受理", "in_progress": "办理中",
-    "resolved": "已办结，待您评价", "rated": "已评价", "closed": "已关闭",
-    "escalated": "已提交上级部门协调办理", "returned": "重新分派中", "reopened": "重新办理中",
-}
 
 
 class _LazyBackend:
@@ -59,6 +55,30 @@ def sender_key(tracker: Tracker) -> str:
     channel = channel_of(tracker)
     sender = tracker.sender_id
     return sender if sender.startswith(f"{channel}:") else f"{channel}:{sender}"
+
+
+def label_name(label: Any) -> str | None:
+    """The ``name`` of a parse-result label such as ``{"name": "finance", …}``."""
+    return label.get("name") if isinstance(label, dict) else None
+
+
+def log_demand(tracker: Tracker) -> None:
+    """Count the latest message as a demand in the statistics (never fails the turn)."""
+    from bot.stats.log import record_demand
+
+    m = tracker.latest_message
+    name = label_name
+    domain = name(m.get("domain"))
+    if not domain:
+        return
+    regions = [e["value"] for e in m.get("entities", []) if e.get("entity") == "region"]
+    try:
+        record_demand(ticket_backend().engine, name(m.get("intent")) or "", domain,
+                      name(m.get("subtopic")), regions[0] if regions
+                      else tracker.get_slot("region"), channel_of(tracker),
+                      m.get("text") or "")
+    except SQLAlchemyError as err:
+        logger.warning("Demand not counted: %s", type(err).__name__)
 
 
 def masked_mobile(mobile: str | None) -> str:

@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.backend import sender_key, ticket_backend
+from actions.backend import label_name, log_demand, sender_key, ticket_backend
 from bot.taxonomy import taxonomy
 from bot.tickets.store import Query
 
@@ -29,14 +29,11 @@ _BUTTONS = [{"title": "需要登记", "payload": "/affirm"},
 _PROFILE = ("company", "credit_code", "contact_name", "mobile", "region")
 
 
-def _name(label: Any) -> str | None:
-    return label.get("name") if isinstance(label, dict) else None
-
 
 def acknowledgement(message: dict[str, Any]) -> str | None:
     """The reply for a parsed demand message, or None when it carries no domain."""
     tax = taxonomy()
-    domain, subtopic = _name(message.get("domain")), _name(message.get("subtopic"))
+    domain, subtopic = label_name(message.get("domain")), label_name(message.get("subtopic"))
     if domain not in tax.domains:
         return None
     if subtopic not in tax.subtopics or tax.domain_of(subtopic) != domain:
@@ -47,7 +44,7 @@ def acknowledgement(message: dict[str, Any]) -> str | None:
         lines.append(f"所在地区：{'、'.join(dict.fromkeys(regions))}")
     if message.get("text_truncated"):
         lines.append("（您的消息较长，已按前一千字理解。）")
-    intent = _name(message.get("intent"))
+    intent = label_name(message.get("intent"))
     lines.append(_FOLLOW_UP.get(intent, _FOLLOW_UP["report_need"]))
     return "\n".join(lines)
 
@@ -77,16 +74,17 @@ class ActionAcknowledgeDemand(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         message = tracker.latest_message
         reply = acknowledgement(message)
+        log_demand(tracker)
         if reply is None:
             dispatcher.utter_message(response="utter_please_rephrase")
             return [SlotSet("confirm_ticket", False)]
-        if _name(message.get("intent")) != "report_need":
+        if label_name(message.get("intent")) != "report_need":
             dispatcher.utter_message(text=reply)
             return [SlotSet("confirm_ticket", False)]
         dispatcher.utter_message(text=reply, buttons=_BUTTONS)
         demand = {"id": uuid.uuid4().hex, "text": message.get("text") or "",
-                  "domain": _name(message.get("domain")),
-                  "subtopic": _name(message.get("subtopic"))}
+                  "domain": label_name(message.get("domain")),
+                  "subtopic": label_name(message.get("subtopic"))}
         return [SlotSet("demand", demand), SlotSet("ticket_number", None),
                 SlotSet("confirm_ticket", True), *profile_from_last_ticket(tracker)]
 

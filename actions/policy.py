@@ -14,7 +14,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.backend import sender_key, ticket_backend
+from actions.backend import label_name, log_demand, sender_key, ticket_backend
 from actions.tickets import region_answer
 from bot.entities import money_to_yuan
 from bot.kb.index import KnowledgeBase, kb_file
@@ -90,9 +90,6 @@ def answer_text(hits: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _name(label: Any) -> str | None:
-    return label.get("name") if isinstance(label, dict) else None
-
 
 class ActionAnswerPolicy(Action):
     def name(self) -> str:
@@ -102,6 +99,7 @@ class ActionAnswerPolicy(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         message = tracker.latest_message
         question = message.get("text") or ""
+        log_demand(tracker)
         regions = [e["value"] for e in message.get("entities", []) if e.get("entity") == "region"]
         region = regions[0] if regions else tracker.get_slot("region")
         try:
@@ -113,8 +111,8 @@ class ActionAnswerPolicy(Action):
             dispatcher.utter_message(text=answer_text(hits), buttons=FEEDBACK_BUTTONS)
             return [SlotSet("kb_answer", {"question": question, "doc_id": hits[0]["doc_id"]}),
                     SlotSet("confirm_ticket", False)]
-        self._log_gap(tracker, question, region, _name(message.get("domain")))
-        dom, sub = _name(message.get("domain")), _name(message.get("subtopic"))
+        self._log_gap(tracker, question, region, label_name(message.get("domain")))
+        dom, sub = label_name(message.get("domain")), label_name(message.get("subtopic"))
         tax = taxonomy()
         if dom not in tax.domains or sub not in tax.subtopics or tax.domain_of(sub) != dom:
             dom, sub = "policy", "policy_consult"

@@ -5,7 +5,8 @@
     govbot eval [--test FILE] [--json]
     govbot shell                    chat with the bot in this terminal
     govbot run                      train if needed, start action + Rasa servers + API
-    govbot api                      the department API alone
+    govbot web                      the web pages and the department API (alias: govbot api)
+    govbot web user add --username U --role agent|handler|admin [--department D]
     govbot api token add --name N --role admin|handler|agent [--department D]
     govbot tickets jobs             escalate overdue tickets, register outbox requests
     govbot kb ingest DIR --kb PATH  (re)build the policy knowledge base from DIR
@@ -145,8 +146,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     from bot.api.serve import serve
 
-    print(f"Department API on http://{settings.host}:{settings.api_port}/api/v1 "
-          "(Ctrl+C stops it)", file=sys.stderr)
+    print(f"Web pages on http://{settings.host}:{settings.api_port}/ and the department API "
+          f"on /api/v1 (Ctrl+C stops it)", file=sys.stderr)
     serve(settings, jobs=not args.no_jobs)
     return 0
 
@@ -158,6 +159,29 @@ def cmd_api_token(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Token for {args.name} ({args.role}) — shown only once, keep it secret:\n{token}")
     print(f"(stored as a hash in {settings.api_tokens_file}; restart the API to load it)",
           file=sys.stderr)
+    return 0
+
+
+def cmd_web_user(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    from bot.tickets.factory import build_backend
+    from bot.web.users import UserError, UserStore
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password (at least 10 characters): ")
+        if password != getpass.getpass("Again: "):
+            print("The passwords differ; nothing was saved.", file=sys.stderr)
+            return 2
+    store = UserStore(build_backend(settings).engine)
+    try:
+        user = store.add(args.username, password, args.role, args.department, args.name)
+    except UserError as err:
+        raise SettingsError(str(err)) from None
+    print(f"User {user.username} ({user.role}) created; sign in at "
+          f"http://{settings.host}:{settings.api_port}/login")
     return 0
 
 
@@ -303,11 +327,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model file (default: models/govbot.tar.gz)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("api", help="serve the department API (started by run too)")
+    p = sub.add_parser("web", aliases=["api"],
+                       help="serve the web pages and the department API (started by run too)")
     p.add_argument("--no-jobs", action="store_true",
                    help="do not run the periodic ticket jobs in this process")
     p.set_defaults(func=cmd_api)
     api_sub = p.add_subparsers(dest="api_command")
+    u = api_sub.add_parser("user", help="manage web users")
+    u_sub = u.add_subparsers(dest="user_command", required=True)
+    add = u_sub.add_parser("add", help="create a user (the first admin, agents, handlers)")
+    add.add_argument("--username", required=True)
+    add.add_argument("--role", required=True, choices=["agent", "handler", "admin"])
+    add.add_argument("--department", help="a handler's department, as in the routing rules")
+    add.add_argument("--name", help="display name, e.g. 王芳")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of stdin")
+    add.set_defaults(func=cmd_web_user)
     t = api_sub.add_parser("token", help="manage API tokens")
     t_sub = t.add_subparsers(dest="token_command", required=True)
     add = t_sub.add_parser("add", help="create a token (printed once)")

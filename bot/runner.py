@@ -131,8 +131,8 @@ class Services:
     def start_api(self, timeout: float = 60.0) -> None:
         """The department API (it migrates the ticket database, so it starts first)."""
         try:
-            api, log = self._spawn("department-api", [sys.executable, "-m", "bot.cli", "api"])
-            wait_until_up(f"{self.api_url}/health", api, timeout, "the department API", log)
+            api, log = self._spawn("web", [sys.executable, "-m", "bot.cli", "web"])
+            wait_until_up(f"{self.api_url}/health", api, timeout, "the web application", log)
         except BaseException:
             self.stop()
             raise
@@ -186,6 +186,8 @@ def how_to_talk(services: Services) -> str:
 govbot is running (logs in {services.run_dir}):
   Rasa server     {url}   (REST channel, HTTP API)
   action server   http://{s.host}:{s.action_port}
+  web pages       http://{s.host}:{s.api_port}/chat (web chat), /console, /queue, /dashboard
+                  (first admin: uv run govbot web user add --username admin --role admin)
   department API  {services.api_url}   (docs/api/openapi.yaml; tokens: govbot api token add)
 
 Talk to it:

@@ -26,6 +26,7 @@ class Settings:
     api_tokens: str = ""  # the API token file; default var/api_tokens.yml
     job_interval: int = 300  # seconds between runs of the periodic ticket jobs
     var: str = ""  # run-time data (SQLite file, outbox, API tokens); default var/
+    secure_cookies: bool = False  # set when the web pages are served over HTTPS
 
     @property
     def var_dir(self) -> Path:
@@ -142,6 +143,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         api_port=_int(env, "GOVBOT_API_PORT", 5080),
         api_tokens=env.get("GOVBOT_API_TOKENS") or "",
         var=env.get("GOVBOT_VAR_DIR") or "",
+        secure_cookies=(env.get("GOVBOT_SECURE_COOKIES") or "").lower() in ("1", "true", "yes"),
         job_interval=_int(env, "GOVBOT_JOB_INTERVAL", 300, top=86400,
                           what="a number of seconds"),
     )
@@ -156,7 +158,8 @@ def settings_environment(settings: Settings) -> dict[str, str]:
            "GOVBOT_JOB_INTERVAL": str(settings.job_interval)}
     for key, value in (("GOVBOT_DATABASE_URL", settings.database_url),
                        ("GOVBOT_API_TOKENS", settings.api_tokens),
-                       ("GOVBOT_VAR_DIR", settings.var)):
+                       ("GOVBOT_VAR_DIR", settings.var),
+                       ("GOVBOT_SECURE_COOKIES", "1" if settings.secure_cookies else "")):
         if value:
             env[key] = value
     return env

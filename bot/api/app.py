@@ -102,8 +102,9 @@ async def errors_and_audit(request: web.Request, handler: Handler) -> web.Stream
     """Authenticate, translate ticket errors to HTTP answers, and audit every call."""
     principal = None
     status = 500
+    api = request.path.startswith("/api/")  # the web pages use sessions (bot.web)
     try:
-        if request.path not in PUBLIC:
+        if api and request.path not in PUBLIC:
             principal = _principal(request)
             if principal is None:
                 raise ApiError(401, "unauthorized", "请提供有效的访问令牌。",
@@ -137,7 +138,7 @@ async def errors_and_audit(request: web.Request, handler: Handler) -> web.Stream
         raise ApiError(503, "unavailable", "工单系统暂时不可用，请稍后重试。",
                        "ticket database unavailable") from None
     finally:
-        if request.path not in PUBLIC:
+        if api and request.path not in PUBLIC:
             await _audit(request, principal, status)
 
 

@@ -1,4 +1,5 @@
-"""Running the department API: ``govbot api`` (also started by ``govbot run``)."""
+"""Running the web application: the department API and the web pages (``govbot web``;
+``govbot api`` is the same; started by ``govbot run``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from bot.api.tokens import load_tokens
 from bot.kb.index import KnowledgeBase, kb_file
 from bot.settings import Settings
 from bot.tickets.factory import build_backend
+from bot.web.app import add_web
+from bot.web.users import UserStore
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +33,11 @@ def build_app(settings: Settings, jobs: bool = True) -> web.Application:
     else:
         logger.warning("No knowledge base at %s (govbot run builds it): /api/v1/kb/* answer "
                        "503.", settings.kb_dir)
-    return create_app(backend, tokens, notifier,
-                      settings.openapi_file.read_text(encoding="utf-8"),
-                      job_interval=settings.job_interval if jobs else None, kb=kb)
+    app = create_app(backend, tokens, notifier,
+                     settings.openapi_file.read_text(encoding="utf-8"),
+                     job_interval=settings.job_interval if jobs else None, kb=kb)
+    return add_web(app, UserStore(backend.engine), settings.rasa_url,
+                   secure_cookie=settings.secure_cookies)
 
 
 def serve(settings: Settings, jobs: bool = True) -> None:

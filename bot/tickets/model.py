@@ -34,6 +34,14 @@ CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 OPEN_STATUSES = ("submitted", "assigned", "in_progress", "returned", "escalated", "reopened")
 
 
+#: how a status is named to enterprises and staff
+STATUS_NAMES = {
+    "submitted": "已提交", "assigned": "已分派，等待承办部门受理", "in_progress": "办理中",
+    "resolved": "已办结，待您评价", "rated": "已评价", "closed": "已关闭",
+    "escalated": "已提交上级部门协调办理", "returned": "重新分派中", "reopened": "重新办理中",
+}
+
+
 def china_date(at: datetime) -> date:
     return at.astimezone(CHINA).date()
 

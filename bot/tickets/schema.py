@@ -125,3 +125,59 @@ kb_feedback = Table(
     Column("doc_id", String(100), nullable=False),
     Column("helpful", Boolean, nullable=False),
 )
+
+# Every enterprise demand the assistant recognised (a reported problem or a policy
+# question), whether or not it became a ticket: the statistics count these.
+# Migration 0005.
+demands = Table(
+    "demands", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("intent", String(32), nullable=False),
+    Column("domain", String(32), nullable=False, index=True),
+    Column("subtopic", String(64)),
+    Column("region", String(32), index=True),
+    Column("channel", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+)
+
+# Web users (agents, department handlers, administrators), their sessions, failed
+# logins (rate limit), and agents' corrections of the NLU. Migration 0005.
+web_users = Table(
+    "web_users", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("department", String(100)),
+    Column("display_name", String(100)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),  # SHA-256 of the cookie value
+    Column("username", String(64), ForeignKey("web_users.username"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("username", String(64), nullable=False),
+    Column("address", String(64), nullable=False),
+)
+
+nlu_corrections = Table(
+    "nlu_corrections", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("intent", String(32), nullable=False),
+    Column("predicted_domain", String(32)),
+    Column("predicted_subtopic", String(64)),
+    Column("domain", String(32), nullable=False),
+    Column("subtopic", String(64), nullable=False),
+)

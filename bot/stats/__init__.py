@@ -1,0 +1,1 @@
+"""Demand statistics: what enterprises ask for, and how the closed loop performs."""

@@ -1,0 +1,47 @@
+"""Tables as CSV and XLSX downloads, with personal data masked for roles that may not
+see it."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+PERSONAL = ("contact", "mobile")
+
+
+def mask(value: Any, column: str) -> Any:
+    if value in (None, ""):
+        return value
+    text = str(value)
+    if column == "mobile":
+        return f"{text[:3]}****{text[-4:]}" if len(text) >= 7 else "****"
+    return text[0] + "*" * (len(text) - 1)
+
+
+def masked_rows(rows: list[dict[str, Any]], may_see_personal: bool) -> list[dict[str, Any]]:
+    if may_see_personal:
+        return rows
+    return [{k: mask(v, k) if k in PERSONAL else v for k, v in r.items()} for r in rows]
+
+
+def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
+
+
+def to_xlsx(rows: list[dict[str, Any]], columns: list[str], title: str) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(columns)
+    for r in rows:
+        sheet.append([r.get(c) for c in columns])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

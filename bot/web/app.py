@@ -1,0 +1,473 @@
+"""The web faces of govbot, added to the department API's aiohttp application:
+
+* ``/chat`` — the enterprise web chat (the REST channel, proxied), ``/status/{n}``;
+* ``/console`` — the hotline agent's assistant (坐席助手);
+* ``/queue`` — a department handler's tickets;
+* ``/dashboard`` — demand statistics for administrators (诉求统计), CSV / XLSX exports.
+
+Pages need a login (except the chat and the status page); each role sees only its
+pages. Sessions are cookies (HttpOnly, SameSite=Strict); every state-changing
+request carries the session's CSRF token. Nothing is loaded from the internet: the
+pages use only the files in ``bot/web/static``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import jinja2
+from aiohttp import web
+from sqlalchemy import insert, select
+
+from bot.api.app import BACKEND, KB, NOTIFIER, ApiError, respond, ticket_view
+from bot.kb.index import snippet
+from bot.regions import region_table
+from bot.stats import queries
+from bot.stats.export import masked_rows, to_csv, to_xlsx
+from bot.stats.log import record_demand
+from bot.taxonomy import taxonomy
+from bot.tickets.model import STATUS_NAMES, Enterprise, NewTicket, TicketNotFound, china_date
+from bot.tickets.schema import nlu_corrections
+from bot.tickets.store import Query
+from bot.web.users import Session, UserStore
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+COOKIE = "govbot_session"
+USERS = web.AppKey("users", UserStore)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+RASA_URL = web.AppKey("rasa_url", str)
+SECURE_COOKIE = web.AppKey("secure_cookie", bool)
+HOME = {"agent": "/console", "handler": "/queue", "admin": "/dashboard"}
+PAGES = {"/console": ("agent", "admin"), "/queue": ("handler", "admin"),
+         "/dashboard": ("admin",)}
+EXPORTS = {
+    "domains": ("demand_counts", ["key", "count"]),
+    "subtopics": ("demand_counts", ["key", "count"]),
+    "regions": ("demand_counts", ["key", "count"]),
+    "channels": ("demand_counts", ["key", "count"]),
+    "trend": ("trend", ["period", "domain", "count"]),
+    "heatmap": ("heatmap", ["domain", "region", "count"]),
+    "phrases": ("recurring_phrases", ["phrase", "count"]),
+    "gaps": ("knowledge_gaps", ["question", "count", "last"]),
+    "escalated": ("escalated_beyond_authority",
+                  ["number", "at", "region", "domain", "subtopic", "to", "level", "by",
+                   "reason", "text"]),
+    "tickets": ("ticket_list", ["number", "created", "status", "region", "domain",
+                                "subtopic", "department", "enterprise", "contact", "mobile",
+                                "channel"]),
+}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+# -- sessions -----------------------------------------------------------------------------
+def session_of(request: web.Request) -> Session | None:
+    return request.get("session")
+
+
+@web.middleware
+async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Load the session; check the CSRF token on state-changing web requests."""
+    if request.path.startswith("/api/"):
+        return await handler(request)
+    cookie = request.cookies.get(COOKIE)
+    request["session"] = await asyncio.to_thread(request.app[USERS].session, cookie) \
+        if cookie else None
+    if request.method == "POST" and request["session"] is not None \
+            and request.path not in ("/login", "/chat/send") \
+            and not request.path.startswith("/status/"):
+        given = request.headers.get("X-CSRF-Token") or (await request.post()).get("csrf", "")
+        if not hmac.compare_digest(str(given), request["session"].csrf):
+            raise web.HTTPForbidden(text="CSRF token missing or wrong")
+    return await handler(request)
+
+
+def need(request: web.Request, *roles: str) -> Session:
+    """The session of a user with one of ``roles``; pages redirect to the login."""
+    s = session_of(request)
+    is_page = not request.path.startswith("/web/")
+    if s is None:
+        if is_page:
+            raise web.HTTPFound(f"/login?next={quote(request.path)}")
+        raise ApiError(401, "unauthorized", "请先登录。", "no session")
+    if s.user.role not in roles:
+        if is_page:
+            raise web.HTTPForbidden(text="您的账号无权访问此页面。")
+        raise ApiError(403, "forbidden", "您的账号没有此操作的权限。",
+                       f"role {s.user.role} may not use {request.path}")
+    return s
+
+
+def page(request: web.Request, template: str, **context: Any) -> web.Response:
+    html = request.app[TEMPLATES].get_template(template).render(
+        session=session_of(request), **context)
+    return web.Response(text=html, content_type="text/html", headers={
+        "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                                   "style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
+
+
+# -- login --------------------------------------------------------------------------------
+async def login_page(request: web.Request) -> web.Response:
+    return page(request, "login.html", next=request.query.get("next", ""), error=None)
+
+
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+    address = request.remote or "?"
+    users = request.app[USERS]
+    if await asyncio.to_thread(users.blocked, username, address):
+        logger.warning("Login blocked after repeated failures (address %s)", address)
+        response = page(request, "login.html", next="", error="登录失败次数过多，请15分钟后再试。")
+        response.set_status(429)
+        return response
+    result = await asyncio.to_thread(users.login, username, password, address)
+    if result is None:
+        response = page(request, "login.html", next=form.get("next", ""),
+                        error="用户名或密码错误。")
+        response.set_status(401)
+        return response
+    cookie, s = result
+    target = str(form.get("next") or "")
+    allowed = [p for p, roles in PAGES.items() if s.user.role in roles]
+    if target not in allowed:
+        target = HOME[s.user.role]
+    response = web.HTTPFound(target)
+    response.set_cookie(COOKIE, cookie, httponly=True, samesite="Strict",
+                        secure=request.app[SECURE_COOKIE], max_age=8 * 3600, path="/")
+    raise response
+
+
+async def logout(request: web.Request) -> web.Response:
+    await asyncio.to_thread(request.app[USERS].logout, request.cookies.get(COOKIE))
+    response = web.HTTPFound("/login")
+    response.del_cookie(COOKIE, path="/")
+    raise response
+
+
+# -- pages ------------------------------------------------------------------------------
+async def home(request: web.Request) -> web.Response:
+    s = session_of(request)
+    raise web.HTTPFound(HOME[s.user.role] if s else "/chat")
+
+
+async def console_page(request: web.Request) -> web.Response:
+    need(request, "agent", "admin")
+    tax = taxonomy()
+    return page(request, "console.html", domains=[
+        {"id": d.id, "name": d.name, "subtopics": [{"id": s.id, "name": s.name}
+                                                    for s in d.subtopics]}
+        for d in tax.domains.values()])
+
+
+async def queue_page(request: web.Request) -> web.Response:
+    s = need(request, "handler", "admin")
+    department = s.user.department if s.user.role == "handler" else None
+    found, total = await asyncio.to_thread(
+        request.app[BACKEND].service.store.query,
+        Query(department=department, status=("assigned", "in_progress", "escalated",
+                                             "reopened"), limit=200))
+    return page(request, "queue.html", tickets=found, total=total, department=department,
+                label=taxonomy().label)
+
+
+async def dashboard_page(request: web.Request) -> web.Response:
+    need(request, "admin")
+    tax = taxonomy()
+    counties = sorted(r.name for r in region_table().regions.values() if r.level == "county")
+    return page(request, "dashboard.html", domains=tax.domains.values(), regions=counties,
+                exports=list(EXPORTS))
+
+
+async def chat_page(request: web.Request) -> web.Response:
+    return page(request, "chat.html")
+
+
+# -- web chat (the REST channel, proxied so the page needs no cross-origin calls) ---------
+async def chat_send(request: web.Request) -> web.Response:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return web.json_response({"error": "请求格式有误。"}, status=400)
+    sender, message = body.get("sender"), body.get("message")
+    if not isinstance(sender, str) or not 8 <= len(sender) <= 64 or not sender.isalnum() \
+            or not isinstance(message, str) or len(message) > 2000:
+        return web.json_response({"error": "请求格式有误。"}, status=400)
+    url = f"{request.app[RASA_URL]}/webhooks/rest/webhook"
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session, \
+                session.post(url, json={"sender": f"web{sender}", "message": message}) as r:
+            replies = await r.json(content_type=None) if r.status == 200 else None
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        replies = None
+    if not isinstance(replies, list):
+        return web.json_response([{"text": "抱歉，系统暂时无法处理您的消息，请稍后重试；"
+                                           "紧急事项请拨打 12345 政务服务热线。"}])
+    return web.json_response([{"text": r.get("text", ""), "buttons": r.get("buttons", [])}
+                              for r in replies])
+
+
+_status_attempts: dict[str, list[float]] = {}
+
+
+async def status_page(request: web.Request) -> web.Response:
+    number = request.match_info["number"]
+    context: dict[str, Any] = {"number": number, "ticket": None, "error": None}
+    if request.method == "POST":
+        import time
+
+        key = f"{request.remote}:{number}"
+        recent = [t for t in _status_attempts.get(key, []) if t > time.monotonic() - 900]
+        tail = str((await request.post()).get("tail", "")).strip()
+        if len(recent) >= 5:
+            context["error"] = "尝试次数过多，请15分钟后再试，或拨打 12345 查询。"
+        else:
+            try:
+                t = await asyncio.to_thread(request.app[BACKEND].service.store.get, number)
+            except TicketNotFound:
+                t = None
+            mobile = (t.enterprise.mobile or "") if t else ""
+            if t and len(tail) == 4 and hmac.compare_digest(mobile[-4:], tail):
+                context["ticket"] = t
+                context["label"] = taxonomy().label(t.domain, t.subtopic)
+                _status_attempts.pop(key, None)
+            else:
+                _status_attempts[key] = [*recent, time.monotonic()]
+                context["error"] = "工单号或手机号后四位不正确。"
+    return page(request, "status.html", status_names=STATUS_NAMES, **context)
+
+
+# -- the agent console ----------------------------------------------------------------------
+def _name(label: Any) -> str | None:
+    return label.get("name") if isinstance(label, dict) else None
+
+
+async def analyze(request: web.Request) -> web.Response:
+    """What the caller said: intent, domain, sub-topic, entities, cited policy passages,
+    similar past tickets, and where the routing rules would send a ticket."""
+    need(request, "agent", "admin")
+    body = await request.json()
+    text = str(body.get("text") or "").strip()
+    if not text:
+        raise ApiError(400, "missing_field", "请输入来电内容。", "missing text")
+    backend = request.app[BACKEND]
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session, \
+                session.post(f"{request.app[RASA_URL]}/model/parse",
+                             json={"text": text[:1000]}) as r:
+            parse = await r.json()
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        raise ApiError(503, "unavailable", "语义理解服务暂时不可用，请稍后重试。",
+                       "Rasa /model/parse unavailable") from None
+    regions = [e["value"] for e in parse.get("entities", []) if e.get("entity") == "region"]
+    region = str(body.get("region") or "") or (regions[0] if regions else None)
+    domain, subtopic = _name(parse.get("domain")), _name(parse.get("subtopic"))
+    hits = []
+    if KB in request.app:
+        hits = await asyncio.to_thread(request.app[KB].search, text, 3, region)
+    similar: list[dict[str, Any]] = []
+    if subtopic:
+        found, _ = await asyncio.to_thread(backend.service.store.query, Query(
+            status=("resolved", "rated", "closed"), limit=200))
+        for t in [t for t in found if t.subtopic == subtopic][:3]:
+            events = await asyncio.to_thread(backend.service.store.events, t.number)
+            replies = [e.data.get("text", "") for e in events if e.kind == "reply"]
+            similar.append({"number": t.number, "region": t.region, "text": t.text[:120],
+                            "department": t.department, "reply": replies[-1] if replies else ""})
+    route = None
+    place = region_table().get(region) if region else None
+    if domain and subtopic and place is not None:
+        r = backend.service.rules.route(domain, subtopic, place)
+        first, resolution = backend.service._dues(domain)
+        route = {"department": r.department, "level": r.level,
+                 "first_response_due": first.isoformat(), "resolution_due": resolution.isoformat(),
+                 "needs_level": r.needs_level}
+    for h in hits:
+        source = h["doc_no"] or h["issuer"]
+        h["answer"] = f"根据《{h['title']}》（{source}）：{snippet(h['passage'], 300)}"
+    return respond({"text": text, "intent": parse.get("intent"), "domain": parse.get("domain"),
+                    "subtopic": parse.get("subtopic"), "domain_ranking":
+                    parse.get("domain_ranking", []), "entities": parse.get("entities", []),
+                    "region": region, "kb": hits, "similar": similar, "route": route})
+
+
+async def open_ticket(request: web.Request) -> web.Response:
+    """The agent confirmed (or corrected) the analysis: open the ticket."""
+    s = need(request, "agent", "admin")
+    b = await request.json()
+    tax = taxonomy()
+    domain, subtopic = b.get("domain"), b.get("subtopic")
+    if subtopic not in tax.subtopics or tax.domain_of(subtopic) != domain:
+        raise ApiError(400, "invalid", "请选择正确的领域和子类。", "bad domain/subtopic")
+    new = NewTicket(
+        enterprise=Enterprise(str(b.get("company") or "").strip(), b.get("credit_code") or None,
+                              b.get("contact") or None, b.get("mobile") or None),
+        region=str(b.get("region") or ""), domain=domain, subtopic=subtopic,
+        text=str(b.get("text") or ""), channel="hotline", sender_id=None)
+    backend = request.app[BACKEND]
+    opened = await asyncio.to_thread(backend.service.open, new, s.user.actor,
+                                     b.get("request_key") or None)
+    predicted = (b.get("predicted_domain"), b.get("predicted_subtopic"))
+    with backend.engine.begin() as conn:
+        if predicted != (domain, subtopic):  # a labelled example for the NLU
+            conn.execute(insert(nlu_corrections).values(
+                at=datetime.now(timezone.utc), username=s.user.username, text=new.text,
+                intent=str(b.get("intent") or "report_need"), predicted_domain=predicted[0],
+                predicted_subtopic=predicted[1], domain=domain, subtopic=subtopic))
+    await asyncio.to_thread(record_demand, backend.engine, "report_need", domain, subtopic,
+                            opened.ticket.region, "hotline", new.text)
+    return respond({"ticket": ticket_view(opened.ticket), "duplicate": opened.duplicate},
+                   status=201)
+
+
+async def corrections_export(request: web.Request) -> web.Response:
+    """The agents' corrections as Rasa NLU training data (one block per sub-topic)."""
+    need(request, "admin")
+    with request.app[BACKEND].engine.connect() as conn:
+        rows = conn.execute(select(nlu_corrections).order_by(nlu_corrections.c.id)).all()
+    blocks: dict[tuple[str, str, str], list[str]] = {}
+    for r in rows:
+        blocks.setdefault((r.intent, r.domain, r.subtopic), []).append(r.text)
+    lines = ["# Corrections made by hotline agents (govbot console); review, then move the",
+             "# examples into data/nlu/domains/<domain>.yml and run govbot train.",
+             'version: "3.1"', "nlu:"]
+    for (intent, domain, sub), texts in sorted(blocks.items()):
+        lines += [f"- intent: {intent}", "  metadata:", f"    domain: {domain}",
+                  f"    subtopic: {sub}", "  examples: |"]
+        lines += [f"    - {' '.join(t.split())}" for t in dict.fromkeys(texts)]
+    return web.Response(text="\n".join(lines) + "\n", content_type="text/yaml",
+                        headers={"Content-Disposition":
+                                 'attachment; filename="nlu_corrections.yml"'})
+
+
+# -- the handler's queue (same operations as the API, with the session) -------------------
+async def queue_action(request: web.Request) -> web.Response:
+    s = need(request, "handler", "admin")
+    number, action = request.match_info["number"], request.match_info["action"]
+    b = await request.json()
+    service = request.app[BACKEND].service
+    ticket = await asyncio.to_thread(service.store.get, number)
+    if s.user.role == "handler" and ticket.department != s.user.department:
+        raise ApiError(403, "forbidden", "该工单不属于您所在的部门。", "other department")
+    version = int(b.get("version", -1))
+    if action == "accept":
+        changed = await asyncio.to_thread(service.accept, number, s.user.actor, version)
+    elif action == "resolve":
+        changed = await asyncio.to_thread(service.resolve, number, s.user.actor, version,
+                                          str(b.get("reply") or ""))
+    else:
+        raise ApiError(404, "not_found", "没有这个操作。", f"unknown action {action}")
+    await request.app[NOTIFIER].ticket_changed(changed)
+    return respond({"ticket": ticket_view(changed)})
+
+
+# -- statistics -------------------------------------------------------------------------------
+def filters_of(request: web.Request) -> queries.Filters:
+    q = request.query
+    try:
+        end = date.fromisoformat(q["end"]) if q.get("end") else \
+            china_date(datetime.now(timezone.utc))
+        start = date.fromisoformat(q["start"]) if q.get("start") else end - timedelta(days=29)
+    except ValueError:
+        raise ApiError(400, "invalid", "日期格式应为 2026-11-26。", "bad date") from None
+    if start > end or (end - start).days > 3660:
+        raise ApiError(400, "invalid", "统计区间有误。", "bad period")
+    domain = q.get("domain") or None
+    if domain and domain not in taxonomy().domains:
+        raise ApiError(400, "invalid", "领域参数有误。", "unknown domain")
+    return queries.Filters(start, end, region=q.get("region") or None, domain=domain)
+
+
+def _stats(engine, f: queries.Filters, period: str) -> dict[str, Any]:  # noqa: ANN001
+    return {"filters": {"start": f.start.isoformat(), "end": f.end.isoformat(),
+                        "region": f.region, "domain": f.domain, "period": period},
+            "domains": queries.demand_counts(engine, f, "domain"),
+            "subtopics": queries.demand_counts(engine, f, "subtopic")[:15],
+            "regions": queries.demand_counts(engine, f, "region"),
+            "channels": queries.demand_counts(engine, f, "channel"),
+            "trend": queries.trend(engine, f, period),
+            "heatmap": queries.heatmap(engine, f),
+            "phrases": queries.recurring_phrases(engine, f),
+            "closed_loop": queries.closed_loop(engine, f),
+            "gaps": queries.knowledge_gaps(engine, f, 30),
+            "escalated": queries.escalated_beyond_authority(engine, f, 50)}
+
+
+async def stats(request: web.Request) -> web.Response:
+    need(request, "admin")
+    period = request.query.get("period", "day")
+    if period not in queries.PERIODS:
+        raise ApiError(400, "invalid", "统计周期应为 day、week 或 month。", "bad period")
+    data = await asyncio.to_thread(_stats, request.app[BACKEND].engine, filters_of(request),
+                                   period)
+    tax = taxonomy()
+    data["labels"] = {"domains": {d: tax.domains[d].name for d in tax.domains},
+                      "subtopics": {s: tax.subtopics[s].name for s in tax.subtopics}}
+    return respond(data)
+
+
+async def export(request: web.Request) -> web.Response:
+    s = need(request, "admin")
+    table, fmt = request.match_info["table"], request.match_info["format"]
+    if table not in EXPORTS or fmt not in ("csv", "xlsx"):
+        raise ApiError(404, "not_found", "没有这个报表。", f"no export {table}.{fmt}")
+    function, columns = EXPORTS[table]
+    f = filters_of(request)
+    engine = request.app[BACKEND].engine
+
+    def rows() -> list[dict[str, Any]]:
+        fn = getattr(queries, function)
+        if function == "demand_counts":
+            return fn(engine, f, table.removesuffix("s"))
+        if function == "trend":
+            return fn(engine, f, request.query.get("period", "day"))
+        return fn(engine, f)
+    data = masked_rows(await asyncio.to_thread(rows), may_see_personal=s.user.role == "admin"
+                       and request.query.get("personal") == "1")
+    name = f"govbot-{table}-{f.start}-{f.end}.{fmt}"
+    if fmt == "csv":
+        body, kind = to_csv(data, columns), "text/csv"
+    else:
+        body = await asyncio.to_thread(to_xlsx, data, columns, table)
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return web.Response(body=body, content_type=kind, headers={
+        "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def add_web(app: web.Application, users: UserStore, rasa_url: str,
+            secure_cookie: bool = False) -> web.Application:
+    app[USERS], app[RASA_URL], app[SECURE_COOKIE] = users, rasa_url, secure_cookie
+    app[TEMPLATES] = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
+                                        autoescape=True)
+    app.middlewares.append(sessions)
+    r = app.router
+    r.add_get("/", home)
+    r.add_get("/login", login_page)
+    r.add_post("/login", login)
+    r.add_post("/logout", logout)
+    r.add_get("/chat", chat_page)
+    r.add_post("/chat/send", chat_send)
+    r.add_route("*", "/status/{number}", status_page)
+    r.add_get("/console", console_page)
+    r.add_get("/queue", queue_page)
+    r.add_get("/dashboard", dashboard_page)
+    r.add_post("/web/analyze", analyze)
+    r.add_post("/web/tickets", open_ticket)
+    r.add_get("/web/corrections.yml", corrections_export)
+    r.add_post("/web/tickets/{number}/{action}", queue_action)
+    r.add_get("/web/stats", stats)
+    r.add_get("/web/export/{table}.{format}", export)
+    r.add_static("/static", HERE / "static")
+    return app
+

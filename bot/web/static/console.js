@@ -1,0 +1,80 @@
+// The hotline agent's console: analyse what the caller says, show the cited policy,
+// similar tickets and the routing; open a ticket with one click.
+(function () {
+  "use strict";
+  const $ = id => document.getElementById(id);
+  const csrf = document.querySelector("meta[name=csrf]").content;
+  const taxonomy = JSON.parse($("taxonomy").textContent);
+  let analysis = null;
+  async function post(url, body) {
+    const r = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+                                body: JSON.stringify(body)});
+    const data = await r.json();
+    if (!r.ok) throw new Error((data.error && data.error.message) || "请求失败");
+    return data;
+  }
+  function fillDomains(selected) {
+    $("domain").innerHTML = "";
+    taxonomy.forEach(d => $("domain").add(new Option(d.name, d.id, false, d.id === selected)));
+  }
+  function fillSubtopics(domain, selected) {
+    $("subtopic").innerHTML = "";
+    const d = taxonomy.find(x => x.id === domain);
+    (d ? d.subtopics : []).forEach(s => $("subtopic").add(new Option(s.name, s.id, false, s.id === selected)));
+  }
+  $("domain").addEventListener("change", () => fillSubtopics($("domain").value, null));
+  function el(tag, text, cls) { const e = document.createElement(tag); if (text) e.textContent = text; if (cls) e.className = cls; return e; }
+  async function analyze() {
+    const text = $("text").value.trim();
+    if (!text) return;
+    $("busy").textContent = "分析中…";
+    try {
+      analysis = await post("/web/analyze", {text: text});
+    } catch (e) { $("busy").textContent = e.message; return; }
+    $("busy").textContent = "";
+    $("result").hidden = false; $("ticket-card").hidden = false;
+    const dom = analysis.domain && analysis.domain.name, sub = analysis.subtopic && analysis.subtopic.name;
+    fillDomains(dom || "other"); fillSubtopics(dom || "other", sub);
+    $("confidence").textContent = dom ? "置信度 " + Math.round(100 * analysis.domain.confidence) + "%" : "未识别出诉求领域，请人工选择";
+    $("intent").textContent = "对话意图：" + (analysis.intent ? analysis.intent.name : "—");
+    const ents = $("entities"); ents.innerHTML = "";
+    (analysis.entities || []).forEach(e => ents.appendChild(el("li", e.entity + "：" + e.value)));
+    if (!ents.children.length) ents.appendChild(el("li", "无"));
+    const r = analysis.route;
+    $("route").textContent = r ? r.department + "（" + {county: "县级", city: "市级", province: "省级"}[r.level] + "），首次响应 " + r.first_response_due + " 前，办结 " + r.resolution_due + " 前" + (r.needs_level ? "；按权责清单需提级" : "") : "请先确定地区";
+    const kb = $("kb"); kb.innerHTML = "";
+    if (!analysis.kb.length) kb.appendChild(el("p", "政策库中没有能直接回答的文件。", "hint"));
+    analysis.kb.forEach(h => {
+      const box = el("div", null, "kb-hit");
+      box.appendChild(el("strong", h.title + (h.expired ? "（已到期）" : "")));
+      box.appendChild(el("p", h.section + "：" + h.snippet));
+      box.appendChild(el("p", [h.doc_no, h.issuer, h.date].filter(Boolean).join("，"), "cite"));
+      const copy = el("button", "复制答复"); copy.type = "button"; copy.className = "copy";
+      copy.addEventListener("click", () => { navigator.clipboard.writeText(h.answer).catch(() => {}); copy.textContent = "已复制"; });
+      box.appendChild(copy); kb.appendChild(box);
+    });
+    const sim = $("similar"); sim.innerHTML = "";
+    if (!analysis.similar.length) sim.appendChild(el("p", "暂无同类已办结工单。", "hint"));
+    analysis.similar.forEach(t => sim.appendChild(el("p", t.number + "（" + t.region + "，" + t.department + "）：" + t.text + (t.reply ? " → 办理结果：" + t.reply : ""))));
+    const find = name => (analysis.entities.find(e => e.entity === name) || {}).value || "";
+    $("company").value = find("company"); $("credit_code").value = find("credit_code");
+    $("region").value = analysis.region || ""; $("mobile").value = find("phone");
+  }
+  $("analyze").addEventListener("click", analyze);
+  $("text").addEventListener("keydown", e => { if (e.key === "Enter" && e.ctrlKey) analyze(); });
+  document.addEventListener("keydown", e => { if (e.altKey && e.key === "s") { e.preventDefault(); $("ticket").requestSubmit(); } });
+  $("ticket").addEventListener("submit", async e => {
+    e.preventDefault();
+    if (!analysis) return;
+    try {
+      const data = await post("/web/tickets", {
+        text: analysis.text, intent: analysis.intent && analysis.intent.name,
+        domain: $("domain").value, subtopic: $("subtopic").value,
+        predicted_domain: analysis.domain && analysis.domain.name, predicted_subtopic: analysis.subtopic && analysis.subtopic.name,
+        company: $("company").value, credit_code: $("credit_code").value, region: $("region").value,
+        contact: $("contact").value, mobile: $("mobile").value});
+      const t = data.ticket;
+      $("ticket-result").textContent = (data.duplicate ? "已并入30天内同类工单 " : "已登记工单 ") + t.number + "，承办部门：" + t.department;
+    } catch (err) { $("ticket-result").textContent = "未能登记：" + err.message; }
+  });
+})();

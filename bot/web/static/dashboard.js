@@ -1,0 +1,121 @@
+// Demand statistics: filters → /web/stats; bars, a trend chart (SVG) and a heat map drawn
+// here, with no chart library; every table downloadable as CSV / XLSX.
+(function () {
+  "use strict";
+  const $ = id => document.getElementById(id);
+  const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+  const monthAgo = new Date(Date.now() + 8 * 3600 * 1000 - 29 * 86400 * 1000).toISOString().slice(0, 10);
+  $("start").value = monthAgo; $("end").value = today;
+  let labels = {domains: {}, subtopics: {}};
+  const name = (kind, key) => (labels[kind] && labels[kind][key]) || key;
+  function params() {
+    const p = new URLSearchParams({start: $("start").value, end: $("end").value, period: $("period").value});
+    if ($("region").value) p.set("region", $("region").value);
+    if ($("domain").value) p.set("domain", $("domain").value);
+    return p;
+  }
+  function el(tag, text, cls) { const e = document.createElement(tag); if (text !== undefined && text !== null) e.textContent = text; if (cls) e.className = cls; return e; }
+  function bars(target, rows, kind) {
+    const box = $(target); box.innerHTML = "";
+    if (!rows.length) { box.appendChild(el("p", "暂无数据", "hint")); return; }
+    const max = Math.max(...rows.map(r => r.count));
+    rows.forEach(r => {
+      const line = el("div", null, "bar");
+      line.appendChild(el("span", kind ? name(kind, r.key) : r.key, "label"));
+      const fill = el("span", null, "fill"); fill.style.width = (100 * r.count / max * 0.6) + "%";
+      line.appendChild(fill); line.appendChild(el("span", String(r.count), "count"));
+      box.appendChild(line);
+    });
+  }
+  function table(target, rows, columns, headers) {
+    const box = $(target); box.innerHTML = "";
+    if (!rows.length) { box.appendChild(el("p", "暂无数据", "hint")); return; }
+    const t = el("table", null, "data"), head = el("tr");
+    headers.forEach(h => head.appendChild(el("th", h)));
+    t.appendChild(el("thead")).appendChild(head);
+    const body = el("tbody");
+    rows.forEach(r => { const tr = el("tr"); columns.forEach(c => tr.appendChild(el("td", r[c]))); body.appendChild(tr); });
+    t.appendChild(body); box.appendChild(t);
+  }
+  function trend(rows) {
+    const box = $("trend"); box.innerHTML = "";
+    const periods = [...new Set(rows.map(r => r.period))].sort();
+    if (!periods.length) { box.appendChild(el("p", "暂无数据", "hint")); return; }
+    const totals = periods.map(p => rows.filter(r => r.period === p).reduce((s, r) => s + r.count, 0));
+    const W = 600, H = 200, pad = 30, max = Math.max(...totals, 1);
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", `0 0 ${W} ${H + 20}`); svg.setAttribute("class", "trend");
+    const x = i => pad + (periods.length === 1 ? (W - 2 * pad) / 2 : i * (W - 2 * pad) / (periods.length - 1));
+    const y = v => H - pad + 10 - v / max * (H - 2 * pad);
+    const line = document.createElementNS(ns, "polyline");
+    line.setAttribute("points", totals.map((v, i) => `${x(i)},${y(v)}`).join(" "));
+    line.setAttribute("fill", "none"); line.setAttribute("stroke", "#c62828"); line.setAttribute("stroke-width", "2");
+    svg.appendChild(line);
+    totals.forEach((v, i) => {
+      const dot = document.createElementNS(ns, "circle");
+      dot.setAttribute("cx", x(i)); dot.setAttribute("cy", y(v)); dot.setAttribute("r", 3); dot.setAttribute("fill", "#c62828");
+      const title = document.createElementNS(ns, "title"); title.textContent = `${periods[i]}：${v}`; dot.appendChild(title);
+      svg.appendChild(dot);
+    });
+    [0, periods.length - 1].forEach(i => {
+      const t = document.createElementNS(ns, "text");
+      t.setAttribute("x", x(i)); t.setAttribute("y", H + 15); t.setAttribute("font-size", "11");
+      t.setAttribute("text-anchor", i ? "end" : "start"); t.textContent = periods[i]; svg.appendChild(t);
+    });
+    box.appendChild(svg);
+    box.appendChild(el("p", `峰值 ${max} 件；合计 ${totals.reduce((a, b) => a + b, 0)} 件`, "hint"));
+  }
+  function heatmap(rows) {
+    const box = $("heatmap"); box.innerHTML = "";
+    if (!rows.length) { box.appendChild(el("p", "暂无数据", "hint")); return; }
+    const regions = [...new Set(rows.map(r => r.region))].sort(), domains = [...new Set(rows.map(r => r.domain))].sort();
+    const max = Math.max(...rows.map(r => r.count));
+    const t = el("table", null, "data heat"), head = el("tr");
+    head.appendChild(el("th", "地区＼领域"));
+    domains.forEach(d => head.appendChild(el("th", name("domains", d))));
+    t.appendChild(head);
+    regions.forEach(reg => {
+      const tr = el("tr"); tr.appendChild(el("th", reg));
+      domains.forEach(d => {
+        const n = (rows.find(r => r.region === reg && r.domain === d) || {count: 0}).count;
+        const td = el("td", n ? String(n) : "");
+        td.style.background = n ? `rgba(198, 40, 40, ${0.12 + 0.88 * n / max})` : "";
+        if (n / max > 0.55) td.style.color = "#fff";
+        tr.appendChild(td);
+      });
+      t.appendChild(tr);
+    });
+    box.appendChild(t);
+  }
+  function loop(c) {
+    const pct = v => v === null || v === undefined ? "—" : Math.round(v * 1000) / 10 + "%";
+    const facts = [["登记工单", c.tickets], ["按时响应率", pct(c.on_time_response_rate)], ["已办结", c.resolved],
+                   ["按时办结率", pct(c.on_time_resolution_rate)], ["平均办理时长（小时）", c.average_handling_hours ?? "—"],
+                   ["超期未办结", c.overdue], ["提级办理", c.escalated], ["重新办理率", pct(c.reopen_rate)],
+                   ["平均满意度（1-5）", c.average_rating ?? "—"]];
+    const dl = $("loop"); dl.innerHTML = "";
+    facts.forEach(([k, v]) => { dl.appendChild(el("dt", k)); dl.appendChild(el("dd", String(v))); });
+    bars("satisfaction", [5, 4, 3, 2, 1].map(k => ({key: k + "分", count: c.satisfaction[k] || 0})));
+  }
+  async function load() {
+    const r = await fetch("/web/stats?" + params());
+    const data = await r.json();
+    if (!r.ok) { alert((data.error && data.error.message) || "查询失败"); return; }
+    labels = data.labels;
+    loop(data.closed_loop); trend(data.trend); heatmap(data.heatmap);
+    bars("domains", data.domains, "domains"); bars("subtopics", data.subtopics, "subtopics");
+    bars("regions", data.regions); bars("channels", data.channels);
+    bars("phrases", data.phrases.map(p => ({key: p.phrase, count: p.count})));
+    table("gaps", data.gaps, ["question", "count", "last"], ["问题", "次数", "最近"]);
+    table("escalated", data.escalated, ["number", "at", "region", "subtopic", "to", "reason"],
+          ["工单号", "时间", "地区", "子类", "提交至", "原因"]);
+    document.body.dataset.loaded = "1";
+  }
+  $("filters").addEventListener("submit", e => { e.preventDefault(); load(); });
+  document.querySelectorAll("a.export").forEach(a => a.addEventListener("click", e => {
+    e.preventDefault();
+    location.href = `/web/export/${a.dataset.table}.${a.dataset.format}?` + params();
+  }));
+  load();
+})();

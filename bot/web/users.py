@@ -1,0 +1,153 @@
+"""Web users, their sessions and the login rate limit.
+
+Passwords are hashed with Argon2 (argon2-cffi). A session is a random cookie value;
+only its SHA-256 is stored, with a per-session CSRF token and an expiry. Five
+failed logins for one user name or one address within 15 minutes block further
+attempts for that name / address until the window has passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.tickets.schema import login_failures, web_sessions, web_users
+
+ROLES = ("agent", "handler", "admin")
+SESSION_HOURS = 8
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+_hasher = PasswordHasher()
+
+
+class UserError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str  # agent (hotline) | handler (a department) | admin
+    department: str | None = None
+    display_name: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role}:{self.username}"
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    csrf: str
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UserStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(self, username: str, password: str, role: str, department: str | None = None,
+            display_name: str | None = None) -> User:
+        if role not in ROLES:
+            raise UserError(f"role must be one of {', '.join(ROLES)}")
+        if role == "handler" and not department:
+            raise UserError("a handler needs a department")
+        if not username.isascii() or not 2 <= len(username) <= 64 or not username.isprintable():
+            raise UserError("user names are 2-64 printable ASCII characters")
+        if len(password) < 10:
+            raise UserError("passwords need at least 10 characters")
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(web_users).values(
+                    username=username, password_hash=_hasher.hash(password), role=role,
+                    department=department, display_name=display_name, created_at=_now()))
+        except IntegrityError:
+            raise UserError(f"user {username!r} exists already") from None
+        return User(username, role, department, display_name)
+
+    def blocked(self, username: str, address: str) -> bool:
+        since = _now() - FAILURE_WINDOW
+        with self.engine.connect() as conn:
+            for column, value in (("username", username), ("address", address)):
+                n = conn.execute(select(func.count()).select_from(login_failures).where(
+                    login_failures.c[column] == value, login_failures.c.at >= since)
+                ).scalar_one()
+                if n >= MAX_FAILURES:
+                    return True
+        return False
+
+    def login(self, username: str, password: str, address: str) -> tuple[str, Session] | None:
+        """A new session (cookie value, session) for the right password, else None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(web_users).where(web_users.c.username == username)
+                               ).first()
+        ok = False
+        if row is not None:
+            try:
+                ok = _hasher.verify(row.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                ok = False
+        else:
+            _hasher.hash(password)  # the same time for unknown names: no user enumeration
+        with self.engine.begin() as conn:
+            if not ok:
+                conn.execute(insert(login_failures).values(at=_now(), username=username[:64],
+                                                           address=address[:64]))
+                return None
+            conn.execute(delete(login_failures).where(login_failures.c.username == username))
+            conn.execute(delete(web_sessions).where(web_sessions.c.expires_at < _now()))
+            cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+            conn.execute(insert(web_sessions).values(
+                id_hash=_digest(cookie), username=username, csrf=csrf,
+                expires_at=_now() + timedelta(hours=SESSION_HOURS)))
+        return cookie, Session(User(row.username, row.role, row.department, row.display_name),
+                               csrf)
+
+    def session(self, cookie: str | None) -> Session | None:
+        if not cookie:
+            return None
+        query = (select(web_sessions.c.csrf, web_users)
+                 .select_from(web_sessions.join(web_users,
+                                                web_users.c.username == web_sessions.c.username))
+                 .where(web_sessions.c.id_hash == _digest(cookie),
+                        web_sessions.c.expires_at > _now()))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return Session(User(row.username, row.role, row.department, row.display_name), row.csrf)
+
+    def logout(self, cookie: str | None) -> None:
+        if cookie:
+            with self.engine.begin() as conn:
+                conn.execute(delete(web_sessions).where(web_sessions.c.id_hash == _digest(cookie)))
+
+    def set_password(self, username: str, password: str) -> None:
+        if len(password) < 10:
+            raise UserError("passwords need at least 10 characters")
+        with self.engine.begin() as conn:
+            done = conn.execute(update(web_users).where(web_users.c.username == username)
+                                .values(password_hash=_hasher.hash(password))).rowcount
+            conn.execute(delete(web_sessions).where(web_sessions.c.username == username))
+        if not done:
+            raise UserError(f"no user {username!r}")
+
+    def forget_failures_older_than(self, when: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(login_failures).where(or_(login_failures.c.at < when)))

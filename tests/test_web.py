@@ -1,0 +1,271 @@
+"""The web pages and their JSON endpoints through aiohttp's test client: login, sessions,
+CSRF, roles, the agent console, the handler queue, statistics and exports.
+
+Rasa's HTTP API is a small stand-in server here (a fixed parse result, an echoing
+REST channel); tests/test_browser.py drives the real one in Chromium.
+"""
+
+import io
+import re
+from dataclasses import replace
+from datetime import datetime, timezone
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from bot.api.app import create_app
+from bot.api.notify import RasaNotifier
+from bot.kb.index import KnowledgeBase
+from bot.stats.log import record_demand
+from bot.tickets.factory import build_backend
+from bot.tickets.model import CHINA, Enterprise, NewTicket
+from bot.tickets.schema import demands, nlu_corrections
+from bot.web.app import add_web
+from bot.web.users import UserStore
+
+PASSWORD = "correct horse battery"
+PARSE = {"text": "", "intent": {"name": "report_need", "confidence": 0.95},
+         "domain": {"name": "finance", "confidence": 0.9},
+         "subtopic": {"name": "bridge_loan", "confidence": 0.8}, "domain_ranking": [],
+         "entities": [{"entity": "region", "value": "龙游县", "start": 0, "end": 2},
+                      {"entity": "company", "value": "龙游县恒丰纸业有限公司"}]}
+
+
+@pytest.fixture
+async def rasa():
+    async def parse(request):
+        body = await request.json()
+        return web.json_response({**PARSE, "text": body["text"]})
+
+    async def rest(request):
+        body = await request.json()
+        return web.json_response([{"recipient_id": body["sender"],
+                                   "text": f"已受理，工单号：QZ-20261126-0001（{body['message']}）"}])
+
+    async def trigger(request):
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/model/parse", parse)
+    app.router.add_post("/webhooks/rest/webhook", rest)
+    app.router.add_post("/conversations/{cid}/trigger_intent", trigger)
+    server = TestServer(app)
+    await server.start_server()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def site(settings, tmp_path, rasa):
+    s = replace(settings, var=str(tmp_path), database_url="")
+    backend = build_backend(s)
+    users = UserStore(backend.engine)
+    users.add("admin", PASSWORD, "admin")
+    users.add("agent", PASSWORD, "agent", display_name="话务员小王")
+    users.add("finance", PASSWORD, "handler", "龙游县金融工作服务中心")
+    kb = KnowledgeBase(tmp_path / "kb", create=True)
+    kb.ingest(settings.kb_source_dir)
+    rasa_url = str(rasa.make_url("")).rstrip("/")
+    app = create_app(backend, {}, RasaNotifier(rasa_url, backend.service.store),
+                     s.openapi_file.read_text(encoding="utf-8"), kb=kb)
+    add_web(app, users, rasa_url)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    client.backend = backend
+    yield client
+    await client.close()
+    kb.close()
+
+
+async def login(client, username):
+    r = await client.post("/login", data={"username": username, "password": PASSWORD},
+                          allow_redirects=False)
+    assert r.status == 302, await r.text()
+    page = await client.get(r.headers["Location"])
+    csrf = re.search(r'name="csrf" content="([^"]+)"', await page.text()).group(1)
+    return r, csrf
+
+
+async def test_login_sets_a_safe_cookie_and_sends_each_role_home(site):
+    r, _ = await login(site, "agent")
+    assert r.headers["Location"] == "/console"
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    site.session.cookie_jar.clear()
+    assert (await login(site, "finance"))[0].headers["Location"] == "/queue"
+    site.session.cookie_jar.clear()
+    assert (await login(site, "admin"))[0].headers["Location"] == "/dashboard"
+
+
+async def test_wrong_passwords_and_the_rate_limit(site):
+    for _ in range(5):
+        r = await site.post("/login", data={"username": "agent", "password": "wrong"})
+        assert r.status == 401 and "用户名或密码错误" in await r.text()
+    r = await site.post("/login", data={"username": "agent", "password": PASSWORD})
+    assert r.status == 429 and "15分钟" in await r.text()
+
+
+async def test_each_role_sees_only_its_pages(site):
+    r = await site.get("/dashboard", allow_redirects=False)
+    assert r.status == 302 and r.headers["Location"].startswith("/login")
+    await login(site, "agent")
+    assert (await site.get("/console")).status == 200
+    assert (await site.get("/dashboard")).status == 403
+    assert (await site.get("/queue")).status == 403
+    assert (await site.get("/web/stats")).status == 403
+    page = await site.get("/console")
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    assert "http://" not in await page.text() and "https://" not in await page.text()
+
+
+async def test_csrf_is_required_and_logout_ends_the_session(site):
+    _, csrf = await login(site, "agent")
+    r = await site.post("/web/analyze", json={"text": "过桥资金"})
+    assert r.status == 403
+    r = await site.post("/web/analyze", json={"text": "过桥资金"}, headers={"X-CSRF-Token": csrf})
+    assert r.status == 200
+    r = await site.post("/logout", data={"csrf": csrf}, allow_redirects=False)
+    assert r.status == 302
+    assert (await site.get("/console", allow_redirects=False)).status == 302
+
+
+async def test_the_console_analyses_and_opens_a_ticket_with_a_correction(site):
+    _, csrf = await login(site, "agent")
+    h = {"X-CSRF-Token": csrf}
+    r = await site.post("/web/analyze", json={"text": "龙游恒丰纸业过桥资金到期，银行不续贷"},
+                        headers=h)
+    a = await r.json()
+    assert a["domain"]["name"] == "finance" and a["region"] == "龙游县"
+    assert a["route"]["department"] == "龙游县金融工作服务中心"
+    assert a["kb"] and a["kb"][0]["answer"].startswith("根据《")
+    r = await site.post("/web/tickets", headers=h, json={
+        "text": a["text"], "intent": "report_need", "domain": "legal",
+        "subtopic": "contract_debt", "predicted_domain": "finance",
+        "predicted_subtopic": "bridge_loan", "company": "龙游县恒丰纸业有限公司",
+        "region": "龙游县", "contact": "王经理", "mobile": "13905701234"})
+    body = await r.json()
+    assert r.status == 201 and body["ticket"]["department"] == "龙游县司法局"
+    assert body["ticket"]["channel"] == "hotline"
+    with site.backend.engine.connect() as conn:
+        (row,) = conn.execute(select(nlu_corrections)).all()
+        assert (row.predicted_subtopic, row.subtopic, row.username) == (
+            "bridge_loan", "contract_debt", "agent")
+        assert conn.execute(select(func.count()).select_from(demands)).scalar_one() == 1
+    r = await site.post("/web/tickets", headers=h, json={"domain": "legal",
+                                                         "subtopic": "bridge_loan"})
+    assert r.status == 400
+
+
+async def test_corrections_export_as_rasa_training_data(site):
+    _, csrf = await login(site, "agent")
+    await site.post("/web/tickets", headers={"X-CSRF-Token": csrf}, json={
+        "text": "货款拖欠半年了", "domain": "legal", "subtopic": "contract_debt",
+        "predicted_domain": "finance", "predicted_subtopic": "loan_financing",
+        "company": "江山市宏达门业有限公司", "region": "江山市"})
+    assert (await site.get("/web/corrections.yml")).status == 403
+    site.session.cookie_jar.clear()
+    await login(site, "admin")
+    text = await (await site.get("/web/corrections.yml")).text()
+    assert "- intent: report_need\n  metadata:\n    domain: legal\n    subtopic: contract_debt" \
+        in text and "    - 货款拖欠半年了" in text
+
+
+async def test_handlers_work_their_own_queue(site):
+    service = site.backend.service
+    mine = service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司"), "龙游", "finance",
+                                  "bridge_loan", "过桥资金到期"), "test").ticket
+    other = service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司"), "龙游", "legal",
+                                   "contract_debt", "货款拖欠"), "test").ticket
+    _, csrf = await login(site, "finance")
+    page = await (await site.get("/queue")).text()
+    assert mine.number in page and other.number not in page
+    h = {"X-CSRF-Token": csrf}
+    r = await site.post(f"/web/tickets/{mine.number}/accept", json={"version": mine.version},
+                        headers=h)
+    assert r.status == 200 and (await r.json())["ticket"]["status"] == "in_progress"
+    r = await site.post(f"/web/tickets/{other.number}/accept", json={"version": 2}, headers=h)
+    assert r.status == 403
+
+
+async def test_the_status_page_needs_the_mobile_tail(site):
+    t = site.backend.service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司", None, "王",
+                                                       "13905701234"), "龙游", "finance",
+                                            "bridge_loan", "过桥"), "test").ticket
+    r = await site.post(f"/status/{t.number}", data={"tail": "0000"})
+    assert "不正确" in await r.text() and "已分派" not in await r.text()
+    r = await site.post(f"/status/{t.number}", data={"tail": "1234"})
+    text = await r.text()
+    assert "已分派" in text and "龙游县金融工作服务中心" in text and "13905701234" not in text
+
+
+async def test_web_chat_is_proxied_to_the_rest_channel(site):
+    r = await site.post("/chat/send", json={"sender": "abcdef123456", "message": "你好"})
+    (reply,) = await r.json()
+    assert "QZ-20261126-0001" in reply["text"]
+    r = await site.post("/chat/send", json={"sender": "x", "message": "你好"})
+    assert r.status == 400
+
+
+def seed(backend):
+    """Demands and tickets of known numbers for the statistics."""
+    e = backend.engine
+    for region, domain, sub, n in (("龙游县", "finance", "bridge_loan", 3),
+                                   ("江山市", "finance", "loan_financing", 2),
+                                   ("龙游县", "talent", "recruitment", 1)):
+        for _ in range(n):
+            record_demand(e, "report_need", domain, sub, region, "wechat", "招工难 贷款难")
+    service = backend.service
+    t = service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司", None, "王经理", "13905701234"),
+                               "龙游", "finance", "bridge_loan", "过桥资金到期"), "test").ticket
+    t = service.accept(t.number, "h", t.version)
+    t = service.resolve(t.number, "h", t.version, "已续贷")
+    service.rate(t.number, "u", 2, "利率高")
+    service.open(NewTicket(Enterprise("江山市宏达门业有限公司"), "江山", "data",
+                           "cross_border_data", "数据出境评估"), "test")  # escalated: authority
+
+
+async def test_statistics_match_the_database(site):
+    seed(site.backend)
+    await login(site, "admin")
+    data = await (await site.get("/web/stats")).json()
+    assert {r["key"]: r["count"] for r in data["domains"]} == {"finance": 5, "talent": 1}
+    assert {r["key"]: r["count"] for r in data["regions"]} == {"龙游县": 4, "江山市": 2}
+    assert sum(r["count"] for r in data["trend"]) == 6
+    loop = data["closed_loop"]
+    assert (loop["tickets"], loop["resolved"], loop["reopened"], loop["escalated"]) == (2, 1, 1, 1)
+    assert loop["satisfaction"]["2"] == 1 and loop["reopen_rate"] == 1.0
+    assert [r["subtopic"] for r in data["escalated"]] == ["cross_border_data"]
+    data = await (await site.get("/web/stats?region=江山市&period=month")).json()
+    assert {r["key"]: r["count"] for r in data["domains"]} == {"finance": 2}
+    assert (await site.get("/web/stats?period=year")).status == 400
+    assert (await site.get("/web/stats?start=2026-13-01")).status == 400
+
+
+async def test_exports_in_csv_and_xlsx_mask_personal_data(site):
+    seed(site.backend)
+    await login(site, "admin")
+    r = await site.get("/web/export/domains.xlsx")
+    sheet = load_workbook(io.BytesIO(await r.read())).active
+    assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
+        ["key", "count"], ["finance", 5], ["talent", 1]]
+    csv_text = (await (await site.get("/web/export/tickets.csv")).read()).decode("utf-8-sig")
+    assert "139****1234" in csv_text and "13905701234" not in csv_text
+    assert "王**" in csv_text and "王经理" not in csv_text
+    personal = (await (await site.get("/web/export/tickets.csv?personal=1")).read()).decode()
+    assert "13905701234" in personal
+    assert (await site.get("/web/export/nothing.csv")).status == 404
+
+
+async def test_statistics_count_china_days(site):
+    e = site.backend.engine
+    late = datetime(2026, 11, 25, 16, 30, tzinfo=timezone.utc)  # 00:30 on 26 Nov in China
+    with e.begin() as conn:
+        conn.execute(demands.insert().values(at=late, intent="report_need", domain="finance",
+                                             region="龙游县", channel="rest", text="x"))
+    await login(site, "admin")
+    data = await (await site.get("/web/stats?start=2026-11-26&end=2026-11-26")).json()
+    assert data["trend"] == [{"period": "2026-11-26", "domain": "finance", "count": 1}]
+    assert late.astimezone(CHINA).date().isoformat() == "2026-11-26"
