@@ -42,8 +42,8 @@ async def rasa():
 
     async def rest(request):
         body = await request.json()
-        return web.json_response([{"recipient_id": body["sender"],
-                                   "text": f"已受理，工单号：QZ-20261126-0001（{body['message']}）"}])
+        text = f"已受理，工单号：QZ-20261126-0001（{body['message']}）"
+        return web.json_response([{"recipient_id": body["sender"], "text": text}])
 
     async def trigger(request):
         return web.json_response({})

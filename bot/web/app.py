@@ -67,6 +67,10 @@ EXPORTS = {
                                 "subtopic", "department", "enterprise", "contact", "mobile",
                                 "channel"]),
 }
+EXPORT_LABELS = {"domains": "按领域", "subtopics": "按子类", "regions": "按地区",
+                 "channels": "按渠道", "trend": "趋势", "heatmap": "领域×地区",
+                 "phrases": "高频词", "gaps": "政策库未答问题", "escalated": "提级诉求",
+                 "tickets": "工单清单（个人信息已脱敏）"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -187,7 +191,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
     tax = taxonomy()
     counties = sorted(r.name for r in region_table().regions.values() if r.level == "county")
     return page(request, "dashboard.html", domains=tax.domains.values(), regions=counties,
-                exports=list(EXPORTS))
+                exports=EXPORT_LABELS)
 
 
 async def chat_page(request: web.Request) -> web.Response:

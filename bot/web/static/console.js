@@ -6,6 +6,10 @@
   const csrf = document.querySelector("meta[name=csrf]").content;
   const taxonomy = JSON.parse($("taxonomy").textContent);
   let analysis = null;
+  const ENTITY = {region: "地区", company: "企业", amount: "金额", date: "日期", phone: "电话",
+                  credit_code: "信用代码", id_number: "身份证号", ticket_number: "工单号"};
+  const INTENT = {report_need: "反映诉求", ask_policy: "政策咨询", ask_ticket_status: "查询工单",
+                  urge_ticket: "催办", rate_service: "评价", request_human: "转人工"};
   async function post(url, body) {
     const r = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
                                 body: JSON.stringify(body)});
@@ -36,9 +40,10 @@
     const dom = analysis.domain && analysis.domain.name, sub = analysis.subtopic && analysis.subtopic.name;
     fillDomains(dom || "other"); fillSubtopics(dom || "other", sub);
     $("confidence").textContent = dom ? "置信度 " + Math.round(100 * analysis.domain.confidence) + "%" : "未识别出诉求领域，请人工选择";
-    $("intent").textContent = "对话意图：" + (analysis.intent ? analysis.intent.name : "—");
+    const intent = analysis.intent ? analysis.intent.name : "";
+    $("intent").textContent = "对话意图：" + (INTENT[intent] || intent || "—");
     const ents = $("entities"); ents.innerHTML = "";
-    (analysis.entities || []).forEach(e => ents.appendChild(el("li", e.entity + "：" + e.value)));
+    (analysis.entities || []).forEach(e => ents.appendChild(el("li", (ENTITY[e.entity] || e.entity) + "：" + e.value)));
     if (!ents.children.length) ents.appendChild(el("li", "无"));
     const r = analysis.route;
     $("route").textContent = r ? r.department + "（" + {county: "县级", city: "市级", province: "省级"}[r.level] + "），首次响应 " + r.first_response_due + " 前，办结 " + r.resolution_due + " 前" + (r.needs_level ? "；按权责清单需提级" : "") : "请先确定地区";

@@ -1,0 +1,135 @@
+"""The web pages in a real headless browser (Debian's Chromium driven by Playwright),
+against the real servers (Rasa, the action server, the web application).
+
+Screenshots of each page are saved in test-output/screenshots/ for review.
+"""
+
+import io
+import uuid
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from playwright.async_api import async_playwright, expect
+from sqlalchemy import create_engine, func, select
+
+from bot.stats.log import record_demand
+from bot.tickets.schema import demands
+from bot.web.users import UserError, UserStore
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
+PASSWORD = "browser-test-password"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian chromium is not installed (make test installs it)")
+
+
+@pytest.fixture(scope="module")
+def web_users(services):
+    users = UserStore(create_engine(services.database_url))
+    for name, role, dept in (("b-admin", "admin", None), ("b-agent", "agent", None)):
+        try:
+            users.add(name, PASSWORD, role, dept)
+        except UserError:
+            pass  # created by an earlier module of this session
+    return f"http://{services.settings.host}:{services.settings.api_port}"
+
+
+@pytest.fixture
+async def browser():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        await b.close()
+
+
+async def signed_in(browser, base, username, size=(1366, 768)):
+    context = await browser.new_context(viewport={"width": size[0], "height": size[1]},
+                                        accept_downloads=True, locale="zh-CN")
+    page = await context.new_page()
+    await page.goto(f"{base}/login")
+    await page.screenshot(path=SHOTS / "login.png")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    return page
+
+
+async def test_an_agent_analyses_a_call_and_opens_a_ticket(browser, web_users):
+    page = await signed_in(browser, web_users, "b-agent")
+    await expect(page).to_have_url(f"{web_users}/console")
+    await page.fill("#text", "龙游县恒丰纸业有限公司反映研发费用加计扣除不知道怎么申报，比例是多少")
+    await page.keyboard.press("Control+Enter")
+    await expect(page.locator("#confidence")).to_contain_text("置信度")
+    assert await page.locator("#domain option:checked").inner_text() in ("科创服务", "政策服务")
+    await expect(page.locator("#kb .kb-hit").first).to_contain_text("研发费用")
+    await expect(page.locator("#kb .cite").first).to_contain_text("财政部 税务总局公告2023年第7号")
+    await expect(page.locator("#company")).to_have_value("龙游县恒丰纸业有限公司")
+    await page.fill("#contact", "王经理")
+    await page.fill("#mobile", "13905701234")
+    await page.screenshot(path=SHOTS / "console.png", full_page=True)
+    await page.keyboard.press("Alt+s")
+    await expect(page.locator("#ticket-result")).to_contain_text("QZ-")
+    await page.screenshot(path=SHOTS / "console-ticket.png", full_page=True)
+
+
+async def test_an_enterprise_chats_and_gets_a_ticket_number(browser, web_users):
+    context = await browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    page = await context.new_page()
+    await page.goto(f"{web_users}/chat")
+
+    async def say(text):
+        before = await page.locator(".msg.bot").count()
+        await page.fill("#message", text)
+        await page.keyboard.press("Enter")
+        await expect(page.locator(".msg.bot")).to_have_count(before + 1, timeout=15000)
+        return page.locator(".msg.bot").last
+
+    reply = await say("我们厂的过桥资金下个月到期，银行说不续贷了")
+    await expect(reply).to_contain_text("应急转贷")
+    await reply.get_by_role("button", name="需要登记").click()
+    await expect(page.locator(".msg.bot").last).to_contain_text("企业全称")
+    await say(f"江山市宏达门业{uuid.uuid4().hex[:4]}有限公司")
+    await say("跳过")
+    await say("李会计")
+    summary = await say("13812345678")
+    await expect(summary).to_contain_text("请确认以下信息")
+    await summary.get_by_role("button", name="确认提交").click()
+    link = page.locator(".msg.bot a.ticket-link").last
+    await expect(link).to_be_visible(timeout=15000)
+    number = await link.inner_text()
+    await page.screenshot(path=SHOTS / "chat.png", full_page=True)
+    await link.click()
+    await page.fill("input[name=tail]", "5678")
+    await page.click("button[type=submit]")
+    await expect(page.locator("#status")).to_contain_text("已分派")
+    await page.screenshot(path=SHOTS / "status.png", full_page=True)
+    assert number.startswith("QZ-")
+
+
+async def test_an_admin_filters_the_dashboard_and_downloads_xlsx(browser, web_users, services):
+    engine = create_engine(services.database_url)
+    for domain, n in (("finance", 3), ("open", 2)):
+        for _ in range(n):
+            record_demand(engine, "report_need", domain, None, "江山市", "wechat", "出口难")
+    page = await signed_in(browser, web_users, "b-admin")
+    await expect(page).to_have_url(f"{web_users}/dashboard")
+    await expect(page.locator("body[data-loaded='1']")).to_have_count(1)
+    await page.select_option("#region", "江山市")
+    await page.click("#filters button[type=submit]")
+    await expect(page.locator("#domains .bar").first).to_be_visible()
+    await page.screenshot(path=SHOTS / "dashboard.png", full_page=True)
+    async with page.expect_download() as info:
+        await page.click("a.export[data-table='domains'][data-format='xlsx']")
+    download = await info.value
+    data = await download.path()
+    rows = list(load_workbook(io.BytesIO(Path(data).read_bytes())).active.iter_rows(
+        values_only=True))
+    with engine.connect() as conn:
+        expected = dict(conn.execute(select(demands.c.domain, func.count())
+                                     .where(demands.c.region == "江山市")
+                                     .group_by(demands.c.domain)).all())
+    assert rows[0] == ("key", "count") and dict(rows[1:]) == expected
+    assert expected["finance"] >= 3 and expected["open"] >= 2
