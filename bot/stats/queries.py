@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import DateTime, case, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement
 
@@ -95,16 +95,19 @@ def heatmap(engine: Engine, f: Filters) -> list[dict[str, Any]]:
 
 
 def recurring_phrases(engine: Engine, f: Filters, top: int = 20,
-                      sample: int = 5000) -> list[dict[str, Any]]:
-    """The words most often used in the period's demands (the latest ``sample`` texts)."""
+                      sample: int = 3000) -> list[dict[str, Any]]:
+    """The words most often used in the period's demands (the latest ``sample`` texts;
+    each distinct text is cut into words once)."""
     from bot.kb import tokens
 
     query = (select(demands.c.text).where(*_where(demands, f))
-             .order_by(demands.c.id.desc()).limit(sample))
-    counts: Counter[str] = Counter()
+             .order_by(demands.c.at.desc()).limit(sample))
     with engine.connect() as conn:
-        for (text,) in conn.execute(query):
-            counts.update({w for w in tokens.words(text) if len(w) >= 2})
+        texts = Counter(said for (said,) in conn.execute(query))
+    counts: Counter[str] = Counter()
+    for said, times in texts.items():
+        for word in {w for w in tokens.words(said) if len(w) >= 2}:
+            counts[word] += times
     return [{"phrase": w, "count": n} for w, n in counts.most_common(top)]
 
 
@@ -112,65 +115,66 @@ def _ticket_where(f: Filters) -> list[ColumnElement]:
     return _where(tickets, f, "created_at")
 
 
+def _before_day_end(engine: Engine, at, due):  # noqa: ANN001, ANN202 - SQL expressions
+    """``at`` (UTC) falls on or before China's calendar day ``due``: before 16:00 UTC of
+    that day, which is midnight after it in China."""
+    if engine.dialect.name == "postgresql":
+        return at < func.timezone("UTC", func.cast(due, DateTime) + text("interval '16 hours'"))
+    return at < func.datetime(due, "+16 hours")
+
+
+def _hours_between(engine: Engine, start, end):  # noqa: ANN001, ANN202 - SQL expressions
+    if engine.dialect.name == "postgresql":
+        return func.extract("epoch", end - start) / 3600.0
+    return (func.julianday(end) - func.julianday(start)) * 24.0
+
+
 def closed_loop(engine: Engine, f: Filters) -> dict[str, Any]:
     """On-time response and resolution, handling time, overdue, escalated, satisfaction,
-    reopen rate — for the tickets opened in the period."""
-    first = (select(ticket_events.c.number, func.min(ticket_events.c.at).label("at"))
-             .where(ticket_events.c.to_status.in_(FIRST_RESPONSE))
-             .group_by(ticket_events.c.number).subquery())
-    resolved = (select(ticket_events.c.number, func.min(ticket_events.c.at).label("at"))
-                .where(ticket_events.c.to_status == "resolved")
-                .group_by(ticket_events.c.number).subquery())
-    flags = (select(ticket_events.c.number,
-                    func.max(case((ticket_events.c.to_status == "escalated", 1), else_=0))
-                    .label("escalated"),
-                    func.max(case((ticket_events.c.to_status == "reopened", 1), else_=0))
-                    .label("reopened"))
-             .group_by(ticket_events.c.number).subquery())
+    reopen rate — for the tickets opened in the period, aggregated in the database."""
+    e = ticket_events.c
+    per_ticket = (
+        select(e.number,
+               func.min(case((e.to_status.in_(FIRST_RESPONSE), e.at))).label("responded"),
+               func.min(case((e.to_status == "resolved", e.at))).label("resolved"),
+               func.max(case((e.to_status == "escalated", 1), else_=0)).label("escalated"),
+               func.max(case((e.to_status == "reopened", 1), else_=0)).label("reopened"))
+        .where(e.number.in_(select(tickets.c.number).where(*_ticket_where(f))),
+               e.kind == "transition")
+        .group_by(e.number).subquery())
+    t, p = tickets.c, per_ticket.c
     today = china_date(datetime.now(timezone.utc))
-    query = (select(tickets.c.number, tickets.c.status, tickets.c.created_at,
-                    tickets.c.first_response_due, tickets.c.resolution_due,
-                    first.c.at.label("responded"), resolved.c.at.label("resolved"),
-                    flags.c.escalated, flags.c.reopened)
-             .select_from(tickets.outerjoin(first, first.c.number == tickets.c.number)
-                          .outerjoin(resolved, resolved.c.number == tickets.c.number)
-                          .outerjoin(flags, flags.c.number == tickets.c.number))
-             .where(*_ticket_where(f)))
-    n = responded = responded_on_time = resolved_n = resolved_on_time = 0
-    overdue = escalated = reopened = 0
-    hours: list[float] = []
+
+    def count(condition) -> Any:  # noqa: ANN001
+        return func.sum(case((condition, 1), else_=0))
+    query = (select(
+        func.count().label("tickets"),
+        count(p.responded.is_not(None)).label("responded"),
+        count(_before_day_end(engine, p.responded, t.first_response_due)).label("responded_ok"),
+        count(p.resolved.is_not(None)).label("resolved"),
+        count(_before_day_end(engine, p.resolved, t.resolution_due)).label("resolved_ok"),
+        func.avg(_hours_between(engine, t.created_at, p.resolved)).label("hours"),
+        count(t.status.in_(OPEN_STATUSES) & (t.resolution_due < today)).label("overdue"),
+        func.coalesce(func.sum(p.escalated), 0).label("escalated"),
+        func.coalesce(func.sum(p.reopened), 0).label("reopened"))
+        .select_from(tickets.outerjoin(per_ticket, p.number == t.number))
+        .where(*_ticket_where(f)))
     with engine.connect() as conn:
-        for r in conn.execute(query):
-            n += 1
-            created = _utc(r.created_at)
-            if r.responded is not None:
-                responded += 1
-                responded_on_time += bool(r.first_response_due and
-                                          china_date(_utc(r.responded)) <= r.first_response_due)
-            if r.resolved is not None:
-                resolved_n += 1
-                done = _utc(r.resolved)
-                resolved_on_time += bool(r.resolution_due and china_date(done)
-                                         <= r.resolution_due)
-                hours.append((done - created).total_seconds() / 3600)
-            overdue += bool(r.status in OPEN_STATUSES and r.resolution_due
-                            and r.resolution_due < today)
-            escalated += bool(r.escalated)
-            reopened += bool(r.reopened)
+        r = conn.execute(query).one()
         ratings = _ratings(conn, f)
 
-    def share(a: int, b: int) -> float | None:
-        return round(a / b, 3) if b else None
-    return {"tickets": n, "responded": responded,
-            "on_time_response_rate": share(responded_on_time, responded),
-            "resolved": resolved_n, "on_time_resolution_rate": share(resolved_on_time, resolved_n),
-            "average_handling_hours": round(sum(hours) / len(hours), 1) if hours else None,
-            "overdue": overdue, "escalated": escalated, "reopened": reopened,
-            "reopen_rate": share(reopened, resolved_n),
-            "satisfaction": ratings,
-            "average_rating": round(sum(k * v for k, v in ratings.items())
-                                    / sum(ratings.values()), 2) if sum(ratings.values())
-            else None}
+    def share(a: int | None, b: int | None) -> float | None:
+        return round((a or 0) / b, 3) if b else None
+    rated = sum(ratings.values())
+    return {"tickets": r.tickets, "responded": r.responded or 0,
+            "on_time_response_rate": share(r.responded_ok, r.responded),
+            "resolved": r.resolved or 0,
+            "on_time_resolution_rate": share(r.resolved_ok, r.resolved),
+            "average_handling_hours": round(float(r.hours), 1) if r.hours is not None else None,
+            "overdue": r.overdue or 0, "escalated": int(r.escalated), "reopened": int(r.reopened),
+            "reopen_rate": share(int(r.reopened), r.resolved), "satisfaction": ratings,
+            "average_rating": round(sum(k * v for k, v in ratings.items()) / rated, 2)
+            if rated else None}
 
 
 def _utc(value: datetime) -> datetime:

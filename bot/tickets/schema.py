@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -53,9 +54,10 @@ ticket_events = Table(
     Column("actor", String(100), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("from_status", String(16)),
-    Column("to_status", String(16)),
+    Column("to_status", String(16), index=True),  # migration 0005
     Column("data", JSON, nullable=False),
     UniqueConstraint("number", "seq", name="uq_ticket_events_number_seq"),
+    Index("ix_ticket_events_stats", "number", "kind", "to_status", "at"),  # migration 0005
 )
 
 # Per region prefix and day, the last sequence number handed out.
@@ -139,6 +141,7 @@ demands = Table(
     Column("region", String(32), index=True),
     Column("channel", String(32), nullable=False),
     Column("text", Text, nullable=False),
+    Index("ix_demands_stats", "at", "domain", "subtopic", "region", "channel"),
 )
 
 # Web users (agents, department handlers, administrators), their sessions, failed

@@ -61,9 +61,19 @@ def upgrade() -> None:
         sa.Column("subtopic", sa.String(64), nullable=False),
     )
     op.create_index("ix_tickets_status_created", "tickets", ["status", "created_at"])
+    # covers the statistics' counts (no need to read the demands' texts)
+    op.create_index("ix_demands_stats", "demands",
+                    ["at", "domain", "subtopic", "region", "channel"])
+    op.create_index("ix_ticket_events_to_status", "ticket_events", ["to_status"])
+    # covers the statistics' per-ticket pass over the events
+    op.create_index("ix_ticket_events_stats", "ticket_events",
+                    ["number", "kind", "to_status", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_demands_stats", "demands")
+    op.drop_index("ix_ticket_events_stats", "ticket_events")
+    op.drop_index("ix_ticket_events_to_status", "ticket_events")
     op.drop_index("ix_tickets_status_created", "tickets")
     for table in ("nlu_corrections", "login_failures", "web_sessions", "web_users", "demands"):
         op.drop_table(table)
