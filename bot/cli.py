@@ -131,7 +131,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     model = _current_model(settings, args.model)
     services = Services(settings, model, settings.var_dir / "run")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    print("Starting the action server and the Rasa server …", file=sys.stderr)
+    print("Starting the web application, the action server and the Rasa server …",
+          file=sys.stderr)
     try:
         services.start()
         print(how_to_talk(services), flush=True)
