@@ -40,14 +40,20 @@ def action_url(settings: Settings) -> str:
 
 
 def endpoints_file(settings: Settings, run_dir: Path) -> Path:
-    """``endpoints.yml`` with the action server URL matching the configured port."""
+    """``endpoints.yml`` with the action server URL matching the configured port and, in
+    production mode, the tracker store, lock store and event broker."""
+    from bot.production import rasa_endpoints
+
     raw = yaml.safe_load(settings.endpoints_file.read_text(encoding="utf-8")) or {}
-    if (raw.get("action_endpoint") or {}).get("url") == action_url(settings):
+    shared = rasa_endpoints(settings)
+    if (raw.get("action_endpoint") or {}).get("url") == action_url(settings) and not shared:
         return settings.endpoints_file
     raw["action_endpoint"] = {"url": action_url(settings)}
+    raw.update(shared)
     run_dir.mkdir(parents=True, exist_ok=True)
     derived = run_dir / "endpoints.yml"
     derived.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    os.chmod(derived, 0o600)  # it may hold the database and broker passwords
     return derived
 
 
@@ -140,7 +146,10 @@ class Services:
     def start(self, timeout: float = 180.0) -> None:
         """Bring the knowledge base up to date, start the department API, the action
         server, then the Rasa server; wait until each answers."""
+        from bot.production import check_services
+
         s = self.settings
+        check_services(s)  # production mode: PostgreSQL, Redis, RabbitMQ answer, or stop here
         refresh_knowledge_base(s)
         self.start_api()
         self.start_actions()

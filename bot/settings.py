@@ -27,6 +27,9 @@ class Settings:
     job_interval: int = 300  # seconds between runs of the periodic ticket jobs
     var: str = ""  # run-time data (SQLite file, outbox, API tokens); default var/
     secure_cookies: bool = False  # set when the web pages are served over HTTPS
+    mode: str = "embedded"  # or "production": PostgreSQL, Redis, RabbitMQ (bot/production.py)
+    redis_url: str = ""
+    rabbitmq_url: str = ""
 
     @property
     def var_dir(self) -> Path:
@@ -144,9 +147,32 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         api_tokens=env.get("GOVBOT_API_TOKENS") or "",
         var=env.get("GOVBOT_VAR_DIR") or "",
         secure_cookies=(env.get("GOVBOT_SECURE_COOKIES") or "").lower() in ("1", "true", "yes"),
+        mode=_check_mode(env),
+        redis_url=env.get("GOVBOT_REDIS_URL") or "",
+        rabbitmq_url=env.get("GOVBOT_RABBITMQ_URL") or "",
         job_interval=_int(env, "GOVBOT_JOB_INTERVAL", 300, top=86400,
                           what="a number of seconds"),
     )
+
+
+def _check_mode(env: dict[str, str]) -> str:
+    mode = (env.get("GOVBOT_MODE") or "embedded").strip().lower()
+    if mode not in ("embedded", "production"):
+        raise SettingsError(f"GOVBOT_MODE must be embedded or production, not {mode!r}")
+    if mode == "production":
+        missing = [k for k in ("GOVBOT_DATABASE_URL", "GOVBOT_REDIS_URL", "GOVBOT_RABBITMQ_URL")
+                   if not env.get(k)]
+        if missing:
+            raise SettingsError(f"GOVBOT_MODE=production needs {', '.join(missing)} "
+                                "(see docs/operations.md, production mode)")
+        if not env["GOVBOT_DATABASE_URL"].startswith("postgresql"):
+            raise SettingsError("GOVBOT_MODE=production needs a PostgreSQL "
+                                "GOVBOT_DATABASE_URL (postgresql+psycopg2://…)")
+        if not env["GOVBOT_REDIS_URL"].startswith(("redis://", "rediss://")):
+            raise SettingsError("GOVBOT_REDIS_URL must look like redis://host:6379/0")
+        if not env["GOVBOT_RABBITMQ_URL"].startswith(("amqp://", "amqps://")):
+            raise SettingsError("GOVBOT_RABBITMQ_URL must look like amqp://user:pass@host:5672/")
+    return mode
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
@@ -159,7 +185,10 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     for key, value in (("GOVBOT_DATABASE_URL", settings.database_url),
                        ("GOVBOT_API_TOKENS", settings.api_tokens),
                        ("GOVBOT_VAR_DIR", settings.var),
-                       ("GOVBOT_SECURE_COOKIES", "1" if settings.secure_cookies else "")):
+                       ("GOVBOT_SECURE_COOKIES", "1" if settings.secure_cookies else ""),
+                       ("GOVBOT_MODE", settings.mode if settings.mode != "embedded" else ""),
+                       ("GOVBOT_REDIS_URL", settings.redis_url),
+                       ("GOVBOT_RABBITMQ_URL", settings.rabbitmq_url)):
         if value:
             env[key] = value
     return env

@@ -292,3 +292,14 @@ async def test_knowledge_gaps_are_for_admins(api_kb):
                                  "not_helpful": 0}]
     status, _ = await call(api_kb, "GET", "/kb/gaps", "agent")
     assert status == 403
+
+
+async def test_readiness_and_metrics(api, rasa):
+    api.backend.service.open(NEW, "rest:u1")
+    response = await api.get("/api/v1/ready")
+    body = await response.json()
+    assert response.status == 200 and body["checks"]["database"] == "ok"
+    text = await (await api.get("/api/v1/metrics")).text()
+    assert 'govbot_tickets{status="assigned"} 1' in text
+    assert "govbot_outbox_pending 0" in text and "govbot_up 1" in text
+    assert "# TYPE govbot_tickets gauge" in text

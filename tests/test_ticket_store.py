@@ -255,3 +255,38 @@ def test_urging_twice_a_day_is_refused(store):
     assert store.urge(t.number, "rest:u1") is None
     with pytest.raises(TicketNotFound):
         store.urge("QZ-20000101-0001", "rest:u1")
+
+
+def test_replicas_starting_together_migrate_once():
+    """Four processes' worth of migrators on one fresh PostgreSQL database."""
+    name = f"govbot_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    errors = []
+
+    def migrate_one():
+        eng = create_engine(url, future=True)
+        try:
+            migrate.upgrade(eng)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            eng.dispose()
+    try:
+        threads = [threading.Thread(target=migrate_one) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        eng = create_engine(url, future=True)
+        with eng.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM ticket_store_version")).all() == [
+                ("0005",)]
+        eng.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

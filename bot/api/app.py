@@ -49,7 +49,7 @@ TOKENS = web.AppKey("tokens", dict)
 NOTIFIER = web.AppKey("notifier", RasaNotifier)
 OPENAPI = web.AppKey("openapi", str)
 KB = web.AppKey("kb", KnowledgeBase)
-PUBLIC = {"/api/v1/health", "/api/v1/openapi.yaml"}
+PUBLIC = {"/api/v1/health", "/api/v1/ready", "/api/v1/metrics", "/api/v1/openapi.yaml"}
 MAX_PAGE = 200
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -207,6 +207,37 @@ async def changed(request: web.Request, ticket: Ticket) -> web.Response:
 # -- handlers ----------------------------------------------------------------------------
 async def health(request: web.Request) -> web.Response:
     return respond({"status": "ok"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    """Readiness: the database answers (and, for information, whether Rasa does)."""
+    def database() -> str:
+        with request.app[BACKEND].engine.connect() as conn:
+            conn.execute(select(1))
+        return "ok"
+    checks: dict[str, str] = {}
+    try:
+        checks["database"] = await asyncio.to_thread(database)
+    except SQLAlchemyError as err:
+        checks["database"] = f"unavailable ({type(err).__name__})"
+    checks["rasa"] = "ok" if await request.app[NOTIFIER].rasa_up() else "unavailable"
+    return respond({"ready": checks["database"] == "ok", "checks": checks},
+                   status=200 if checks["database"] == "ok" else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format: tickets by status, overdue tickets, hand-offs waiting,
+    requests in the outbox, demands by domain, knowledge gaps."""
+    from bot.tickets.metrics import collect
+
+    backend = request.app[BACKEND]
+    try:
+        lines = await asyncio.to_thread(collect, backend)
+    except SQLAlchemyError as err:
+        lines = ["# database unavailable: " + type(err).__name__, "govbot_up 0"]
+    return web.Response(text="\n".join(lines) + "\n",
+                        content_type="text/plain", charset="utf-8",
+                        headers={"X-Content-Type-Options": "nosniff"})
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -411,6 +442,8 @@ def create_app(backend: Backend, tokens: dict[str, Principal], notifier: RasaNot
         app[KB] = kb
     t = "/api/v1/tickets/{number}"
     app.router.add_get("/api/v1/health", health)
+    app.router.add_get("/api/v1/ready", ready)
+    app.router.add_get("/api/v1/metrics", metrics)
     app.router.add_get("/api/v1/openapi.yaml", openapi)
     app.router.add_get("/api/v1/tickets", list_tickets)
     app.router.add_get(t, get_ticket)

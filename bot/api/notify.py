@@ -78,3 +78,11 @@ class RasaNotifier:
         except (aiohttp.ClientError, asyncio.TimeoutError) as err:
             logger.warning("Resuming a conversation failed: %s", type(err).__name__)
             return False
+
+    async def rasa_up(self) -> bool:
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as s, \
+                    s.get(f"{self.rasa_url}/status") as response:
+                return response.status == 200
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False
