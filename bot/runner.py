@@ -144,15 +144,18 @@ class Services:
             raise
 
     def start(self, timeout: float = 180.0) -> None:
-        """Bring the knowledge base up to date, start the department API, the action
+        """Bring the knowledge base up to date, start the web application, the action
         server, then the Rasa server; wait until each answers."""
         from bot.production import check_services
 
-        s = self.settings
-        check_services(s)  # production mode: PostgreSQL, Redis, RabbitMQ answer, or stop here
-        refresh_knowledge_base(s)
+        check_services(self.settings)  # production: PostgreSQL, Redis, RabbitMQ, or stop
+        refresh_knowledge_base(self.settings)
         self.start_api()
         self.start_actions()
+        self.start_rasa(timeout)
+
+    def start_rasa(self, timeout: float = 180.0) -> None:
+        s = self.settings
         try:
             rasa, log = self._spawn("rasa-server", [
                 sys.executable, "-m", "bot.server", "run", "--model", str(self.model),

@@ -1,0 +1,136 @@
+"""Production mode on this machine's PostgreSQL, Redis and RabbitMQ: settings checked at
+start-up, endpoints generated, and a conversation that survives a restart of the Rasa
+server because its state lives in PostgreSQL, with its events published to RabbitMQ."""
+
+import asyncio
+import json
+import os
+import urllib.request
+import uuid
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.production import ServiceUnavailable, check_services, rasa_endpoints
+from bot.runner import Services
+from bot.settings import SettingsError, load_settings
+from bot.shell import free_port
+
+PG = os.environ.get("GOVBOT_TEST_PG_URL", "postgresql+psycopg2://127.0.0.1:5432/test")
+REDIS = "redis://127.0.0.1:6379/13"
+AMQP = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def env(**extra):
+    return {"GOVBOT_HOME": os.getcwd(), "GOVBOT_MODE": "production",
+            "GOVBOT_DATABASE_URL": PG, "GOVBOT_REDIS_URL": REDIS, "GOVBOT_RABBITMQ_URL": AMQP,
+            **extra}
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"GOVBOT_REDIS_URL": ""}, "needs GOVBOT_REDIS_URL"),
+    ({"GOVBOT_RABBITMQ_URL": "", "GOVBOT_DATABASE_URL": ""},
+     "needs GOVBOT_DATABASE_URL, GOVBOT_RABBITMQ_URL"),
+    ({"GOVBOT_DATABASE_URL": "sqlite:///x.db"}, "needs a PostgreSQL"),
+    ({"GOVBOT_RABBITMQ_URL": "http://x"}, "must look like amqp://"),
+    ({"GOVBOT_MODE": "cluster"}, "must be embedded or production"),
+])
+def test_missing_pieces_are_named_at_start_up(settings, change, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env(GOVBOT_HOME=str(settings.root), **change))
+
+
+def test_endpoints_for_the_shared_state(settings):
+    s = load_settings(env(GOVBOT_HOME=str(settings.root),
+                          GOVBOT_DATABASE_URL="postgresql+psycopg2://bot:p%40ss@db.local:6432/gov",
+                          GOVBOT_REDIS_URL="redis://:secret@cache.local:6380/2",
+                          GOVBOT_RABBITMQ_URL="amqp://mq:pw@mq.local:5673/"))
+    e = rasa_endpoints(s)
+    assert e["tracker_store"] == {"type": "SQL", "dialect": "postgresql", "url": "db.local",
+                                  "port": 6432, "db": "gov", "username": "bot",
+                                  "password": "p@ss"}
+    assert (e["lock_store"]["url"], e["lock_store"]["port"], e["lock_store"]["db"],
+            e["lock_store"]["password"]) == ("cache.local", 6380, 2, "secret")
+    assert (e["event_broker"]["url"], e["event_broker"]["port"], e["event_broker"]["username"]
+            ) == ("mq.local", 5673, "mq")
+    assert rasa_endpoints(settings) == {}  # the embedded default adds nothing
+
+
+def test_every_shared_service_is_checked_and_named(settings):
+    check_services(load_settings(env(GOVBOT_HOME=str(settings.root))))  # all three answer
+    for var, dead, name in (
+            ("GOVBOT_DATABASE_URL", "postgresql+psycopg2://127.0.0.1:1/none", "PostgreSQL"),
+            ("GOVBOT_REDIS_URL", "redis://127.0.0.1:1/0", "Redis"),
+            ("GOVBOT_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:1/", "RabbitMQ")):
+        with pytest.raises(ServiceUnavailable, match=f"{name} at 127.0.0.1:1.*{var}"):
+            check_services(load_settings(env(GOVBOT_HOME=str(settings.root), **{var: dead})),
+                           timeout=2)
+
+
+@pytest.fixture(scope="module")
+def scratch_pg():
+    name = f"govbot_prod_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield PG.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def say(url, sender, message):
+    req = urllib.request.Request(f"{url}/webhooks/rest/webhook",
+                                 data=json.dumps({"sender": sender, "message": message}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return "\n".join(r.get("text", "") for r in json.loads(resp.read()))
+
+
+async def drain_queue(queue_name):
+    import aio_pika
+
+    connection = await aio_pika.connect(AMQP)
+    channel = await connection.channel()
+    queue = await channel.declare_queue(queue_name, durable=True)
+    bodies = []
+    while (message := await queue.get(no_ack=True, fail=False)) is not None:
+        bodies.append(json.loads(message.body))
+    await connection.close()
+    return bodies
+
+
+def test_a_conversation_survives_a_restart_and_is_published(settings, model_file, scratch_pg,
+                                                            tmp_path):
+    from bot.production import EVENTS_QUEUE
+
+    asyncio.run(drain_queue(EVENTS_QUEUE))  # start from an empty queue
+    live = replace(load_settings(env(GOVBOT_HOME=str(settings.root),
+                                     GOVBOT_DATABASE_URL=scratch_pg)),
+                   rasa_port=free_port(), action_port=free_port(), api_port=free_port(),
+                   var=str(tmp_path / "var"))
+    svc = Services(live, model_file, tmp_path / "run")
+    svc.start()
+    sender = uuid.uuid4().hex
+    try:
+        first = say(svc.rasa_url, sender, "我们厂的过桥资金下个月到期，银行说不续贷了")
+        assert "需要为您登记" in first
+        assert "企业全称" in say(svc.rasa_url, sender, "/affirm")
+        # restart the Rasa server: the form's state comes back from PostgreSQL
+        rasa = svc.processes.pop("rasa-server")
+        rasa.terminate()
+        rasa.wait(30)
+        svc.start_rasa()
+        assert "统一社会信用代码" in say(svc.rasa_url, sender, "龙游县恒丰纸业有限公司")
+    finally:
+        svc.stop()
+    engine = create_engine(scratch_pg, future=True)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"),
+                              {"s": sender}).scalar_one()
+    engine.dispose()
+    assert stored > 5
+    published = asyncio.run(drain_queue(EVENTS_QUEUE))
+    mine = [e for e in published if e.get("sender_id") == sender]
+    assert {"user", "bot", "action"} <= {e["event"] for e in mine}
