@@ -6,6 +6,7 @@
     govbot shell                    chat with the bot in this terminal
     govbot run                      train if needed, start action + Rasa servers + API
     govbot web                      the web pages and the department API (alias: govbot api)
+    govbot cluster --replicas N     production mode: N Rasa replicas behind nginx
     govbot web user add --username U --role agent|handler|admin [--department D]
     govbot api token add --name N --role admin|handler|agent [--department D]
     govbot tickets jobs             escalate overdue tickets, register outbox requests
@@ -161,6 +162,26 @@ def cmd_api_token(args: argparse.Namespace, settings: Settings) -> int:
     print(f"(stored as a hash in {settings.api_tokens_file}; restart the API to load it)",
           file=sys.stderr)
     return 0
+
+
+def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cluster import Cluster
+
+    model = _current_model(settings, args.model)
+    cluster = Cluster(settings, model, settings.var_dir / "cluster", replicas=args.replicas,
+                      port=args.port)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    print(f"Starting {args.replicas} Rasa replicas behind nginx …", file=sys.stderr)
+    try:
+        cluster.start()
+        print(f"govbot cluster: {cluster.url} (webhooks → {args.replicas} Rasa replicas, "
+              f"pages and API → the web application). Ctrl+C stops it.", flush=True)
+        return cluster.wait()
+    except KeyboardInterrupt:
+        print("\nStopping …", file=sys.stderr)
+        return 0
+    finally:
+        cluster.stop()
 
 
 def cmd_web_user(args: argparse.Namespace, settings: Settings) -> int:
@@ -327,6 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="train if needed, then start the action and Rasa servers")
     p.add_argument("--model", help="model file (default: models/govbot.tar.gz)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("cluster", help="production: N Rasa replicas behind nginx")
+    p.add_argument("--replicas", type=int, default=2)
+    p.add_argument("--port", type=int, default=8080, help="the port nginx listens on")
+    p.add_argument("--model", help="model file (default: models/govbot.tar.gz)")
+    p.set_defaults(func=cmd_cluster)
 
     p = sub.add_parser("web", aliases=["api"],
                        help="serve the web pages and the department API (started by run too)")

@@ -1,0 +1,66 @@
+"""Two Rasa replicas behind nginx in production mode (PostgreSQL, Redis): one user's
+conversation served by both replicas alternately stays consistent, and survives the
+loss of a replica."""
+
+import socket
+import uuid
+from dataclasses import replace
+
+import pytest
+from test_production import env, say, scratch_pg  # noqa: F401 - the fixture
+
+from bot.cluster import Cluster
+from bot.settings import SettingsError, load_settings
+from bot.shell import free_port
+
+
+def ports(n):
+    """The first of n consecutive free ports (replica i uses base + i)."""
+    while True:
+        base, socks = free_port(), []
+        try:
+            for p in range(base, base + n):
+                socks.append(socket.socket())
+                socks[-1].bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+
+
+def test_the_cluster_needs_production_mode(settings, model_file, tmp_path):
+    with pytest.raises(SettingsError, match="GOVBOT_MODE=production"):
+        Cluster(settings, model_file, tmp_path)
+
+
+def test_two_replicas_share_one_conversation(settings, model_file, scratch_pg,  # noqa: F811
+                                             tmp_path):
+    live = replace(load_settings(env(GOVBOT_HOME=str(settings.root),
+                                     GOVBOT_DATABASE_URL=scratch_pg)),
+                   rasa_port=ports(2), action_port=ports(2), api_port=free_port(),
+                   var=str(tmp_path / "var"))
+    cluster = Cluster(live, model_file, tmp_path / "cluster", replicas=2, port=free_port())
+    cluster.start()
+    sender = uuid.uuid4().hex
+    try:
+        first = say(cluster.url, sender, "我们厂的过桥资金下个月到期，银行说不续贷了")
+        assert "需要为您登记" in first
+        assert "企业全称" in say(cluster.url, sender, "/affirm")
+        assert "统一社会信用代码" in say(cluster.url, sender, "龙游县恒丰纸业有限公司")
+        assert "联系人" in say(cluster.url, sender, "跳过")  # the region is in the company name
+        # one replica goes away: the proxy sends the conversation to the other
+        rasa = cluster.members[0].processes["rasa-server"]
+        rasa.kill()
+        rasa.wait(10)
+        assert "手机号码" in say(cluster.url, sender, "王经理")
+        summary = say(cluster.url, sender, "13905701234")
+        assert "请确认以下信息" in summary and "企业：龙游县恒丰纸业有限公司" in summary
+        assert "已受理，工单号：QZ-" in say(cluster.url, sender, "/affirm")
+    finally:
+        cluster.stop()
+    log = (tmp_path / "cluster" / "nginx" / "nginx-access.log").read_text()
+    served = {line.split()[-2] for line in log.splitlines() if "/webhooks/" in line}
+    assert {f"127.0.0.1:{live.rasa_port}", f"127.0.0.1:{live.rasa_port + 1}"} <= {
+        s.split(",")[-1].strip() for s in served}
