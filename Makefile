@@ -7,7 +7,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help run test install uv browser lint train eval bench validate clean
+.PHONY: help run test install uv system lint train eval bench validate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,17 +22,20 @@ install: uv ## create .venv with the locked dependencies
 run: install ## train if needed, then start the action server and the Rasa server
 	$(UV) run govbot run
 
-test: install browser ## lint, then the whole test suite (trains the model if needed)
+test: install system ## lint, then the whole test suite (trains the model if needed)
 	$(UV) run ruff check .
 	$(UV) run pytest
 
-browser: ## Debian's Chromium and CJK fonts for the browser tests (apt, as root)
-	@if command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; then :; \
+SYSTEM_PACKAGES = chromium fonts-noto-cjk nginx-light
+
+system: ## Debian packages the tests use: Chromium + CJK fonts (browser), nginx (cluster)
+	@if command -v chromium >/dev/null && command -v nginx >/dev/null \
+	    && fc-list :lang=zh | grep -q .; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >/dev/null \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null \
 	  || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive \
-	       apt-get install -y -q chromium fonts-noto-cjk >/dev/null; }; \
-	else echo "The browser tests need: sudo apt install chromium fonts-noto-cjk"; exit 1; fi
+	       apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null; }; \
+	else echo "The tests need: sudo apt install $(SYSTEM_PACKAGES)"; exit 1; fi
 
 lint: install ## ruff
 	$(UV) run ruff check .
