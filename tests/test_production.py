@@ -134,3 +134,47 @@ def test_a_conversation_survives_a_restart_and_is_published(settings, model_file
     published = asyncio.run(drain_queue(EVENTS_QUEUE))
     mine = [e for e in published if e.get("sender_id") == sender]
     assert {"user", "bot", "action"} <= {e["event"] for e in mine}
+
+
+def test_a_backup_restores_the_tickets(scratch_pg, tmp_path):
+    """The documented backup (pg_dump -Fc) restored into a new database (pg_restore)."""
+    import shutil
+    import subprocess
+
+    from sqlalchemy.engine import make_url
+
+    from bot.tickets import migrate
+    from bot.tickets.calendar import WorkCalendar
+    from bot.tickets.model import Enterprise, NewTicket
+    from bot.tickets.routing import load_routing
+    from bot.tickets.service import TicketService
+    from bot.tickets.store import SqlTicketStore
+
+    if not shutil.which("pg_dump"):
+        pytest.skip("pg_dump is not installed")
+    engine = create_engine(scratch_pg, future=True)
+    migrate.upgrade(engine)
+    service = TicketService(SqlTicketStore(engine), load_routing(
+        load_settings({"GOVBOT_HOME": os.getcwd()}).routing_file), WorkCalendar())
+    number = service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司"), "龙游", "finance",
+                                    "bridge_loan", "过桥资金到期"), "test").ticket.number
+    engine.dispose()
+    url = make_url(scratch_pg)
+    dump = tmp_path / "govbot.dump"
+    conn = ["-h", url.host, "-p", str(url.port or 5432)]
+    subprocess.run(["pg_dump", *conn, "-Fc", "-f", str(dump), url.database], check=True)
+    restored = f"{url.database}_restored"
+    admin = create_engine(PG, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{restored}"'))
+    try:
+        subprocess.run(["pg_restore", *conn, "-d", restored, str(dump)], check=True)
+        engine = create_engine(PG.rsplit("/", 1)[0] + f"/{restored}", future=True)
+        back = SqlTicketStore(engine)
+        assert back.get(number).department == "龙游县金融工作服务中心"
+        assert [e.kind for e in back.events(number)] == ["created", "transition"]
+        engine.dispose()
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE "{restored}" WITH (FORCE)'))
+        admin.dispose()
