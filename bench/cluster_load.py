@@ -38,8 +38,9 @@ from bot.shell import free_port  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgresql+psycopg2://127.0.0.1:5432/test"
 MIX = [["你好"], ["我们厂的过桥资金下个月到期，银行说不续贷了", "/deny"],
-       ["研发费用加计扣除比例是多少"], ["我的工单处理到哪了"], ["招不到电焊工，订单要延期了", "不用了"],
-       ["高新技术企业认定要满足哪些条件"], ["谢谢"], ["帮助"]]
+       ["研发费用加计扣除比例是多少"], ["我的工单处理到哪了"],
+       ["招不到电焊工，订单要延期了", "不用了"], ["高新技术企业认定要满足哪些条件"],
+       ["谢谢"], ["帮助"]]
 
 
 async def user(url: str, until: float, latencies: list[float], errors: list[int],
