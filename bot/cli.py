@@ -184,6 +184,20 @@ def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
         cluster.stop()
 
 
+def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.events import consume
+    from bot.tickets.factory import build_backend
+
+    if not settings.rabbitmq_url:
+        raise SettingsError("govbot events consume needs GOVBOT_RABBITMQ_URL (production mode)")
+    engine = build_backend(settings).engine
+    read = asyncio.run(consume(engine, settings.rabbitmq_url, once=args.once))
+    print(json.dumps({"events": read}))
+    return 0
+
+
 def cmd_web_user(args: argparse.Namespace, settings: Settings) -> int:
     import getpass
 
@@ -348,6 +362,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="train if needed, then start the action and Rasa servers")
     p.add_argument("--model", help="model file (default: models/govbot.tar.gz)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("events", help="conversation events from RabbitMQ (production)")
+    e_sub = p.add_subparsers(dest="events_command", required=True)
+    e = e_sub.add_parser("consume", help="feed the turns table from the event broker")
+    e.add_argument("--once", action="store_true", help="stop when the queue is idle")
+    e.set_defaults(func=cmd_events)
 
     p = sub.add_parser("cluster", help="production: N Rasa replicas behind nginx")
     p.add_argument("--replicas", type=int, default=2)

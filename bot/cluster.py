@@ -14,6 +14,7 @@ import logging
 import shutil
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -93,6 +94,8 @@ class Cluster:
         try:
             self.web = Services(self.settings, self.model, self.run_dir / "web")
             self.web.start_api()
+            self.web._spawn("event-consumer", [sys.executable, "-m", "bot.cli", "events",
+                                               "consume"])
             for i in range(self.replicas):
                 member = Services(self.replica_settings(i), self.model,
                                   self.run_dir / f"replica-{i}")

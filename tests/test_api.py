@@ -303,3 +303,5 @@ async def test_readiness_and_metrics(api, rasa):
     assert 'govbot_tickets{status="assigned"} 1' in text
     assert "govbot_outbox_pending 0" in text and "govbot_up 1" in text
     assert "# TYPE govbot_tickets gauge" in text
+    assert 'govbot_nlu_confidence_bucket{le="+Inf"} 0' in text
+    assert "# TYPE govbot_turn_latency_ms histogram" in text

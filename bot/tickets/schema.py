@@ -184,3 +184,15 @@ nlu_corrections = Table(
     Column("domain", String(32), nullable=False),
     Column("subtopic", String(64), nullable=False),
 )
+
+# One row per user message, from the event broker (bot/events.py). Migration 0006.
+turns = Table(
+    "turns", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("channel", String(32), nullable=False),
+    Column("intent", String(64), nullable=False),
+    Column("confidence", Float),
+    Column("domain", String(32)),
+    Column("latency_ms", Integer),
+)

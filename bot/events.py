@@ -1,0 +1,93 @@
+"""The conversation-event consumer: RabbitMQ (Rasa's event broker) → the ``turns`` table.
+
+In production mode every Rasa replica publishes each conversation event to the
+queue ``govbot_events``. ``govbot events consume`` (started by ``govbot cluster``)
+turns them into one row per user message — channel, intent, NLU confidence,
+domain, and the turn's latency (user event → first bot event of the same
+conversation) — for the statistics and the Prometheus metrics. Messages are
+acknowledged only after their row is committed, so nothing is lost when the
+consumer or the database stops; while RabbitMQ is down, Rasa's broker keeps the
+events and publishes them when it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.engine import Engine
+
+from bot.production import EVENTS_QUEUE
+from bot.tickets.schema import turns
+
+logger = logging.getLogger(__name__)
+
+
+def _name(label: Any) -> str | None:
+    return label.get("name") if isinstance(label, dict) else None
+
+
+class TurnRecorder:
+    """Keeps, per conversation, the id of its latest user turn to fill in its latency."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._open: dict[str, tuple[int, float]] = {}  # sender → (row id, user timestamp)
+
+    def record(self, event: dict[str, Any]) -> None:
+        sender, kind, ts = event.get("sender_id"), event.get("event"), event.get("timestamp")
+        if not sender or ts is None:
+            return
+        if kind == "user":
+            parse = event.get("parse_data") or {}
+            intent = parse.get("intent") or {}
+            if str(intent.get("name") or "").startswith("EXTERNAL_"):
+                return  # notifications, not users
+            with self.engine.begin() as conn:
+                row = conn.execute(insert(turns).values(
+                    at=datetime.fromtimestamp(ts, timezone.utc),
+                    channel=event.get("input_channel") or "unknown",
+                    intent=intent.get("name") or "", confidence=intent.get("confidence"),
+                    domain=_name(parse.get("domain")))).inserted_primary_key[0]
+            self._open[sender] = (row, ts)
+        elif kind == "bot" and sender in self._open:
+            row, started = self._open.pop(sender)
+            with self.engine.begin() as conn:
+                conn.execute(update(turns).where(turns.c.id == row).values(
+                    latency_ms=round(1000 * max(0.0, ts - started))))
+
+
+async def consume(engine: Engine, rabbitmq_url: str, once: bool = False,
+                  idle_seconds: float = 2.0) -> int:
+    """Consume the queue (forever, or with ``once`` until it is idle); the number of
+    events read."""
+    import aio_pika
+
+    recorder = TurnRecorder(engine)
+    count = 0
+    connection = await aio_pika.connect_robust(rabbitmq_url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=100)
+        queue = await channel.declare_queue(EVENTS_QUEUE, durable=True)
+        async with queue.iterator() as messages:
+            while True:
+                try:
+                    message = await asyncio.wait_for(messages.__anext__(),
+                                                     idle_seconds if once else None)
+                except asyncio.TimeoutError:
+                    break
+                try:
+                    event = json.loads(message.body)
+                except ValueError:
+                    logger.warning("Event consumer: a message that is not JSON was dropped")
+                    await message.ack()
+                    continue
+                await asyncio.to_thread(recorder.record, event)
+                await message.ack()  # after the row is committed
+                count += 1
+    return count
