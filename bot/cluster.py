@@ -10,6 +10,7 @@ API (``/model``, ``/conversations``) is not exposed through the proxy.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import signal
@@ -18,6 +19,7 @@ import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bot.channels.rest_protocol import RETRY_TEXT
 from bot.runner import Services, refresh_knowledge_base, wait_until_up
 from bot.settings import Settings, SettingsError
 
@@ -49,6 +51,20 @@ http {{
             proxy_next_upstream error timeout http_502 http_503;
             proxy_connect_timeout 2s;
             proxy_read_timeout 30s;
+        }}
+        # the REST channel's users get a clear "please retry" when no replica answers
+        # (WeChat and WeCom retry by themselves on an error status)
+        location /webhooks/rest/ {{
+            proxy_pass http://rasa;
+            proxy_next_upstream error timeout http_502 http_503;
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 30s;
+            proxy_intercept_errors on;
+            error_page 502 503 504 = @retry;
+        }}
+        location @retry {{
+            default_type application/json;
+            return 200 '{retry}';
         }}
         location /model/ {{ return 404; }}
         location /conversations/ {{ return 404; }}
@@ -115,8 +131,10 @@ class Cluster:
         servers = "\n".join(f"        server {s.host}:{m.settings.rasa_port} max_fails=1 "
                             "fail_timeout=10s;" for m in self.members)
         conf = run / "nginx.conf"
+        retry = json.dumps([{"recipient_id": "", "text": RETRY_TEXT}], ensure_ascii=False)
         conf.write_text(NGINX_CONF.format(run=run, rasa_servers=servers, host=s.host,
-                                          web_port=s.api_port, port=self.port),
+                                          web_port=s.api_port, port=self.port,
+                                          retry=retry.replace("'", "\\'")),
                         encoding="utf-8")
         log = open(run / "nginx.out", "ab")  # noqa: SIM115 - kept open for the process
         self.nginx = subprocess.Popen(["nginx", "-p", str(run), "-c", str(conf), "-g",
