@@ -72,7 +72,8 @@ def test_every_shared_service_is_checked_and_named(settings):
 @pytest.fixture(scope="module")
 def scratch_pg():
     name = f"govbot_prod_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG, future=True, isolation_level="AUTOCOMMIT")
+    # pre-ping: the fault-injection test restarts PostgreSQL under this engine
+    admin = create_engine(PG, future=True, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield PG.rsplit("/", 1)[0] + f"/{name}"
