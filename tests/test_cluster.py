@@ -4,9 +4,11 @@ loss of a replica."""
 
 import socket
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import create_engine, text
 from test_production import env, say, scratch_pg  # noqa: F401 - the fixture
 
 from bot.cluster import Cluster
@@ -37,9 +39,10 @@ def test_the_cluster_needs_production_mode(settings, model_file, tmp_path):
 
 def test_two_replicas_share_one_conversation(settings, model_file, scratch_pg,  # noqa: F811
                                              tmp_path):
+    base = ports(4)  # replica i: Rasa on base + i, its action server on base + 2 + i
     live = replace(load_settings(env(GOVBOT_HOME=str(settings.root),
                                      GOVBOT_DATABASE_URL=scratch_pg)),
-                   rasa_port=ports(2), action_port=ports(2), api_port=free_port(),
+                   rasa_port=base, action_port=base + 2, api_port=free_port(),
                    var=str(tmp_path / "var"))
     cluster = Cluster(live, model_file, tmp_path / "cluster", replicas=2, port=free_port())
     cluster.start()
@@ -49,6 +52,12 @@ def test_two_replicas_share_one_conversation(settings, model_file, scratch_pg,  
         assert "需要为您登记" in first
         assert "企业全称" in say(cluster.url, sender, "/affirm")
         assert "统一社会信用代码" in say(cluster.url, sender, "龙游县恒丰纸业有限公司")
+        # another user sends six messages at once: the Redis lock serialises them
+        rushed = uuid.uuid4().hex
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(lambda m: say(cluster.url, rushed, m),
+                                    ["你好", "谢谢", "帮助", "你好", "谢谢", "帮助"]))
+        assert all(answers)
         assert "联系人" in say(cluster.url, sender, "跳过")  # the region is in the company name
         # one replica goes away: the proxy sends the conversation to the other
         rasa = cluster.members[0].processes["rasa-server"]
@@ -60,6 +69,13 @@ def test_two_replicas_share_one_conversation(settings, model_file, scratch_pg,  
         assert "已受理，工单号：QZ-" in say(cluster.url, sender, "/affirm")
     finally:
         cluster.stop()
+    engine = create_engine(scratch_pg, future=True)
+    with engine.connect() as conn:
+        kinds = [r[0] for r in conn.execute(text(
+            "SELECT type_name FROM events WHERE sender_id = :s ORDER BY id"), {"s": rushed})]
+    engine.dispose()
+    turns = [k for k in kinds if k in ("user", "bot")]
+    assert turns == ["user", "bot"] * 6  # each message answered before the next one
     log = (tmp_path / "cluster" / "nginx" / "nginx-access.log").read_text()
     served = {line.split()[-2] for line in log.splitlines() if "/webhooks/" in line}
     assert {f"127.0.0.1:{live.rasa_port}", f"127.0.0.1:{live.rasa_port + 1}"} <= {

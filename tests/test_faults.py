@@ -88,9 +88,10 @@ async def faults(cluster, started):
 
 
 def test_faults_during_load_lose_nothing(settings, model_file, scratch_pg, tmp_path):  # noqa: F811
+    base = ports(4)  # replica i: Rasa on base + i, its action server on base + 2 + i
     live = replace(load_settings(env(GOVBOT_HOME=str(settings.root),
                                      GOVBOT_DATABASE_URL=scratch_pg)),
-                   rasa_port=ports(2), action_port=ports(2), api_port=free_port(),
+                   rasa_port=base, action_port=base + 2, api_port=free_port(),
                    var=str(tmp_path / "var"))
     cluster = Cluster(live, model_file, tmp_path / "cluster", replicas=2, port=free_port())
     cluster.start()
