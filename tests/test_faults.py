@@ -131,9 +131,9 @@ def test_faults_during_load_lose_nothing(settings, model_file, scratch_pg, tmp_p
     from bot.events import consume
     from bot.tickets.schema import turns
 
-    read = asyncio.run(consume(engine, AMQP, once=True))
+    asyncio.run(consume(engine, AMQP, once=True))  # what the cluster's consumer left
     with engine.connect() as conn:
-        counted = conn.execute(select(turns.c.id)).all()
+        counted = len(conn.execute(select(turns.c.id)).all())
     engine.dispose()
-    user_messages = sum(1 for e in log if e["status"] == 200)
-    assert read > 0 and len(counted) >= 0.9 * user_messages
+    answered = sum(1 for e in log if e["status"] == 200 and RETRY_TEXT not in e["texts"])
+    assert counted >= 0.9 * answered, (counted, answered)
