@@ -44,9 +44,12 @@ class _LazyKnowledgeBase:
     def __call__(self) -> KnowledgeBase:
         with self._lock:
             if self._kb is None:
+                from bot.kb.scope import scope_model
+
                 settings = load_settings()
                 fresh = not kb_file(settings.kb_dir).exists()
-                self._kb = KnowledgeBase(settings.kb_dir, create=fresh)
+                self._kb = KnowledgeBase(settings.kb_dir, create=fresh,
+                                         scope=scope_model(settings))
                 if fresh:
                     logger.info("Knowledge base: %s",
                                 self._kb.ingest(settings.kb_source_dir).summary())

@@ -7,7 +7,7 @@
    shuffled sentences of the real ones (same vocabulary and lengths), so the index
    and the posting lists are as large as a real one of that size.
 Searches are the questions of data/kb/questions.yml (each timed separately, after one
-warm-up pass). Prints figures and writes bench/results/kb.json.
+warm-up pass), with the scope evidence as the assistant uses it. Prints figures and writes bench/results/kb.json.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.kb.documents import find_documents, load_document  # noqa: E402
 from bot.kb.evaluate import load_questions  # noqa: E402
 from bot.kb.index import KnowledgeBase, kb_file  # noqa: E402
+from bot.kb.scope import scope_model  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "data" / "kb" / "policies"
@@ -60,7 +62,8 @@ def synthetic(folder: Path, chunks: int, seed: int = 11) -> None:
 
 
 def measure(folder: Path, kb_dir: Path, questions: list[str]) -> dict:
-    kb = KnowledgeBase(kb_dir, create=True)
+    kb = KnowledgeBase(kb_dir, create=True,
+                       scope=scope_model(load_settings({"GOVBOT_HOME": str(ROOT)})))
     t0 = time.perf_counter()
     report = kb.ingest(folder)
     seconds = time.perf_counter() - t0

@@ -30,6 +30,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict  # noqa: 
 from bot.kb import tokens  # noqa: E402
 from bot.kb.evaluate import load_questions  # noqa: E402
 from bot.kb.index import KnowledgeBase, Tuning  # noqa: E402
+from bot.kb.scope import scope_model  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -56,7 +58,8 @@ def main() -> None:
     questions = load_questions(Path(args.questions))
     out: dict = {"questions": len(questions)}
     with tempfile.TemporaryDirectory() as tmp:
-        kb = KnowledgeBase(Path(tmp) / "kb", create=True)
+        kb = KnowledgeBase(Path(tmp) / "kb", create=True,
+                           scope=scope_model(load_settings({"GOVBOT_HOME": str(ROOT)})))
         kb.ingest(ROOT / "data" / "kb" / "policies")
         out["ranking"] = {}
         for weight in (1.0, 0.0, 0.2, 0.5, 0.7):
@@ -69,7 +72,8 @@ def main() -> None:
         for q in questions:
             words = list(dict.fromkeys(tokens.words(q.q)))
             hits = kb.search(q.q, top_k=5, refuse=False)
-            X.append(kb.evidence(q.q, words, hits, hits[0]["passage_id"]) if hits else (0.0,) * 5)
+            X.append(kb.evidence(q.q, words, hits, hits[0]["passage_id"]) if hits
+                     else (0.0,) * 5 + (kb.scope(q.q),))
             y.append(1 if q.expect else 0)
         kb.close()
     X, y = np.array(X), np.array(y)

@@ -247,6 +247,12 @@ def _tuning(args: argparse.Namespace):  # noqa: ANN202 - bot.kb.index.Tuning
     return replace(Tuning(), min_confidence=args.min_confidence)
 
 
+def _scope(settings: Settings):  # noqa: ANN202 - Callable[[str], float]
+    from bot.kb.scope import scope_model
+
+    return scope_model(settings)
+
+
 def cmd_kb_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.kb.index import KnowledgeBase
 
@@ -267,7 +273,7 @@ def cmd_kb_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_kb_search(args: argparse.Namespace, settings: Settings) -> int:
     from bot.kb.index import KnowledgeBase
 
-    kb = KnowledgeBase(Path(args.kb), tuning=_tuning(args))
+    kb = KnowledgeBase(Path(args.kb), tuning=_tuning(args), scope=_scope(settings))
     try:
         hits = kb.search(args.query, top_k=args.top_k, region=args.region)
     finally:
@@ -287,7 +293,7 @@ def cmd_kb_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.kb.evaluate import evaluate, load_questions, markdown_report
     from bot.kb.index import KnowledgeBase
 
-    kb = KnowledgeBase(Path(args.kb), tuning=_tuning(args))
+    kb = KnowledgeBase(Path(args.kb), tuning=_tuning(args), scope=_scope(settings))
     try:
         result = evaluate(kb, load_questions(Path(args.questions)))
     finally:

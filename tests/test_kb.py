@@ -253,3 +253,28 @@ def test_cli_ingest_reports_errors_and_still_ingests_the_rest(tmp_path):
     assert p.returncode == 0 and json.loads(p.stdout)[0]["doc_id"] == "zj-demo-land"
     p = govbot("kb", "search", "x", "--kb", str(tmp_path / "none"), "--json")
     assert p.returncode == 2 and "no knowledge base" in p.stderr
+
+
+def test_the_scope_model_tells_enterprise_questions_from_chatter(settings):
+    from bot.kb.scope import scope_model
+
+    in_scope = scope_model(settings)
+    assert in_scope("过桥资金到期银行不续贷怎么办") > 0.8
+    assert in_scope("研發費用加計扣除比例是多少") > 0.8
+    assert in_scope("讲个笑话听听") < 0.3 and in_scope("今晚吃什么好呢") < 0.3
+    assert (settings.models_dir / "kb_scope.joblib").exists()  # cached for the next process
+    assert scope_model(settings)("讲个笑话听听") == in_scope("讲个笑话听听")
+
+
+def test_scope_evidence_refuses_chatter(kb, settings):
+    from bot.kb.scope import scope_model
+
+    kb.scope = scope_model(settings)
+    try:
+        for question in ("減肥期間晚飯吃什麼比較好", "茅台现在能抄底吗，给推荐几个股票",
+                         "帮我写首诗夸夸我们老板"):
+            assert kb.search(question) == [], question
+        assert kb.search("研发费用加计扣除比例是多少")[0]["doc_id"] == \
+            "tech-rd-super-deduction-2023"
+    finally:
+        kb.scope = None

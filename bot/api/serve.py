@@ -29,7 +29,9 @@ def build_app(settings: Settings, jobs: bool = True) -> web.Application:
     notifier = RasaNotifier(settings.rasa_url, backend.service.store)
     kb = None
     if kb_file(settings.kb_dir).exists():
-        kb = KnowledgeBase(settings.kb_dir)
+        from bot.kb.scope import scope_model
+
+        kb = KnowledgeBase(settings.kb_dir, scope=scope_model(settings))
     else:
         logger.warning("No knowledge base at %s (govbot run builds it): /api/v1/kb/* answer "
                        "503.", settings.kb_dir)

@@ -20,7 +20,7 @@ import logging
 import math
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -56,9 +56,9 @@ class Tuning:
     candidates: int = 100  # passages fetched from each index
     # the no-answer decision: a logistic model over evidence features (``evidence``),
     # fitted by bench/kb_tuning.py; below ``min_confidence`` the answer is []
-    refusal_weights: tuple[float, ...] = (0.52, 0.934, 2.955, 2.512, 0.907)
-    refusal_bias: float = -2.327
-    min_confidence: float = 0.25
+    refusal_weights: tuple[float, ...] = (0.743, 0.329, 2.67, 2.461, 0.914, 2.037)
+    refusal_bias: float = -3.694
+    min_confidence: float = 0.3
     expired_factor: float = 0.6
     other_region_factor: float = 0.7
     own_region_factor: float = 1.15
@@ -89,9 +89,13 @@ def kb_file(path: Path) -> Path:
 
 
 class KnowledgeBase:
-    def __init__(self, path: Path, tuning: Tuning | None = None, create: bool = False) -> None:
+    def __init__(self, path: Path, tuning: Tuning | None = None, create: bool = False,
+                 scope: Callable[[str], float] | None = None) -> None:
+        """``scope``: P(the text is an enterprise-service question) — bot.kb.scope; without
+        it every question counts as in scope."""
         self.path = path
         self.tuning = tuning or Tuning()
+        self.scope = scope
         file = kb_file(path)
         if not file.exists() and not create:
             raise FileNotFoundError(f"no knowledge base at {path} (run: govbot kb ingest DIR "
@@ -250,8 +254,8 @@ class KnowledgeBase:
         """How well the best hit covers the query, as numbers in [0, 1]:
         KB-IDF-weighted word coverage of the best passage, the share of query words the
         knowledge base knows at all, bigram coverage of the passage and title,
-        general-language-IDF-weighted word coverage of the whole document, and the
-        score margin over the second document."""
+        general-language-IDF-weighted word coverage of the whole document, the score
+        margin over the second document, and whether it is an enterprise question."""
         top = hits[0]
         passage_words: set[str] = set()
         doc_words: set[str] = set()
@@ -270,7 +274,8 @@ class KnowledgeBase:
                 len(qg & pg) / len(qg) if qg else 0.0,
                 (sum(g for w, g in zip(query_words, general, strict=True) if w in doc_words)
                  / sum(general)) if sum(general) else 0.0,
-                min(1.0, margin))
+                min(1.0, margin),
+                self.scope(query) if self.scope else 1.0)
 
     def _df_of(self, term: str) -> int:
         self._idf(term)  # loads the table

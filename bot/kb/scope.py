@@ -1,0 +1,74 @@
+"""Is a question about enterprise services at all? One of the no-answer evidences.
+
+A small character n-gram classifier trained on the project's own NLU training data:
+the examples of ``report_need`` and ``ask_policy`` are in scope, every other intent
+(greetings, chatter, out-of-scope) is not. It is cached next to the model
+(``models/kb_scope.joblib``) and retrained when the training data changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from bot.settings import Settings
+from bot.text import normalize
+
+logger = logging.getLogger(__name__)
+
+IN_SCOPE = ("report_need", "ask_policy")
+
+
+def _examples(files: list[Path]) -> tuple[list[str], list[int]]:
+    texts, labels = [], []
+    for path in files:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in raw.get("nlu") or []:
+            if "intent" not in block or not isinstance(block.get("examples"), str):
+                continue
+            label = int(block["intent"] in IN_SCOPE)
+            for line in block["examples"].splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    texts.append(normalize(line[2:]).text)
+                    labels.append(label)
+    return texts, labels
+
+
+def scope_model(settings: Settings) -> Callable[[str], float]:
+    """P(in scope | text), trained on the training data (cached by its fingerprint)."""
+    import joblib
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    files = [p for p in settings.training_files() if "nlu" in p.parts]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:16]
+    cache = settings.models_dir / "kb_scope.joblib"
+    model = None
+    if cache.exists():
+        try:
+            stored = joblib.load(cache)
+            model = stored["model"] if stored.get("digest") == digest else None
+        except (OSError, ValueError, KeyError, EOFError):
+            model = None
+    if model is None:
+        texts, labels = _examples(files)
+        model = make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3),
+                                              sublinear_tf=True),
+                              LogisticRegression(C=3.0, class_weight="balanced",
+                                                 max_iter=2000))
+        model.fit(texts, labels)
+        try:
+            settings.models_dir.mkdir(parents=True, exist_ok=True)
+            joblib.dump({"digest": digest, "model": model}, cache)
+        except OSError as err:
+            logger.warning("Scope model not cached: %s", err)
+
+    def in_scope(text: str) -> float:
+        return float(model.predict_proba([normalize(text).text])[0, 1])
+    return in_scope
