@@ -7,7 +7,8 @@
    shuffled sentences of the real ones (same vocabulary and lengths), so the index
    and the posting lists are as large as a real one of that size.
 Searches are the questions of data/kb/questions.yml (each timed separately, after one
-warm-up pass), with the scope evidence as the assistant uses it. Prints figures and writes bench/results/kb.json.
+warm-up pass), with the scope evidence as the assistant uses it. Prints figures and
+writes bench/results/kb.json.
 """
 
 from __future__ import annotations
