@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def scope_model(settings: Settings) -> Callable[[str], float]:
         try:
             stored = joblib.load(cache)
             model = stored["model"] if stored.get("digest") == digest else None
-        except (OSError, ValueError, KeyError, EOFError):
+        except Exception:  # noqa: BLE001 - any unreadable cache is simply rebuilt
             model = None
     if model is None:
         texts, labels = _examples(files)
@@ -65,7 +66,9 @@ def scope_model(settings: Settings) -> Callable[[str], float]:
         model.fit(texts, labels)
         try:
             settings.models_dir.mkdir(parents=True, exist_ok=True)
-            joblib.dump({"digest": digest, "model": model}, cache)
+            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+            joblib.dump({"digest": digest, "model": model}, tmp)
+            os.replace(tmp, cache)  # processes starting together never read half a file
         except OSError as err:
             logger.warning("Scope model not cached: %s", err)
 
