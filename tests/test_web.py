@@ -48,10 +48,20 @@ async def rasa():
     async def trigger(request):
         return web.json_response({})
 
+    async def tracker(request):
+        return web.json_response({"events": [
+            {"event": "user", "text": "你好", "timestamp": 100.0},
+            {"event": "bot", "text": "您好！", "timestamp": 100.5},
+            {"event": "user", "text": "EXTERNAL: EXTERNAL_ticket_update", "timestamp": 200.0},
+            {"event": "bot", "text": "您的工单已办结。", "timestamp": 200.5},
+            {"event": "bot", "text": "请打分", "timestamp": 200.6,
+             "data": {"buttons": [{"title": "5分", "payload": "/rate_service"}]}}]})
+
     app = web.Application()
     app.router.add_post("/model/parse", parse)
     app.router.add_post("/webhooks/rest/webhook", rest)
     app.router.add_post("/conversations/{cid}/trigger_intent", trigger)
+    app.router.add_get("/conversations/{cid}/tracker", tracker)
     server = TestServer(app)
     await server.start_server()
     yield server
@@ -269,3 +279,13 @@ async def test_statistics_count_china_days(site):
     data = await (await site.get("/web/stats?start=2026-11-26&end=2026-11-26")).json()
     assert data["trend"] == [{"period": "2026-11-26", "domain": "finance", "count": 1}]
     assert late.astimezone(CHINA).date().isoformat() == "2026-11-26"
+
+
+async def test_the_web_chat_receives_notifications_by_polling(site):
+    r = await site.get("/chat/updates", params={"sender": "abcdef123456", "after": "150"})
+    body = await r.json()
+    assert [m["text"] for m in body["messages"]] == ["您的工单已办结。", "请打分"]
+    assert body["messages"][1]["buttons"][0]["title"] == "5分" and body["after"] == 200.6
+    r = await site.get("/chat/updates", params={"sender": "abcdef123456", "after": "200.6"})
+    assert (await r.json())["messages"] == []
+    assert (await site.get("/chat/updates", params={"sender": "x"})).status == 400

@@ -222,6 +222,34 @@ async def chat_send(request: web.Request) -> web.Response:
                               for r in replies])
 
 
+async def chat_updates(request: web.Request) -> web.Response:
+    """Messages the assistant sent on its own since ``after`` (ticket notifications and the
+    rating question): the web chat polls this, since the REST channel cannot push."""
+    sender = request.query.get("sender", "")
+    try:
+        after = float(request.query.get("after", "0"))
+    except ValueError:
+        after = 0.0
+    if not 8 <= len(sender) <= 64 or not sender.isalnum():
+        return web.json_response({"error": "请求格式有误。"}, status=400)
+    url = f"{request.app[RASA_URL]}/conversations/web{sender}/tracker"
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session, \
+                session.get(url) as r:
+            events = (await r.json()).get("events", []) if r.status == 200 else []
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        events = []
+    pushed, external, latest = [], False, after
+    for e in events:
+        if e.get("event") == "user":
+            external = str(e.get("text") or "").startswith("EXTERNAL:")
+        elif e.get("event") == "bot" and external and e.get("timestamp", 0) > after:
+            data = e.get("data") or {}
+            pushed.append({"text": e.get("text") or "", "buttons": data.get("buttons") or []})
+            latest = max(latest, e["timestamp"])
+    return web.json_response({"messages": pushed, "after": latest})
+
+
 _status_attempts: dict[str, list[float]] = {}
 
 
@@ -462,6 +490,7 @@ def add_web(app: web.Application, users: UserStore, rasa_url: str,
     r.add_post("/logout", logout)
     r.add_get("/chat", chat_page)
     r.add_post("/chat/send", chat_send)
+    r.add_get("/chat/updates", chat_updates)
     r.add_route("*", "/status/{number}", status_page)
     r.add_get("/console", console_page)
     r.add_get("/queue", queue_page)

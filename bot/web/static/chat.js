@@ -60,4 +60,14 @@
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
   show("bot", "您好！我是企业服务智能助手。请直接描述企业遇到的问题或想咨询的政策。");
+  // ticket notifications (accepted, resolved — with the rating buttons) arrive later
+  let after = Date.now() / 1000;
+  setInterval(async () => {
+    try {
+      const r = await fetch("/chat/updates?" + new URLSearchParams({sender: sender, after: after}));
+      const data = await r.json();
+      (data.messages || []).forEach(m => show("bot", m.text, m.buttons));
+      if (data.after) after = data.after;
+    } catch (e) { /* offline for a moment: the next poll catches up */ }
+  }, 10000);
 })();
