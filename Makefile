@@ -19,7 +19,7 @@ uv: ## make sure the uv package manager is available (installed from PyPI if mis
 install: uv ## create .venv with the locked dependencies
 	$(UV) sync --frozen
 
-run: install ## train if needed, then start the action server and the Rasa server
+run: install ## train if needed, then start the web application, action server and Rasa server
 	$(UV) run govbot run
 
 test: install system ## lint, then the whole test suite (trains the model if needed)
