@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
 from rasa_sdk import Tracker
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.parsing import label_name
 from bot.settings import load_settings
 from bot.taxonomy import taxonomy
 from bot.tickets import migrate
@@ -57,24 +57,18 @@ def sender_key(tracker: Tracker) -> str:
     return sender if sender.startswith(f"{channel}:") else f"{channel}:{sender}"
 
 
-def label_name(label: Any) -> str | None:
-    """The ``name`` of a parse-result label such as ``{"name": "finance", …}``."""
-    return label.get("name") if isinstance(label, dict) else None
-
-
 def log_demand(tracker: Tracker) -> None:
     """Count the latest message as a demand in the statistics (never fails the turn)."""
     from bot.stats.log import record_demand
 
     m = tracker.latest_message
-    name = label_name
-    domain = name(m.get("domain"))
+    domain = label_name(m.get("domain"))
     if not domain:
         return
     regions = [e["value"] for e in m.get("entities", []) if e.get("entity") == "region"]
     try:
-        record_demand(ticket_backend().engine, name(m.get("intent")) or "", domain,
-                      name(m.get("subtopic")), regions[0] if regions
+        record_demand(ticket_backend().engine, label_name(m.get("intent")) or "", domain,
+                      label_name(m.get("subtopic")), regions[0] if regions
                       else tracker.get_slot("region"), channel_of(tracker),
                       m.get("text") or "")
     except SQLAlchemyError as err:

@@ -12,7 +12,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.backend import label_name, log_demand, sender_key, ticket_backend
+from actions.backend import log_demand, sender_key, ticket_backend
+from bot.parsing import label_name
 from bot.taxonomy import taxonomy
 from bot.tickets.store import Query
 

@@ -14,11 +14,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.backend import label_name, log_demand, sender_key, ticket_backend
+from actions.backend import log_demand, sender_key, ticket_backend
 from actions.tickets import region_answer
 from bot.entities import money_to_yuan
 from bot.kb.index import KnowledgeBase, kb_file
 from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
+from bot.parsing import label_name
 from bot.settings import load_settings
 from bot.taxonomy import taxonomy
 from bot.text import normalize

@@ -25,6 +25,7 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.logs import configure_logging, quiet_rasa_environment
@@ -131,18 +132,24 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     model = _current_model(settings, args.model)
     services = Services(settings, model, settings.var_dir / "run")
+    return _supervise(services, "Starting the web application, the action server and the "
+                      "Rasa server …", lambda: how_to_talk(services))
+
+
+def _supervise(group, starting: str, ready: Callable[[], str]) -> int:  # noqa: ANN001
+    """Start a group of processes (``Services`` or ``Cluster``), print how to use it,
+    wait until one exits or Ctrl+C / SIGTERM, and stop them all."""
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    print("Starting the web application, the action server and the Rasa server …",
-          file=sys.stderr)
+    print(starting, file=sys.stderr)
     try:
-        services.start()
-        print(how_to_talk(services), flush=True)
-        return services.wait()
+        group.start()
+        print(ready(), flush=True)
+        return group.wait()
     except KeyboardInterrupt:
         print("\nStopping …", file=sys.stderr)
         return 0
     finally:
-        services.stop()
+        group.stop()
 
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
@@ -170,18 +177,10 @@ def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
     model = _current_model(settings, args.model)
     cluster = Cluster(settings, model, settings.var_dir / "cluster", replicas=args.replicas,
                       port=args.port)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    print(f"Starting {args.replicas} Rasa replicas behind nginx …", file=sys.stderr)
-    try:
-        cluster.start()
-        print(f"govbot cluster: {cluster.url} (webhooks → {args.replicas} Rasa replicas, "
-              f"pages and API → the web application). Ctrl+C stops it.", flush=True)
-        return cluster.wait()
-    except KeyboardInterrupt:
-        print("\nStopping …", file=sys.stderr)
-        return 0
-    finally:
-        cluster.stop()
+    return _supervise(cluster, f"Starting {args.replicas} Rasa replicas behind nginx …",
+                      lambda: f"govbot cluster: {cluster.url} (webhooks → {args.replicas} Rasa "
+                              "replicas, pages and API → the web application). "
+                              "Ctrl+C stops it.")
 
 
 def cmd_events(args: argparse.Namespace, settings: Settings) -> int:

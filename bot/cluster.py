@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.channels.rest_protocol import RETRY_TEXT
-from bot.runner import Services, refresh_knowledge_base, wait_until_up
+from bot.runner import Services, refresh_knowledge_base, wait_any, wait_until_up
 from bot.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -157,17 +157,11 @@ class Cluster:
             self.web.stop()
 
     def wait(self) -> int:
-        import time
-
-        while True:
-            if self.nginx and self.nginx.poll() is not None:
-                logger.error("nginx exited with code %s; stopping.", self.nginx.returncode)
-                return self.nginx.returncode or 1
-            for member in [self.web, *self.members]:
-                for name, process in (member.processes.items() if member else []):
-                    if process.poll() is not None:
-                        logger.error("%s exited with code %s; stopping.", name,
-                                     process.returncode)
-                        return process.returncode or 1
-            time.sleep(0.5)
+        processes = {f"replica {i} {name}": p for i, m in enumerate(self.members)
+                     for name, p in m.processes.items()}
+        if self.web:
+            processes.update(self.web.processes)
+        if self.nginx:
+            processes["nginx"] = self.nginx
+        return wait_any(processes)
 

@@ -21,14 +21,11 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
 
+from bot.parsing import label_name
 from bot.production import EVENTS_QUEUE
 from bot.tickets.schema import turns
 
 logger = logging.getLogger(__name__)
-
-
-def _name(label: Any) -> str | None:
-    return label.get("name") if isinstance(label, dict) else None
 
 
 class TurnRecorder:
@@ -52,7 +49,7 @@ class TurnRecorder:
                     at=datetime.fromtimestamp(ts, timezone.utc),
                     channel=event.get("input_channel") or "unknown",
                     intent=intent.get("name") or "", confidence=intent.get("confidence"),
-                    domain=_name(parse.get("domain")))).inserted_primary_key[0]
+                    domain=label_name(parse.get("domain")))).inserted_primary_key[0]
             self._open[sender] = (row, ts)
         elif kind == "bot" and sender in self._open:
             row, started = self._open.pop(sender)

@@ -10,6 +10,11 @@ FALLBACK_INTENT = "nlu_fallback"  # what Rasa's FallbackClassifier calls a low-c
 OUT_OF_SCOPE = "out_of_scope"
 
 
+def label_name(label: Any) -> str | None:
+    """The ``name`` of a parse-result label such as ``{"name": "finance", …}``."""
+    return label.get("name") if isinstance(label, dict) else None
+
+
 def contract_view(text: str, parse: dict[str, Any]) -> dict[str, Any]:
     """The ``govbot classify`` object for one Rasa parse result (see CONTRACT.md §2).
 

@@ -181,14 +181,19 @@ class Services:
         self.processes.clear()
 
     def wait(self) -> int:
-        """Block until one of the processes exits; return its exit code."""
-        while True:
-            for name, process in self.processes.items():
-                code = process.poll()
-                if code is not None:
-                    logger.error("%s exited with code %s; stopping.", name, code)
-                    return code or 1
-            time.sleep(0.5)
+        return wait_any(self.processes)
+
+
+def wait_any(processes: dict[str, subprocess.Popen]) -> int:
+    """Block until one of the processes exits; return its exit code (1 for 0: a process
+    that stops by itself is a failure of the whole group)."""
+    while True:
+        for name, process in processes.items():
+            code = process.poll()
+            if code is not None:
+                logger.error("%s exited with code %s; stopping.", name, code)
+                return code or 1
+        time.sleep(0.5)
 
 
 def how_to_talk(services: Services) -> str:

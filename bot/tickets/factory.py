@@ -45,6 +45,3 @@ def build_backend(settings: Settings, migrate_schema: bool = True) -> Backend:
     return Backend(engine, service, HandoffStore(engine), Outbox(settings.outbox_dir),
                    KbLog(engine))
 
-
-def build_service(settings: Settings) -> TicketService:
-    return build_backend(settings).service

@@ -78,7 +78,7 @@ class TicketService:
 
         region = self._region(new.region)
         route = self.rules.route(new.domain, new.subtopic, region)
-        first, resolution = self._dues(new.domain)
+        first, resolution = self.due_dates(new.domain)
         ticket = self.store.create(new, actor, request_key, Assignment(
             route.department, route.level, f"routing {route.rule}", first, resolution))
         if route.needs_level:  # the authority list (权责清单) reserves it for a higher level
@@ -120,7 +120,7 @@ class TicketService:
         if department is None:
             route = self.rules.route(domain, subtopic, self._region(ticket.region))
             department, level = route.department, level or route.level
-        first, resolution = self._dues(domain)
+        first, resolution = self.due_dates(domain)
         return self.store.transition(
             number, Status.ASSIGNED, actor, version, reason=reason or "reassigned",
             department=department, level=level or ticket.level, domain=domain,
@@ -137,7 +137,7 @@ class TicketService:
         if target is None:
             raise InvalidTicket(f"ticket {number} is at the {ticket.level} level already; "
                                 "there is no level above it")
-        first, resolution = self._dues(ticket.domain)
+        first, resolution = self.due_dates(ticket.domain)
         return self.store.transition(
             number, Status.ESCALATED, actor, version, reason=reason,
             department=target.department, level=target.level,
@@ -180,7 +180,7 @@ class TicketService:
         ticket = self.store.transition(number, Status.RATED, actor, ticket.version,
                                        reason="rated", data={"rating": score, "comment": comment})
         if score <= REOPEN_AT_OR_BELOW:
-            first, resolution = self._dues(ticket.domain)
+            first, resolution = self.due_dates(ticket.domain)
             ticket = self.store.transition(
                 number, Status.REOPENED, actor, ticket.version,
                 reason=f"rating {score}: the enterprise is not satisfied",
@@ -191,7 +191,7 @@ class TicketService:
         return self.store.urge(number, actor)
 
     # -- helpers ---------------------------------------------------------------------
-    def _dues(self, domain: str) -> tuple[date, date]:
+    def due_dates(self, domain: str) -> tuple[date, date]:
         deadline = self.rules.deadline(domain)
         today = china_date(self.clock())
         return (self.calendar.add_workdays(today, deadline.first_response),

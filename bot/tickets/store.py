@@ -60,6 +60,7 @@ class Query:
     status: tuple[str, ...] | None = None
     region: str | None = None
     domain: str | None = None
+    subtopic: str | None = None
     sender_id: str | None = None
     overdue_on: date | None = None  # open tickets whose resolution is due before this day
     limit: int = 50
@@ -187,7 +188,8 @@ class SqlTicketStore:
         """One page of the queue, oldest deadline first, and the total count."""
         where = []
         for column, value in (("department", q.department), ("region", q.region),
-                              ("domain", q.domain), ("sender_id", q.sender_id)):
+                              ("domain", q.domain), ("subtopic", q.subtopic),
+                              ("sender_id", q.sender_id)):
             if value is not None:
                 where.append(tickets.c[column] == value)
         if q.status:

@@ -28,8 +28,17 @@ import jinja2
 from aiohttp import web
 from sqlalchemy import insert, select
 
-from bot.api.app import BACKEND, KB, NOTIFIER, ApiError, respond, ticket_view
+from bot.api.app import (
+    BACKEND,
+    KB,
+    NOTIFIER,
+    ApiError,
+    check_department,
+    respond,
+    ticket_view,
+)
 from bot.kb.index import snippet
+from bot.parsing import label_name
 from bot.regions import region_table
 from bot.stats import queries
 from bot.stats.export import masked_rows, to_csv, to_xlsx
@@ -281,10 +290,6 @@ async def status_page(request: web.Request) -> web.Response:
 
 
 # -- the agent console ----------------------------------------------------------------------
-def _name(label: Any) -> str | None:
-    return label.get("name") if isinstance(label, dict) else None
-
-
 async def analyze(request: web.Request) -> web.Response:
     """What the caller said: intent, domain, sub-topic, entities, cited policy passages,
     similar past tickets, and where the routing rules would send a ticket."""
@@ -304,15 +309,15 @@ async def analyze(request: web.Request) -> web.Response:
                        "Rasa /model/parse unavailable") from None
     regions = [e["value"] for e in parse.get("entities", []) if e.get("entity") == "region"]
     region = str(body.get("region") or "") or (regions[0] if regions else None)
-    domain, subtopic = _name(parse.get("domain")), _name(parse.get("subtopic"))
+    domain, subtopic = label_name(parse.get("domain")), label_name(parse.get("subtopic"))
     hits = []
     if KB in request.app:
         hits = await asyncio.to_thread(request.app[KB].search, text, 3, region)
     similar: list[dict[str, Any]] = []
     if subtopic:
         found, _ = await asyncio.to_thread(backend.service.store.query, Query(
-            status=("resolved", "rated", "closed"), limit=200))
-        for t in [t for t in found if t.subtopic == subtopic][:3]:
+            subtopic=subtopic, status=("resolved", "rated", "closed"), limit=3))
+        for t in found:
             events = await asyncio.to_thread(backend.service.store.events, t.number)
             replies = [e.data.get("text", "") for e in events if e.kind == "reply"]
             similar.append({"number": t.number, "region": t.region, "text": t.text[:120],
@@ -321,7 +326,7 @@ async def analyze(request: web.Request) -> web.Response:
     place = region_table().get(region) if region else None
     if domain and subtopic and place is not None:
         r = backend.service.rules.route(domain, subtopic, place)
-        first, resolution = backend.service._dues(domain)
+        first, resolution = backend.service.due_dates(domain)
         route = {"department": r.department, "level": r.level,
                  "first_response_due": first.isoformat(), "resolution_due": resolution.isoformat(),
                  "needs_level": r.needs_level}
@@ -389,9 +394,8 @@ async def queue_action(request: web.Request) -> web.Response:
     number, action = request.match_info["number"], request.match_info["action"]
     b = await request.json()
     service = request.app[BACKEND].service
-    ticket = await asyncio.to_thread(service.store.get, number)
-    if s.user.role == "handler" and ticket.department != s.user.department:
-        raise ApiError(403, "forbidden", "该工单不属于您所在的部门。", "other department")
+    check_department(s.user.role, s.user.department,
+                     await asyncio.to_thread(service.store.get, number))
     version = int(b.get("version", -1))
     if action == "accept":
         changed = await asyncio.to_thread(service.accept, number, s.user.actor, version)

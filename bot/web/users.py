@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -148,6 +148,3 @@ class UserStore:
         if not done:
             raise UserError(f"no user {username!r}")
 
-    def forget_failures_older_than(self, when: datetime) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(delete(login_failures).where(or_(login_failures.c.at < when)))
