@@ -6,7 +6,8 @@
 
 * the tracker store on PostgreSQL (the same database as the tickets, Rasa's own
   ``events`` table), so any replica continues any conversation;
-* the lock store on Redis, so one conversation is handled by one replica at a time;
+* the lock store on Redis, so one conversation is handled by one replica at a time
+  (``bot.lock_store``: Rasa's ticket lock with atomic updates);
 * the event broker on RabbitMQ (Rasa's Pika broker, queue ``govbot_events``).
 
 ``check_services`` connects to each before anything starts and names the piece
@@ -38,9 +39,9 @@ def tracker_store(settings: Settings) -> dict[str, Any]:
 
 def lock_store(settings: Settings) -> dict[str, Any]:
     u = urlsplit(settings.redis_url)
-    return {"type": "redis", "url": u.hostname or "127.0.0.1", "port": u.port or 6379,
-            "db": int((u.path or "/0").lstrip("/") or 0), "password": unquote(u.password or "")
-            or None, "key_prefix": "govbot"}
+    return {"type": "bot.lock_store.AtomicRedisLockStore", "url": u.hostname or "127.0.0.1",
+            "port": u.port or 6379, "db": int((u.path or "/0").lstrip("/") or 0),
+            "password": unquote(u.password or "") or None, "key_prefix": "govbot"}
 
 
 def event_broker(settings: Settings) -> dict[str, Any]:

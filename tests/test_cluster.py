@@ -59,7 +59,7 @@ def test_two_replicas_share_one_conversation(settings, model_file, scratch_pg,  
             answers = list(pool.map(lambda m: say(cluster.url, rushed, m),
                                     ["你好", "谢谢", "帮助", "你好", "谢谢", "帮助"]))
         served = [a for a in answers if a and RETRY_TEXT not in a]
-        assert len(served) >= 4  # (a turn may wait too long for the lock: "please retry")
+        assert len(served) == 6, answers
         assert "联系人" in say(cluster.url, sender, "跳过")  # the region is in the company name
         # one replica goes away: the proxy sends the conversation to the other
         rasa = cluster.members[0].processes["rasa-server"]
