@@ -1,13 +1,15 @@
 """Replica scaling benchmark (not a test): 1, 2 and 4 Rasa replicas behind nginx.
 
-    uv run python bench/cluster_load.py [--users 50] [--seconds 30] [--replicas 1 2 4]
+    uv run python bench/cluster_load.py [--users 50 500] [--seconds 30] [--replicas 1 2 4]
 
 Production mode on this machine's PostgreSQL (a scratch database), Redis and
 RabbitMQ. For each replica count: ``govbot cluster`` is started, N simulated users
 (bounded aiohttp clients, 0–0.5 s think time) hold conversations through the proxy
 with a realistic mix (demands with their follow-ups, policy questions, ticket
 questions, greetings) for the given time, then everything is stopped. Records
-turns/s, latency p50/p95/p99, errors, and the scaling ratio per added replica.
+answered turns/s, latency p50/p95/p99, errors (no answer, an error status, or the proxy's
+"please retry" when no replica answered within its 30 s), and the scaling ratio
+per added replica, for each number of users.
 Writes bench/results/cluster_load.json.
 """
 
@@ -30,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiohttp  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
+from bot.channels.rest_protocol import RETRY_TEXT  # noqa: E402
 from bot.cluster import Cluster  # noqa: E402
 from bot.logs import quiet_rasa_environment  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
@@ -53,8 +56,8 @@ async def user(url: str, until: float, latencies: list[float], errors: list[int]
                 try:
                     async with session.post(f"{url}/webhooks/rest/webhook",
                                             json={"sender": sender, "message": message}) as r:
-                        await r.read()
-                        ok = r.status == 200
+                        body = await r.text()
+                        ok = r.status == 200 and RETRY_TEXT not in body
                 except (aiohttp.ClientError, asyncio.TimeoutError):
                     ok = False
                 latencies.append(time.perf_counter() - t0)
@@ -72,7 +75,9 @@ async def load(url: str, users: int, seconds: int) -> dict:
                                 random.Random(rnd.random())) for _ in range(users)))
     elapsed = time.monotonic() - started
     q = statistics.quantiles(latencies, n=100, method="inclusive")
-    return {"turns": len(latencies), "turns_per_second": round(len(latencies) / elapsed, 1),
+    answered = len(latencies) - len(errors)
+    return {"turns": len(latencies), "answered": answered,
+            "turns_per_second": round(answered / elapsed, 1),
             "p50_ms": round(1000 * q[49]), "p95_ms": round(1000 * q[94]),
             "p99_ms": round(1000 * q[98]), "errors": len(errors),
             "error_rate": round(len(errors) / len(latencies), 4)}
@@ -81,7 +86,7 @@ async def load(url: str, users: int, seconds: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--users", type=int, nargs="+", default=[50, 500])
     ap.add_argument("--seconds", type=int, default=30)
     ap.add_argument("--replicas", type=int, nargs="+", default=[1, 2, 4])
     args = ap.parse_args()
@@ -90,7 +95,7 @@ def main() -> None:
     admin = create_engine(PG, future=True, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    results: dict = {"users": args.users, "seconds": args.seconds, "runs": {}}
+    results: dict = {"seconds": args.seconds, "users": {}}
     try:
         for n in args.replicas:
             with tempfile.TemporaryDirectory() as tmp:
@@ -105,19 +110,22 @@ def main() -> None:
                                   replicas=n, port=free_port())
                 cluster.start()
                 try:
-                    run = asyncio.run(load(cluster.url, args.users, args.seconds))
+                    for users in args.users:
+                        run = asyncio.run(load(cluster.url, users, args.seconds))
+                        results["users"].setdefault(str(users), {"runs": {}})["runs"][
+                            str(n)] = run
+                        print(f"{n} replica(s), {users} users:", json.dumps(run), flush=True)
                 finally:
                     cluster.stop()
-            results["runs"][str(n)] = run
-            print(n, "replica(s):", json.dumps(run), flush=True)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    one = results["runs"].get("1", {}).get("turns_per_second")
-    if one:
-        results["scaling"] = {k: round(v["turns_per_second"] / one, 2)
-                              for k, v in results["runs"].items()}
-    print(json.dumps(results.get("scaling", {})))
+    for by_users in results["users"].values():
+        one = by_users["runs"].get("1", {}).get("turns_per_second")
+        if one:
+            by_users["scaling"] = {k: round(v["turns_per_second"] / one, 2)
+                                   for k, v in by_users["runs"].items()}
+    print(json.dumps({u: r.get("scaling") for u, r in results["users"].items()}))
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     (ROOT / "bench" / "results" / "cluster_load.json").write_text(json.dumps(results, indent=1))
 

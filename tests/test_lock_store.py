@@ -12,7 +12,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.lock_store import AtomicRedisLockStore
 
-DB = 12
+DB = 14
 
 
 @pytest.fixture
