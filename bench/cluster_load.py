@@ -4,12 +4,13 @@
 
 Production mode on this machine's PostgreSQL (a scratch database), Redis and
 RabbitMQ. For each replica count: ``govbot cluster`` is started, N simulated users
-(bounded aiohttp clients, 0–0.5 s think time) hold conversations through the proxy
-with a realistic mix (demands with their follow-ups, policy questions, ticket
-questions, greetings) for the given time, then everything is stopped. Records
-answered turns/s, latency p50/p95/p99, errors (no answer, an error status, or the proxy's
-"please retry" when no replica answered within its 30 s), and the scaling ratio
-per added replica, for each number of users.
+(bounded aiohttp clients, 0–0.5 s think time, 5 s after an error) hold
+conversations through the proxy with a realistic mix (demands with their
+follow-ups, policy questions, ticket questions, greetings) for the given time,
+then everything is stopped. Records answered turns/s, latency p50/p95/p99,
+errors (no answer, an error status, or the proxy's "please retry" when no replica
+answered within its 30 s), and the scaling ratio per added replica, for each
+number of users.
 Writes bench/results/cluster_load.json.
 """
 
@@ -40,6 +41,7 @@ from bot.shell import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgresql+psycopg2://127.0.0.1:5432/test"
+RETRY_PAUSE = 5.0  # seconds a simulated user waits after an error or "please retry"
 MIX = [["你好"], ["我们厂的过桥资金下个月到期，银行说不续贷了", "/deny"],
        ["研发费用加计扣除比例是多少"], ["我的工单处理到哪了"],
        ["招不到电焊工，订单要延期了", "不用了"], ["高新技术企业认定要满足哪些条件"],
@@ -61,8 +63,9 @@ async def user(url: str, until: float, latencies: list[float], errors: list[int]
                 except (aiohttp.ClientError, asyncio.TimeoutError):
                     ok = False
                 latencies.append(time.perf_counter() - t0)
-                if not ok:
+                if not ok:  # a person told "please retry" waits a little first
                     errors.append(1)
+                    await asyncio.sleep(RETRY_PAUSE)
                 await asyncio.sleep(rnd.uniform(0, 0.5))
 
 

@@ -72,8 +72,7 @@ def main() -> None:
         for q in questions:
             words = list(dict.fromkeys(tokens.words(q.q)))
             hits = kb.search(q.q, top_k=5, refuse=False)
-            X.append(kb.evidence(q.q, words, hits, hits[0]["passage_id"]) if hits
-                     else (0.0,) * 5 + (kb.scope(q.q),))
+            X.append(kb.evidence(q.q, words, hits, hits[0]["passage_id"] if hits else None))
             y.append(1 if q.expect else 0)
         kb.close()
     X, y = np.array(X), np.array(y)

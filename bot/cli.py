@@ -299,9 +299,11 @@ def cmd_kb_eval(args: argparse.Namespace, settings: Settings) -> int:
         kb.close()
     if args.report:
         settings.reports_dir.mkdir(exist_ok=True)
-        (settings.reports_dir / "kb_eval.json").write_text(
+        stem = Path(args.questions).stem
+        name = "kb_eval" if stem == "questions" else f"kb_eval_{stem}"
+        (settings.reports_dir / f"{name}.json").write_text(
             json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-        (settings.reports_dir / "kb_eval.md").write_text(
+        (settings.reports_dir / f"{name}.md").write_text(
             markdown_report(result, Path(args.questions), Path(args.kb)), encoding="utf-8")
     if args.json:
         print(json.dumps({k: v for k, v in result.items()
@@ -429,7 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("questions")
     k.add_argument("--kb", required=True)
     k.add_argument("--json", action="store_true", help="print one JSON object")
-    k.add_argument("--report", action="store_true", help="write reports/kb_eval.{md,json}")
+    k.add_argument("--report", action="store_true", help="write reports/kb_eval.{md,json} "
+                   "(reports/kb_eval_STEM.* for another question file)")
     k.add_argument("--min-confidence", type=float, help="as for kb search")
     k.set_defaults(func=cmd_kb_eval)
     k = k_sub.add_parser("match", help="policies an enterprise may be eligible for (政策直达)")

@@ -46,6 +46,8 @@ http {{
     upstream web {{ server {host}:{web_port}; }}
     server {{
         listen {host}:{port};
+        # a connection refused or not accepted within 2 s goes to the next replica;
+        # a request already sent is never sent again (POST is not idempotent)
         location /webhooks/ {{
             proxy_pass http://rasa;
             proxy_next_upstream error timeout http_502 http_503;
@@ -128,8 +130,10 @@ class Cluster:
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (run / "tmp" / sub).mkdir(parents=True, exist_ok=True)
         s = self.settings
-        servers = "\n".join(f"        server {s.host}:{m.settings.rasa_port} max_fails=1 "
-                            "fail_timeout=10s;" for m in self.members)
+        # max_fails=0: a busy replica is never taken out of rotation (a dead one on this
+        # host refuses connections at once, and the request goes to the next)
+        servers = "\n".join(f"        server {s.host}:{m.settings.rasa_port} max_fails=0;"
+                            for m in self.members)
         conf = run / "nginx.conf"
         retry = json.dumps([{"recipient_id": "", "text": RETRY_TEXT}], ensure_ascii=False)
         conf.write_text(NGINX_CONF.format(run=run, rasa_servers=servers, host=s.host,

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.kb import tokens
 from bot.kb.chunks import chunk
 from bot.kb.documents import DocumentError, PolicyDocument, load_document
 from bot.kb.evaluate import Question, evaluate
-from bot.kb.index import KnowledgeBase
+from bot.kb.index import KnowledgeBase, lacking
 from bot.kb.matching import Profile, match_policies, qualifications_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,6 +175,15 @@ def test_traditional_characters_and_typos(kb):
                                       "", "？？？"])
 def test_nothing_answers_chatter(kb, question):
     assert kb.search(question) == []
+
+
+def test_what_a_document_lacks_of_the_question():
+    doc = "社会保险（社保）费率 单位缴纳基本养老保险的比例 缴费基数 按月领取养老金"
+    words, grams = set(tokens.words(doc)), set(tokens.grams(doc))
+    assert lacking("住房公积金缴存基数今年上下限是多少", words, grams) == {"住房公积金"}
+    assert lacking("排污许可证要怎么申领", words, grams) == {"排污许可证"}
+    # a typo (杨老金) still matches 养老金 by its bigrams; verbs and fillers do not count
+    assert lacking("社保交满15年以后还够不够领杨老金", words, grams) == set()
 
 
 def test_expired_documents_are_marked_and_ranked_below_current_ones(kb):

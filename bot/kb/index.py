@@ -56,9 +56,9 @@ class Tuning:
     candidates: int = 100  # passages fetched from each index
     # the no-answer decision: a logistic model over evidence features (``evidence``),
     # fitted by bench/kb_tuning.py; below ``min_confidence`` the answer is []
-    refusal_weights: tuple[float, ...] = (0.743, 0.329, 2.67, 2.461, 0.914, 2.037)
-    refusal_bias: float = -3.694
-    min_confidence: float = 0.3
+    refusal_weights: tuple[float, ...] = (0.581, 0.209, 2.036, 1.882, 0.917, 2.572, -1.912)
+    refusal_bias: float = -2.816
+    min_confidence: float = 0.25
     expired_factor: float = 0.6
     other_region_factor: float = 0.7
     own_region_factor: float = 1.15
@@ -250,32 +250,42 @@ class KnowledgeBase:
         return hits
 
     def evidence(self, query: str, query_words: list[str], hits: list[dict[str, Any]],
-                 rowid: int) -> tuple[float, ...]:
-        """How well the best hit covers the query, as numbers in [0, 1]:
-        KB-IDF-weighted word coverage of the best passage, the share of query words the
-        knowledge base knows at all, bigram coverage of the passage and title,
+                 rowid: int | None) -> tuple[float, ...]:
+        """How well the best hit (``rowid``, its best passage) covers the query, as numbers
+        in [0, 1]: KB-IDF-weighted word coverage of the best passage, the share of query
+        words the knowledge base knows at all, bigram coverage of the passage and title,
         general-language-IDF-weighted word coverage of the whole document, the score
-        margin over the second document, and whether it is an enterprise question."""
+        margin over the second document, whether it is an enterprise question, and how
+        many of the question's nouns the document lacks (three or more → 1)."""
+        known = [w for w in query_words if self._df_of(w) > 0]
+        known_share = len(known) / len(query_words) if query_words else 0.0
+        scope = self.scope(query) if self.scope else 1.0
+        if not hits or rowid is None:
+            return (0.0, known_share, 0.0, 0.0, 0.0, scope,
+                    min(1.0, len(set(tokens.nouns(query))) / 3))
         top = hits[0]
         passage_words: set[str] = set()
         doc_words: set[str] = set()
-        for row, ws in self.db.execute("SELECT rowid, words FROM chunks WHERE doc_id = ?",
-                                       (top["doc_id"],)):
+        doc_grams: set[str] = set()
+        for row, ws, gs in self.db.execute(
+                "SELECT c.rowid, c.words, g.t FROM chunks c JOIN grams g ON g.rowid = c.rowid "
+                "WHERE c.doc_id = ?", (top["doc_id"],)):
             doc_words.update(ws.split())
+            doc_grams.update(gs.split())
             if row == rowid:  # the best passage (its words include title and section)
                 passage_words = set(ws.split())
-        known = [w for w in query_words if self._df_of(w) > 0]
         qg = set(tokens.grams(query))
         pg = set(tokens.grams(f"{top['title']} {top['passage']}"))
         general = [tokens.general_idf(w) for w in query_words]
         margin = top["score"] - (hits[1]["score"] if len(hits) > 1 else 0.0)
         return (self.coverage(query_words, passage_words),
-                len(known) / len(query_words) if query_words else 0.0,
+                known_share,
                 len(qg & pg) / len(qg) if qg else 0.0,
                 (sum(g for w, g in zip(query_words, general, strict=True) if w in doc_words)
                  / sum(general)) if sum(general) else 0.0,
                 min(1.0, margin),
-                self.scope(query) if self.scope else 1.0)
+                scope,
+                min(1.0, len(lacking(query, doc_words, doc_grams)) / 3))
 
     def _df_of(self, term: str) -> int:
         self._idf(term)  # loads the table
@@ -301,6 +311,17 @@ class KnowledgeBase:
                 "region": meta.get("region", ""), "valid_until": until,
                 "expired": bool(until and date.fromisoformat(until) < today),
                 "coverage": round(self.coverage(query_words, set(ws.split())), 3)}
+
+
+def lacking(query: str, doc_words: set[str], doc_grams: set[str]) -> set[str]:
+    """The question's nouns a document does not contain — neither the word nor, allowing
+    for typos and other splits (杨老金 for 养老金), half of its character bigrams."""
+    out = set()
+    for noun in tokens.nouns(query):
+        grams = tokens.grams(noun)
+        if noun not in doc_words and sum(g in doc_grams for g in grams) < len(grams) / 2:
+            out.add(noun)
+    return out
 
 
 def snippet(text: str, limit: int = 160) -> str:

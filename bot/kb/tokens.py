@@ -54,6 +54,24 @@ def words(text: str, keep_stopwords: bool = False) -> list[str]:
             if _WORDISH.search(w) and (keep_stopwords or w not in STOPWORDS)]
 
 
+#: jieba part-of-speech tag prefixes of nouns (n, nr, ns, nt, nz …), verbal nouns, Latin words
+_NOUN_TAGS = ("n", "vn", "eng")
+
+
+@lru_cache(maxsize=1)
+def _tagger():
+    import jieba.posseg
+
+    return jieba.posseg.POSTokenizer(_jieba())
+
+
+def nouns(text: str) -> list[str]:
+    """The nouns of a text (two characters or more, no stop words), in order: what a
+    question is about — 公积金, 残保金, 排污许可证."""
+    return [w for w, tag in _tagger().lcut(clean(text))
+            if len(w) > 1 and w not in STOPWORDS and tag.startswith(_NOUN_TAGS)]
+
+
 def grams(text: str) -> list[str]:
     """Character bigrams inside runs of letters/digits/Han characters: typo-tolerant
     (加记扣除 still shares 扣除) and independent of how jieba splits. Bigrams that are
