@@ -3,7 +3,8 @@
     uv run python bench/cluster_load.py [--users 50 500] [--seconds 30] [--replicas 1 2 4]
 
 Production mode on this machine's PostgreSQL (a scratch database), Redis and
-RabbitMQ. For each replica count: ``govbot cluster`` is started, N simulated users
+RabbitMQ. For each replica count: ``govbot cluster`` is started and warmed up
+(20 s, untimed), then N simulated users
 (bounded aiohttp clients, 0–0.5 s think time, 5 s after an error) hold
 conversations through the proxy with a realistic mix (demands with their
 follow-ups, policy questions, ticket questions, greetings) for the given time,
@@ -41,6 +42,7 @@ from bot.shell import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgresql+psycopg2://127.0.0.1:5432/test"
+WARM_UP_SECONDS = 20
 RETRY_PAUSE = 5.0  # seconds a simulated user waits after an error or "please retry"
 MIX = [["你好"], ["我们厂的过桥资金下个月到期，银行说不续贷了", "/deny"],
        ["研发费用加计扣除比例是多少"], ["我的工单处理到哪了"],
@@ -112,7 +114,8 @@ def main() -> None:
                 cluster = Cluster(settings, settings.model_file, Path(tmp) / "cluster",
                                   replicas=n, port=free_port())
                 cluster.start()
-                try:
+                try:  # untimed warm-up: every replica loads what its first turns need
+                    asyncio.run(load(cluster.url, 4 * n, WARM_UP_SECONDS))
                     for users in args.users:
                         run = asyncio.run(load(cluster.url, users, args.seconds))
                         results["users"].setdefault(str(users), {"runs": {}})["runs"][

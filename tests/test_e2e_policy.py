@@ -24,12 +24,12 @@ def test_an_answer_with_citation_and_feedback_is_stored(services):
 
 def test_unanswered_questions_become_knowledge_gaps(services):
     sender = uuid.uuid4().hex
-    assert "政策库里暂时没有" in texts(say(services, sender, "等保二级测评是不是每年都要做一次"))
+    assert "政策库里暂时没有" in texts(say(services, sender, "北交所上市对净利润有啥硬性要求"))
     engine = create_engine(services.database_url)
     with engine.connect() as conn:
         questions = [r.question for r in conn.execute(select(kb_gaps).where(
             kb_gaps.c.sender_id == f"rest:{sender}"))]
-    assert questions == ["等保二级测评是不是每年都要做一次"]
+    assert questions == ["北交所上市对净利润有啥硬性要求"]
 
 
 def test_policy_matching_conversation(services):

@@ -55,7 +55,7 @@ def test_a_policy_question_in_traditional_characters_is_answered_with_a_citation
 
 def test_a_policy_question_the_knowledge_base_cannot_answer(services):
     sender = "kb-gap-user"
-    (reply,) = say(services, "等保二级测评是不是每年都要做一次", sender)
+    (reply,) = say(services, "北交所上市对净利润有啥硬性要求", sender)
     assert "政策库里暂时没有" in reply and "需要为您登记" in reply
     assert "企业全称" in say(services, "/affirm", sender)[0]
 

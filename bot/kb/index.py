@@ -43,6 +43,7 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(t, tokenize='unicode61');
 CREATE VIRTUAL TABLE IF NOT EXISTS grams USING fts5(t, tokenize='unicode61');
 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS gram_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 INDEX_FILE = "index.sqlite3"
@@ -54,11 +55,18 @@ class Tuning:
 
     word_weight: float = 0.2  # blend of the normalised word and bigram BM25 scores
     candidates: int = 100  # passages fetched from each index
+    # query terms found in more than this share of the passages (and in more than
+    # ``prune_above`` passages: small knowledge bases are fast anyway) are left out of
+    # the index queries — they add little to BM25 and most of the time — keeping at
+    # least ``min_query_terms`` of the rarest
+    max_df_share: float = 0.2
+    prune_above: int = 100
+    min_query_terms: int = 3
     # the no-answer decision: a logistic model over evidence features (``evidence``),
     # fitted by bench/kb_tuning.py; below ``min_confidence`` the answer is []
-    refusal_weights: tuple[float, ...] = (0.581, 0.209, 2.036, 1.882, 0.917, 2.572, -1.912)
-    refusal_bias: float = -2.816
-    min_confidence: float = 0.25
+    refusal_weights: tuple[float, ...] = (0.601, 0.147, 1.988, 1.947, 0.918, 2.602, -2.025)
+    refusal_bias: float = -2.821
+    min_confidence: float = 0.3
     expired_factor: float = 0.6
     other_region_factor: float = 0.7
     own_region_factor: float = 1.15
@@ -104,6 +112,7 @@ class KnowledgeBase:
         self.db = sqlite3.connect(file, check_same_thread=False)
         self.db.executescript(SCHEMA)
         self._df: dict[str, int] | None = None
+        self._gram_df: dict[str, int] | None = None
         self._n = 0
         self._metas: dict[str, dict[str, Any]] | None = None
 
@@ -177,12 +186,15 @@ class KnowledgeBase:
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 
     def _rebuild_terms(self) -> None:
-        df: Counter[str] = Counter()
-        for (ws,) in self.db.execute("SELECT words FROM chunks"):
-            df.update(set(ws.split()))
-        self.db.execute("DELETE FROM terms")
-        self.db.executemany("INSERT INTO terms (term, df) VALUES (?, ?)", df.items())
+        for table, target in (("chunks", "terms"), ("grams", "gram_df")):
+            column = "words" if table == "chunks" else "t"
+            df: Counter[str] = Counter()
+            for (ts,) in self.db.execute(f"SELECT {column} FROM {table}"):
+                df.update(set(ts.split()))
+            self.db.execute(f"DELETE FROM {target}")
+            self.db.executemany(f"INSERT INTO {target} (term, df) VALUES (?, ?)", df.items())
         self._df = None
+        self._gram_df = None
         self._metas = None
 
     def _meta(self, doc_id: str) -> dict[str, Any]:
@@ -204,12 +216,30 @@ class KnowledgeBase:
         return math.log(1 + (self._n - df + 0.5) / (df + 0.5))
 
     def _bm25(self, table: str, terms: list[str]) -> dict[int, float]:
+        terms = self._selective(table, list(dict.fromkeys(terms)))
         if not terms:
             return {}
         rows = self.db.execute(
             f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? "
             f"ORDER BY bm25({table}) LIMIT ?", (_fts_query(terms), self.tuning.candidates))
         return dict(rows.fetchall())
+
+    def _selective(self, table: str, terms: list[str]) -> list[str]:
+        """``terms`` without the very common ones (``Tuning.max_df_share``), in order."""
+        self._idf("")  # loads the word frequencies and the passage count
+        if table == "grams":
+            if self._gram_df is None:
+                self._gram_df = dict(self.db.execute("SELECT term, df FROM gram_df"))
+            df = self._gram_df
+        else:
+            df = self._df or {}
+        t = self.tuning
+        limit = max(t.max_df_share * self._n, t.prune_above)
+        common = {w for w in terms if df.get(w, 0) > limit}
+        if len(terms) - len(common) < t.min_query_terms:
+            rare_first = sorted(terms, key=lambda w: df.get(w, 0))
+            common -= set(rare_first[:t.min_query_terms])
+        return [w for w in terms if w not in common]
 
     def search(self, query: str, top_k: int = 5, region: str | None = None,
                today: date | None = None, refuse: bool = True) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from bot.text import normalize
 
 USER_DICT = Path(__file__).resolve().parent.parent / "resources" / "jieba" / "userdict.txt"
 _WORDISH = re.compile(r"[0-9a-z\u4e00-\u9fff]")
+_LETTERS = re.compile(r"[a-z\u4e00-\u9fff]")  # not a number
 _RUNS = re.compile(r"[0-9a-z\u4e00-\u9fff]+")
 
 #: words that say nothing about which policy is meant
@@ -68,8 +69,9 @@ def _tagger():
 def nouns(text: str) -> list[str]:
     """The nouns of a text (two characters or more, no stop words), in order: what a
     question is about — 公积金, 残保金, 排污许可证."""
-    return [w for w, tag in _tagger().lcut(clean(text))
-            if len(w) > 1 and w not in STOPWORDS and tag.startswith(_NOUN_TAGS)]
+    return [w for w, tag in _tagger().lcut(clean(text), HMM=False)
+            if len(w) > 1 and w not in STOPWORDS and tag.startswith(_NOUN_TAGS)
+            and _LETTERS.search(w)]
 
 
 def grams(text: str) -> list[str]:
