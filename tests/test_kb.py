@@ -219,12 +219,15 @@ def test_evaluation_counts_hits_and_refusals(kb):
         3, 1.0, 1.0, 1.0)
 
 
-def test_the_repository_question_set_meets_the_ranking_target(kb):
+@pytest.mark.parametrize("name", ["questions", "questions_holdout"])
+def test_the_repository_question_sets_meet_the_ranking_target(kb, name):
+    """The tuning set and the held-out set (never used for tuning) alike."""
     from bot.kb.evaluate import load_questions
 
-    result = evaluate(kb, load_questions(ROOT / "data" / "kb" / "questions.yml"))
-    assert result["n"] >= 180 and result["unanswerable"] >= 30
-    assert result["hit_at_3"] >= 0.90  # documented in reports/kb_eval.md
+    result = evaluate(kb, load_questions(ROOT / "data" / "kb" / f"{name}.yml"))
+    assert result["n"] >= 120 and result["unanswerable"] >= 30
+    assert result["hit_at_3"] >= 0.90  # documented in reports/kb_eval*.md
+    assert result["false_refusal_rate"] <= 0.10
 
 
 # -- policy matching -----------------------------------------------------------------------
