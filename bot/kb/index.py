@@ -208,11 +208,19 @@ class KnowledgeBase:
         return [json.loads(m) for (m,) in self.db.execute("SELECT meta FROM documents "
                                                           "ORDER BY id")]
 
-    def _idf(self, term: str) -> float:
+    def _frequencies(self, table: str = "words") -> dict[str, int]:
+        """Passages per term of the ``words`` or ``grams`` index (loaded once per ingest)."""
         if self._df is None:
             self._df = dict(self.db.execute("SELECT term, df FROM terms"))
             self._n = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        df = self._df.get(term, 0)
+        if table == "words":
+            return self._df
+        if self._gram_df is None:
+            self._gram_df = dict(self.db.execute("SELECT term, df FROM gram_df"))
+        return self._gram_df
+
+    def _idf(self, term: str) -> float:
+        df = self._frequencies().get(term, 0)
         return math.log(1 + (self._n - df + 0.5) / (df + 0.5))
 
     def _bm25(self, table: str, terms: list[str]) -> dict[int, float]:
@@ -226,13 +234,7 @@ class KnowledgeBase:
 
     def _selective(self, table: str, terms: list[str]) -> list[str]:
         """``terms`` without the very common ones (``Tuning.max_df_share``), in order."""
-        self._idf("")  # loads the word frequencies and the passage count
-        if table == "grams":
-            if self._gram_df is None:
-                self._gram_df = dict(self.db.execute("SELECT term, df FROM gram_df"))
-            df = self._gram_df
-        else:
-            df = self._df or {}
+        df = self._frequencies(table)
         t = self.tuning
         limit = max(t.max_df_share * self._n, t.prune_above)
         common = {w for w in terms if df.get(w, 0) > limit}
@@ -287,7 +289,7 @@ class KnowledgeBase:
         general-language-IDF-weighted word coverage of the whole document, the score
         margin over the second document, whether it is an enterprise question, and how
         many of the question's nouns the document lacks (three or more → 1)."""
-        known = [w for w in query_words if self._df_of(w) > 0]
+        known = [w for w in query_words if self._frequencies().get(w, 0) > 0]
         known_share = len(known) / len(query_words) if query_words else 0.0
         scope = self.scope(query) if self.scope else 1.0
         if not hits or rowid is None:
@@ -316,10 +318,6 @@ class KnowledgeBase:
                 min(1.0, margin),
                 scope,
                 min(1.0, len(lacking(query, doc_words, doc_grams)) / 3))
-
-    def _df_of(self, term: str) -> int:
-        self._idf(term)  # loads the table
-        return (self._df or {}).get(term, 0)
 
     def coverage(self, query_words: list[str], passage_words: set[str]) -> float:
         """IDF-weighted share of the query's words that the passage contains (words the
