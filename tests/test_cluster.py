@@ -33,6 +33,16 @@ def ports(n):
                 s.close()
 
 
+def two_replicas(settings, model_file, database_url, tmp_path) -> Cluster:
+    """Two replicas behind nginx in production mode on ``database_url`` (not started)."""
+    base = ports(4)  # replica i: Rasa on base + i, its action server on base + 2 + i
+    live = replace(load_settings(env(GOVBOT_HOME=str(settings.root),
+                                     GOVBOT_DATABASE_URL=database_url)),
+                   rasa_port=base, action_port=base + 2, api_port=free_port(),
+                   var=str(tmp_path / "var"))
+    return Cluster(live, model_file, tmp_path / "cluster", replicas=2, port=free_port())
+
+
 def test_the_cluster_needs_production_mode(settings, model_file, tmp_path):
     with pytest.raises(SettingsError, match="GOVBOT_MODE=production"):
         Cluster(settings, model_file, tmp_path)
@@ -40,12 +50,7 @@ def test_the_cluster_needs_production_mode(settings, model_file, tmp_path):
 
 def test_two_replicas_share_one_conversation(settings, model_file, scratch_pg,  # noqa: F811
                                              tmp_path):
-    base = ports(4)  # replica i: Rasa on base + i, its action server on base + 2 + i
-    live = replace(load_settings(env(GOVBOT_HOME=str(settings.root),
-                                     GOVBOT_DATABASE_URL=scratch_pg)),
-                   rasa_port=base, action_port=base + 2, api_port=free_port(),
-                   var=str(tmp_path / "var"))
-    cluster = Cluster(live, model_file, tmp_path / "cluster", replicas=2, port=free_port())
+    cluster = two_replicas(settings, model_file, scratch_pg, tmp_path)
     cluster.start()
     sender = uuid.uuid4().hex
     try:
@@ -80,5 +85,6 @@ def test_two_replicas_share_one_conversation(settings, model_file, scratch_pg,  
     assert turns == ["user", "bot"] * len(served)  # each answered before the next is read
     log = (tmp_path / "cluster" / "nginx" / "nginx-access.log").read_text()
     served = {line.split()[-2] for line in log.splitlines() if "/webhooks/" in line}
-    assert {f"127.0.0.1:{live.rasa_port}", f"127.0.0.1:{live.rasa_port + 1}"} <= {
+    port = cluster.settings.rasa_port
+    assert {f"127.0.0.1:{port}", f"127.0.0.1:{port + 1}"} <= {
         s.split(",")[-1].strip() for s in served}

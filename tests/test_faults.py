@@ -15,18 +15,14 @@ import shutil
 import subprocess
 import time
 import uuid
-from dataclasses import replace
 
 import aiohttp
 import pytest
 from sqlalchemy import create_engine, select
-from test_cluster import ports
-from test_production import AMQP, env, scratch_pg  # noqa: F401 - the fixture
+from test_cluster import two_replicas
+from test_production import AMQP, scratch_pg  # noqa: F401 - the fixture
 
 from bot.channels.rest_protocol import RETRY_TEXT
-from bot.cluster import Cluster
-from bot.settings import load_settings
-from bot.shell import free_port
 from bot.tickets.schema import tickets
 
 pytestmark = pytest.mark.skipif(
@@ -88,12 +84,7 @@ async def faults(cluster, started):
 
 
 def test_faults_during_load_lose_nothing(settings, model_file, scratch_pg, tmp_path):  # noqa: F811
-    base = ports(4)  # replica i: Rasa on base + i, its action server on base + 2 + i
-    live = replace(load_settings(env(GOVBOT_HOME=str(settings.root),
-                                     GOVBOT_DATABASE_URL=scratch_pg)),
-                   rasa_port=base, action_port=base + 2, api_port=free_port(),
-                   var=str(tmp_path / "var"))
-    cluster = Cluster(live, model_file, tmp_path / "cluster", replicas=2, port=free_port())
+    cluster = two_replicas(settings, model_file, scratch_pg, tmp_path)
     cluster.start()
     log: list[dict] = []
     try:
