@@ -68,7 +68,7 @@ def _tagger():
 
 def nouns(text: str) -> list[str]:
     """The nouns of a text (two characters or more, no stop words), in order: what a
-    question is about — 公积金, 残保金, 排污许可证."""
+    question is about — 住房公积金, 排污许可证."""
     return [w for w, tag in _tagger().lcut(clean(text), HMM=False)
             if len(w) > 1 and w not in STOPWORDS and tag.startswith(_NOUN_TAGS)
             and _LETTERS.search(w)]
