@@ -70,9 +70,9 @@ def main() -> None:
         kb.tuning = Tuning()
         X, y = [], []
         for q in questions:
-            words = list(dict.fromkeys(tokens.words(q.q)))
             hits = kb.search(q.q, top_k=5, refuse=False)
-            X.append(kb.evidence(q.q, words, hits, hits[0]["passage_id"] if hits else None))
+            X.append(kb.evidence(tokens.Text(q.q), hits,
+                                 hits[0]["passage_id"] if hits else None))
             y.append(1 if q.expect else 0)
         kb.close()
     X, y = np.array(X), np.array(y)

@@ -12,7 +12,7 @@ from bot.kb import tokens
 from bot.kb.chunks import chunk
 from bot.kb.documents import DocumentError, PolicyDocument, load_document
 from bot.kb.evaluate import Question, evaluate
-from bot.kb.index import KnowledgeBase, lacking
+from bot.kb.index import DocTerms, KnowledgeBase, lacking
 from bot.kb.matching import Profile, match_policies, qualifications_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,13 +177,33 @@ def test_nothing_answers_chatter(kb, question):
     assert kb.search(question) == []
 
 
+def _doc_terms(text: str) -> DocTerms:
+    t = tokens.Text(text)
+    return DocTerms(set(t.words), set(t.grams), {})
+
+
 def test_what_a_document_lacks_of_the_question():
-    doc = "社会保险（社保）费率 单位缴纳基本养老保险的比例 缴费基数 按月领取养老金"
-    words, grams = set(tokens.words(doc)), set(tokens.grams(doc))
-    assert lacking("住房公积金缴存基数今年上下限是多少", words, grams) == {"住房公积金"}
-    assert lacking("排污许可证要怎么申领", words, grams) == {"排污许可证"}
+    doc = _doc_terms("社会保险（社保）费率 单位缴纳基本养老保险的比例 缴费基数 按月领取养老金")
+
+    def lacks(question):
+        return lacking(tokens.Text(question).nouns, doc)
+    assert lacks("住房公积金单位要交多少") == {"住房公积金"}
+    assert lacks("排污许可证要怎么申领") == {"排污许可证"}
     # a typo (杨老金) still matches 养老金 by its bigrams; verbs and fillers do not count
-    assert lacking("社保交满15年以后还够不够领杨老金", words, grams) == set()
+    assert lacks("社保交满15年以后还够不够领杨老金") == set()
+
+
+def test_the_glossary_keeps_terms_whole_and_maps_aliases_to_the_official_term():
+    question = tokens.Text("高企认定以后，个税和公积金怎么交")
+    assert "高新技术企业认定" in question.words and "住房公积金" in question.words
+    assert question.terms[:1] == ["高新技术企业认定"]
+    assert "个人所得税" in question.terms and "住房公积金" in question.terms
+    # a term stays one word instead of four
+    assert "技术先进型服务企业" in tokens.Text("技术先进型服务企业怎么认定").words
+    # the document side is mapped the same way, so an alias finds the official wording
+    doc = _doc_terms("职工基本医疗保险单位缴费比例")
+    assert lacking(tokens.Text("医保单位交多少").terms, doc) == set()
+    assert lacking(tokens.Text("公积金单位交多少").terms, doc) == {"住房公积金"}
 
 
 def test_expired_documents_are_marked_and_ranked_below_current_ones(kb):
@@ -202,13 +222,16 @@ def test_local_policies_of_the_users_region_come_first(kb):
     q = "小微企业融资担保费率能降吗"
     local = kb.search(q, top_k=5, region="龙游县")
     elsewhere = kb.search(q, top_k=5, region="杭州市上城区")
-    assert "finance-qz-guarantee-reform-2021" in [h["doc_id"] for h in local]
 
-    def rank(hits):
+    def place(hits):  # (rank, score) of Quzhou's own guarantee policy
         ids = [h["doc_id"] for h in hits]
-        return ids.index("finance-qz-guarantee-reform-2021") if \
-            "finance-qz-guarantee-reform-2021" in ids else 99
-    assert rank(local) < rank(elsewhere)
+        i = ids.index("finance-qz-guarantee-reform-2021")
+        return i, hits[i]["score"]
+    assert place(local)[0] <= place(elsewhere)[0]
+    assert place(local)[1] > place(kb.search(q, top_k=5))[1] > place(elsewhere)[1]
+    # a full name counts as its county: Hangzhou's Shangcheng district is not Quzhou
+    assert [h["score"] for h in kb.search(q, top_k=5, region="上城区")] == \
+        [h["score"] for h in elsewhere]
 
 
 def test_evaluation_counts_hits_and_refusals(kb):
@@ -291,3 +314,17 @@ def test_scope_evidence_refuses_chatter(kb, settings):
             "tech-rd-super-deduction-2023"
     finally:
         kb.scope = None
+
+
+def test_the_scope_scorer_gives_the_fitted_pipelines_probability(settings):
+    import joblib
+
+    from bot.kb.scope import scope_model
+    from bot.text import normalize
+
+    in_scope = scope_model(settings)
+    pipeline = joblib.load(settings.models_dir / "kb_scope.joblib")["model"]
+    for text in ("今天天气怎么样", "我们研发花了五百万能多扣多少", "研發費用加計扣除", "",
+                 "ABC 123", "过桥资金过桥资金过桥"):
+        expected = pipeline.predict_proba([normalize(text).text])[0, 1]
+        assert in_scope(text) == pytest.approx(expected, abs=1e-9), text

@@ -64,8 +64,8 @@ class Tuning:
     min_query_terms: int = 3
     # the no-answer decision: a logistic model over evidence features (``evidence``),
     # fitted by bench/kb_tuning.py; below ``min_confidence`` the answer is []
-    refusal_weights: tuple[float, ...] = (0.601, 0.147, 1.988, 1.947, 0.918, 2.602, -2.025)
-    refusal_bias: float = -2.821
+    refusal_weights: tuple[float, ...] = (0.821, 0.659, 1.507, 2.049, 1.23, 2.98, -1.285, -2.896)
+    refusal_bias: float = -3.455
     min_confidence: float = 0.3
     expired_factor: float = 0.6
     other_region_factor: float = 0.7
@@ -115,6 +115,7 @@ class KnowledgeBase:
         self._gram_df: dict[str, int] | None = None
         self._n = 0
         self._metas: dict[str, dict[str, Any]] | None = None
+        self._doc_terms: dict[str, DocTerms] = {}
 
     def close(self) -> None:
         self.db.close()
@@ -167,15 +168,15 @@ class KnowledgeBase:
                         (doc.id, doc.source, doc.hash, json.dumps(doc.meta(), ensure_ascii=False)))
         for c in chunk(doc):
             # the title and section name are indexed with every passage of the document
-            indexed = f"{doc.title} {c.section} {c.text}"
-            ws = tokens.words(indexed)
+            indexed = tokens.Text(f"{doc.title} {c.section} {c.text}")
+            ws = indexed.words
             cur = self.db.execute(
                 "INSERT INTO chunks (doc_id, seq, section, text, words) VALUES (?, ?, ?, ?, ?)",
                 (doc.id, c.seq, c.section, c.text, " ".join(ws)))
             rowid = cur.lastrowid
             self.db.execute("INSERT INTO words (rowid, t) VALUES (?, ?)", (rowid, " ".join(ws)))
             self.db.execute("INSERT INTO grams (rowid, t) VALUES (?, ?)",
-                            (rowid, " ".join(tokens.grams(indexed))))
+                            (rowid, " ".join(indexed.grams)))
 
     def _delete(self, doc_id: str) -> None:
         rowids = [r[0] for r in self.db.execute("SELECT rowid FROM chunks WHERE doc_id = ?",
@@ -196,6 +197,7 @@ class KnowledgeBase:
         self._df = None
         self._gram_df = None
         self._metas = None
+        self._doc_terms.clear()
 
     def _meta(self, doc_id: str) -> dict[str, Any]:
         if self._metas is None:
@@ -247,9 +249,10 @@ class KnowledgeBase:
                today: date | None = None, refuse: bool = True) -> list[dict[str, Any]]:
         """The best documents for ``query``, best first; ``[]`` when nothing answers it."""
         t = self.tuning
-        query_words = list(dict.fromkeys(tokens.words(query)))
+        q = tokens.Text(query)
+        query_words = list(dict.fromkeys(q.words))
         by_words = self._bm25("words", query_words)
-        by_grams = self._bm25("grams", tokens.grams(query))
+        by_grams = self._bm25("grams", q.grams)
         if not by_words and not by_grams:
             return []
         top_w, top_g = max(by_words.values(), default=1.0), max(by_grams.values(), default=1.0)
@@ -257,7 +260,7 @@ class KnowledgeBase:
                    + (1 - t.word_weight) * by_grams.get(rowid, 0.0) / top_g
                    for rowid in by_words.keys() | by_grams.keys()}
         today = today or date.today()
-        place = _place(region) if region else _place_in(query)
+        place = _place(region) if region else _place_in(q.clean)
         best: dict[str, tuple[float, int]] = {}
         rows = self.db.execute(
             f"SELECT rowid, doc_id FROM chunks WHERE rowid IN ({','.join('?' * len(blended))})",
@@ -271,7 +274,7 @@ class KnowledgeBase:
                 for doc_id, (score, rowid) in ranked]
         if not hits:
             return []
-        features = self.evidence(query, query_words, hits, ranked[0][1][1])
+        features = self.evidence(q, hits, ranked[0][1][1])
         z = t.refusal_bias + sum(w * f for w, f in zip(t.refusal_weights, features,
                                                         strict=True))
         confidence = round(1 / (1 + math.exp(-z)), 3)
@@ -281,43 +284,53 @@ class KnowledgeBase:
             return []
         return hits
 
-    def evidence(self, query: str, query_words: list[str], hits: list[dict[str, Any]],
+    def evidence(self, q: tokens.Text, hits: list[dict[str, Any]],
                  rowid: int | None) -> tuple[float, ...]:
-        """How well the best hit (``rowid``, its best passage) covers the query, as numbers
-        in [0, 1]: KB-IDF-weighted word coverage of the best passage, the share of query
-        words the knowledge base knows at all, bigram coverage of the passage and title,
-        general-language-IDF-weighted word coverage of the whole document, the score
-        margin over the second document, whether it is an enterprise question, and how
-        many of the question's nouns the document lacks (three or more → 1)."""
+        """How well the best hit (``rowid``, its best passage) covers the question, as
+        numbers in [0, 1]: KB-IDF-weighted word coverage of the best passage, the share of
+        question words the knowledge base knows at all, bigram coverage of the passage
+        (with its title and section), general-language-IDF-weighted word coverage of the
+        whole document, the score margin over the second document, whether it is an
+        enterprise question, how many of the question's nouns the document lacks (three
+        or more → 1) and how many of its glossary terms (two or more → 1)."""
+        query_words = list(dict.fromkeys(q.words))
         known = [w for w in query_words if self._frequencies().get(w, 0) > 0]
         known_share = len(known) / len(query_words) if query_words else 0.0
-        scope = self.scope(query) if self.scope else 1.0
+        scope = self.scope(q.clean) if self.scope else 1.0
         if not hits or rowid is None:
             return (0.0, known_share, 0.0, 0.0, 0.0, scope,
-                    min(1.0, len(set(tokens.nouns(query))) / 3))
+                    min(1.0, len(set(q.nouns)) / 3), min(1.0, len(q.terms) / 2))
         top = hits[0]
-        passage_words: set[str] = set()
-        doc_words: set[str] = set()
-        doc_grams: set[str] = set()
-        for row, ws, gs in self.db.execute(
-                "SELECT c.rowid, c.words, g.t FROM chunks c JOIN grams g ON g.rowid = c.rowid "
-                "WHERE c.doc_id = ?", (top["doc_id"],)):
-            doc_words.update(ws.split())
-            doc_grams.update(gs.split())
-            if row == rowid:  # the best passage (its words include title and section)
-                passage_words = set(ws.split())
-        qg = set(tokens.grams(query))
-        pg = set(tokens.grams(f"{top['title']} {top['passage']}"))
+        doc = self._terms_of(top["doc_id"])
+        passage_words, passage_grams = doc.passages[rowid]
+        qg = set(q.grams)
         general = [tokens.general_idf(w) for w in query_words]
         margin = top["score"] - (hits[1]["score"] if len(hits) > 1 else 0.0)
         return (self.coverage(query_words, passage_words),
                 known_share,
-                len(qg & pg) / len(qg) if qg else 0.0,
-                (sum(g for w, g in zip(query_words, general, strict=True) if w in doc_words)
+                len(qg & passage_grams) / len(qg) if qg else 0.0,
+                (sum(g for w, g in zip(query_words, general, strict=True) if w in doc.words)
                  / sum(general)) if sum(general) else 0.0,
                 min(1.0, margin),
                 scope,
-                min(1.0, len(lacking(query, doc_words, doc_grams)) / 3))
+                min(1.0, len(lacking(q.nouns, doc)) / 3),
+                min(1.0, len(lacking(q.terms, doc)) / 2))
+
+    def _terms_of(self, doc_id: str) -> DocTerms:
+        """The words and bigrams of a document and of each of its passages (cached)."""
+        if doc_id not in self._doc_terms:
+            if len(self._doc_terms) >= 512:
+                self._doc_terms.clear()
+            doc = DocTerms(set(), set(), {})
+            for row, ws, gs in self.db.execute(
+                    "SELECT c.rowid, c.words, g.t FROM chunks c "
+                    "JOIN grams g ON g.rowid = c.rowid WHERE c.doc_id = ?", (doc_id,)):
+                passage = (set(ws.split()), set(gs.split()))
+                doc.passages[row] = passage
+                doc.words.update(passage[0])
+                doc.grams.update(passage[1])
+            self._doc_terms[doc_id] = doc
+        return self._doc_terms[doc_id]
 
     def coverage(self, query_words: list[str], passage_words: set[str]) -> float:
         """IDF-weighted share of the query's words that the passage contains (words the
@@ -341,13 +354,20 @@ class KnowledgeBase:
                 "coverage": round(self.coverage(query_words, set(ws.split())), 3)}
 
 
-def lacking(query: str, doc_words: set[str], doc_grams: set[str]) -> set[str]:
-    """The question's nouns a document does not contain — neither the word nor, allowing
-    for typos and other splits (杨老金 for 养老金), half of its character bigrams."""
+@dataclass
+class DocTerms:
+    words: set[str]
+    grams: set[str]
+    passages: dict[int, tuple[set[str], set[str]]]  # rowid → (words, bigrams)
+
+
+def lacking(nouns: Iterable[str], doc: DocTerms) -> set[str]:
+    """The nouns a document does not contain — neither the word nor, allowing for typos
+    and other splits (杨老金 for 养老金), half of its character bigrams."""
     out = set()
-    for noun in tokens.nouns(query):
-        grams = tokens.grams(noun)
-        if noun not in doc_words and sum(g in doc_grams for g in grams) < len(grams) / 2:
+    for noun in nouns:
+        grams = tokens.bigrams(noun)
+        if noun not in doc.words and sum(g in doc.grams for g in grams) < len(grams) / 2:
             out.add(noun)
     return out
 
@@ -367,7 +387,13 @@ class _Place:
 
 
 def _place(name: str) -> _Place | None:
-    region = region_table().get(name)
+    """The user's place from a region name; a full name (杭州市上城区) counts as its most
+    specific part."""
+    table = region_table()
+    region = table.get(name)
+    if region is None:
+        found = [r for _, _, r in table.find(tokens.clean(name))]
+        region = next((r for r in found if r.city), found[0] if found else None)
     if region is None:
         return None
     names = {region.name, "浙江省", "全国"}
@@ -376,8 +402,8 @@ def _place(name: str) -> _Place | None:
     return _Place(frozenset(names))
 
 
-def _place_in(query: str) -> _Place | None:
-    found = [r for _, _, r in region_table().find(tokens.clean(query))]
+def _place_in(cleaned: str) -> _Place | None:
+    found = [r for _, _, r in region_table().find(cleaned)]
     return _place(found[0].name) if found else None
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,6 +74,29 @@ def scope_model(settings: Settings) -> Callable[[str], float]:
         except OSError as err:
             logger.warning("Scope model not cached: %s", err)
 
+    return _scorer(model)
+
+
+def _scorer(model) -> Callable[[str], float]:
+    """The fitted TF-IDF + logistic-regression pipeline as one small function: the same
+    probability as ``model.predict_proba`` without scikit-learn's per-call overhead (about
+    2 ms, a tenth of a search)."""
+    vectorizer, classifier = model.steps[0][1], model.steps[1][1]
+    assert vectorizer.sublinear_tf and vectorizer.norm == "l2" and vectorizer.use_idf
+    analyse = vectorizer.build_analyzer()
+    coef, idf = classifier.coef_[0], vectorizer.idf_
+    weights = {term: (float(idf[j]), float(coef[j]))
+               for term, j in vectorizer.vocabulary_.items()}
+    bias = float(classifier.intercept_[0])
+
     def in_scope(text: str) -> float:
-        return float(model.predict_proba([normalize(text).text])[0, 1])
+        counts = Counter(g for g in analyse(normalize(text).text) if g in weights)
+        dot = norm = 0.0
+        for gram, n in counts.items():
+            idf_j, coef_j = weights[gram]
+            x = (1 + math.log(n)) * idf_j
+            dot += x * coef_j
+            norm += x * x
+        z = bias + (dot / math.sqrt(norm) if norm else 0.0)
+        return 1 / (1 + math.exp(-z))
     return in_scope

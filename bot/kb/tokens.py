@@ -2,18 +2,27 @@
 
 Both go through the NLU's normaliser (Traditional → Simplified, full-width →
 half-width), and jieba uses the NLU's user dictionary — in a private jieba
-instance, so the NLU's global one is never touched.
+instance, so the NLU's global one is never touched — plus the knowledge base's
+glossary (``bot/resources/glossary.txt``): its terms stay whole, and every
+abbreviation or colloquial name becomes the group's official term (高企 →
+高新技术企业), in the questions and in the documents alike.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from bot.text import normalize
 
-USER_DICT = Path(__file__).resolve().parent.parent / "resources" / "jieba" / "userdict.txt"
+logger = logging.getLogger(__name__)
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+USER_DICT = RESOURCES / "jieba" / "userdict.txt"
+GLOSSARY = RESOURCES / "glossary.txt"
 _WORDISH = re.compile(r"[0-9a-z\u4e00-\u9fff]")
 _LETTERS = re.compile(r"[a-z\u4e00-\u9fff]")  # not a number
 _RUNS = re.compile(r"[0-9a-z\u4e00-\u9fff]+")
@@ -31,32 +40,42 @@ STOPWORDS = frozenset("""
 方面 上 下 里
 """.split())
 
-
-@lru_cache(maxsize=1)
-def _jieba():
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    if USER_DICT.exists():
-        tokenizer.load_userdict(str(USER_DICT))
-    return tokenizer
+#: jieba part-of-speech tag prefixes of nouns (n, nr, ns, nt, nz …), verbal nouns, Latin words
+_NOUN_TAGS = ("n", "vn", "eng")
 
 
 def clean(text: str) -> str:
     return normalize(text).text.lower()
 
 
-def words(text: str, keep_stopwords: bool = False) -> list[str]:
-    """Content words of a (normalised) text, in order, repeats kept."""
-    return [w for w in _jieba().lcut(clean(text))
-            if _WORDISH.search(w) and (keep_stopwords or w not in STOPWORDS)]
+@lru_cache(maxsize=1)
+def glossary() -> dict[str, str]:
+    """Every glossary term (normalised) → the official term of its group."""
+    official: dict[str, str] = {}
+    if not GLOSSARY.exists():
+        return official
+    for n, line in enumerate(GLOSSARY.read_text(encoding="utf-8").splitlines(), start=1):
+        terms = [clean(t) for t in line.split()] if not line.startswith("#") else []
+        for term in terms:
+            if term in official and official[term] != terms[0]:
+                logger.warning("%s:%d: %r is already in the group of %r; line ignored for it",
+                               GLOSSARY, n, term, official[term])
+                continue
+            official[term] = terms[0]
+    return official
 
 
-#: jieba part-of-speech tag prefixes of nouns (n, nr, ns, nt, nz …), verbal nouns, Latin words
-_NOUN_TAGS = ("n", "vn", "eng")
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    if USER_DICT.exists():
+        tokenizer.load_userdict(str(USER_DICT))
+    for term in glossary():
+        tokenizer.add_word(term, tag="nz")  # frequency: just enough to stay whole
+    return tokenizer
 
 
 @lru_cache(maxsize=1)
@@ -66,30 +85,71 @@ def _tagger():
     return jieba.posseg.POSTokenizer(_jieba())
 
 
-def nouns(text: str) -> list[str]:
-    """The nouns of a text (two characters or more, no stop words), in order: what a
-    question is about — 住房公积金, 排污许可证."""
-    return [w for w, tag in _tagger().lcut(clean(text), HMM=False)
-            if len(w) > 1 and w not in STOPWORDS and tag.startswith(_NOUN_TAGS)
-            and _LETTERS.search(w)]
+class Text:
+    """A question or passage, normalised and cut once; its words, bigrams, nouns and
+    glossary terms are worked out when first asked for."""
+
+    def __init__(self, text: str) -> None:
+        self.clean = clean(text)
+
+    @cached_property
+    def tokens(self) -> list[str]:
+        """jieba tokens, punctuation included, aliases replaced by official terms."""
+        official = glossary()
+        return [official.get(w, w) for w in _jieba().lcut(self.clean)]
+
+    @cached_property
+    def words(self) -> list[str]:
+        """Content words, in order, repeats kept."""
+        return [w for w in self.tokens if _WORDISH.search(w) and w not in STOPWORDS]
+
+    @cached_property
+    def grams(self) -> list[str]:
+        """Character bigrams inside runs of letters/digits/Han characters: typo-tolerant
+        (加记扣除 still shares 扣除) and independent of how jieba splits. Bigrams that
+        are stop words (多少, 怎么, 我们 …) are left out, so they do not match every
+        passage."""
+        return bigrams("".join(self.tokens))
+
+    @cached_property
+    def nouns(self) -> list[str]:
+        """The nouns (two characters or more, no stop words), in order: what a question
+        is about — 住房公积金, 排污许可证. Glossary terms count as nouns."""
+        official = glossary()
+        return [official.get(w, w) for w, tag in _tagger().lcut(self.clean, HMM=False)
+                if len(w) > 1 and w not in STOPWORDS and tag.startswith(_NOUN_TAGS)
+                and _LETTERS.search(w)]
+
+    @cached_property
+    def terms(self) -> list[str]:
+        """The glossary terms (official names), in order."""
+        official = set(glossary().values())
+        return list(dict.fromkeys(w for w in self.tokens if w in official))
 
 
-def grams(text: str) -> list[str]:
-    """Character bigrams inside runs of letters/digits/Han characters: typo-tolerant
-    (加记扣除 still shares 扣除) and independent of how jieba splits. Bigrams that are
-    stop words (多少, 怎么, 我们 …) are left out, so they do not match every passage."""
+def bigrams(cleaned: str) -> list[str]:
     out: list[str] = []
-    for run in _RUNS.findall(clean(text)):
+    for run in _RUNS.findall(cleaned):
         pairs = [run[i:i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run]
         out += [p for p in pairs if p not in STOPWORDS]
     return out
 
 
+def words(text: str) -> list[str]:
+    return Text(text).words
+
+
+def grams(text: str) -> list[str]:
+    return Text(text).grams
+
+
+def nouns(text: str) -> list[str]:
+    return Text(text).nouns
+
+
 def general_idf(word: str) -> float:
     """How rare a word is in general Chinese (jieba's dictionary frequencies): filler
     words weigh little, topic words much."""
-    import math
-
     tokenizer = _jieba()
     tokenizer.check_initialized()
     return math.log(tokenizer.total / (tokenizer.FREQ.get(word, 0) + 1))
