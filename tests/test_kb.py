@@ -12,7 +12,7 @@ from bot.kb import tokens
 from bot.kb.chunks import chunk
 from bot.kb.documents import DocumentError, PolicyDocument, load_document
 from bot.kb.evaluate import Question, evaluate
-from bot.kb.index import DocTerms, KnowledgeBase, lacking
+from bot.kb.index import KnowledgeBase, Terms, lacking
 from bot.kb.matching import Profile, match_policies, qualifications_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,9 +177,9 @@ def test_nothing_answers_chatter(kb, question):
     assert kb.search(question) == []
 
 
-def _doc_terms(text: str) -> DocTerms:
+def _doc_terms(text: str) -> Terms:
     t = tokens.Text(text)
-    return DocTerms(set(t.words), set(t.grams), {})
+    return Terms(set(t.words), set(t.grams))
 
 
 def test_what_a_document_lacks_of_the_question():
@@ -328,3 +328,42 @@ def test_the_scope_scorer_gives_the_fitted_pipelines_probability(settings):
                  "ABC 123", "过桥资金过桥资金过桥"):
         expected = pipeline.predict_proba([normalize(text).text])[0, 1]
         assert in_scope(text) == pytest.approx(expected, abs=1e-9), text
+
+
+def test_the_exported_no_answer_model_gives_scikit_learns_probabilities(tmp_path):
+    import numpy as np
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from bot.kb.refusal import FEATURES, RefusalModel, export
+
+    rng = np.random.default_rng(0)
+    X = rng.random((300, len(FEATURES)))
+    y = (X[:, 0] + X[:, 3] - X[:, 7] + rng.normal(0, 0.3, 300) > 0.5).astype(int)
+    fitted = [GradientBoostingClassifier(n_estimators=20, max_depth=2, subsample=0.8,
+                                         random_state=seed).fit(X, y) for seed in (0, 1)]
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(export(fitted)))
+    model = RefusalModel.load(path)
+    expected = 1 / (1 + np.exp(-np.mean([m.decision_function(X[:50]) for m in fitted], axis=0)))
+    for x, p in zip(X[:50], expected, strict=True):
+        assert model.probability(x) == pytest.approx(p, abs=1e-9)
+    single = RefusalModel.load(_saved(tmp_path, export(fitted[:1])))
+    assert single.probability(X[0]) == pytest.approx(fitted[0].predict_proba(X[:1])[0, 1])
+    with pytest.raises(ValueError, match="evidence features"):
+        model.probability(X[0][:3])
+
+
+def _saved(folder: Path, raw: dict) -> Path:
+    path = folder / "single.json"
+    path.write_text(json.dumps(raw))
+    return path
+
+
+def test_a_model_fitted_on_other_features_is_refused(tmp_path):
+    from bot.kb.refusal import RefusalModel
+
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"features": ["a", "b"], "init": 0, "learning_rate": 0.1,
+                                "trees": []}))
+    with pytest.raises(ValueError, match="refit"):
+        RefusalModel.load(path)

@@ -29,6 +29,7 @@ from typing import Any
 from bot.kb import tokens
 from bot.kb.chunks import chunk
 from bot.kb.documents import DocumentError, PolicyDocument, find_documents, load_document
+from bot.kb.refusal import RefusalModel
 from bot.regions import region_table
 
 logger = logging.getLogger(__name__)
@@ -62,11 +63,8 @@ class Tuning:
     max_df_share: float = 0.2
     prune_above: int = 100
     min_query_terms: int = 3
-    # the no-answer decision: a logistic model over evidence features (``evidence``),
-    # fitted by bench/kb_tuning.py; below ``min_confidence`` the answer is []
-    refusal_weights: tuple[float, ...] = (0.821, 0.659, 1.507, 2.049, 1.23, 2.98, -1.285, -2.896)
-    refusal_bias: float = -3.455
-    min_confidence: float = 0.3
+    # the no-answer decision (bot.kb.refusal): below ``min_confidence`` the answer is []
+    min_confidence: float = 0.25
     expired_factor: float = 0.6
     other_region_factor: float = 0.7
     own_region_factor: float = 1.15
@@ -98,9 +96,11 @@ def kb_file(path: Path) -> Path:
 
 class KnowledgeBase:
     def __init__(self, path: Path, tuning: Tuning | None = None, create: bool = False,
-                 scope: Callable[[str], float] | None = None) -> None:
+                 scope: Callable[[str], float] | None = None,
+                 refusal: RefusalModel | None = None) -> None:
         """``scope``: P(the text is an enterprise-service question) — bot.kb.scope; without
-        it every question counts as in scope."""
+        it every question counts as in scope. ``refusal``: the no-answer model (default:
+        the fitted one, bot/resources/kb_refusal.json)."""
         self.path = path
         self.tuning = tuning or Tuning()
         self.scope = scope
@@ -116,6 +116,7 @@ class KnowledgeBase:
         self._n = 0
         self._metas: dict[str, dict[str, Any]] | None = None
         self._doc_terms: dict[str, DocTerms] = {}
+        self.refusal = refusal or RefusalModel.load()
 
     def close(self) -> None:
         self.db.close()
@@ -275,9 +276,7 @@ class KnowledgeBase:
         if not hits:
             return []
         features = self.evidence(q, hits, ranked[0][1][1])
-        z = t.refusal_bias + sum(w * f for w, f in zip(t.refusal_weights, features,
-                                                        strict=True))
-        confidence = round(1 / (1 + math.exp(-z)), 3)
+        confidence = round(self.refusal.probability(features), 3)
         for h in hits:
             h["confidence"] = confidence  # of the answer as a whole (the best hit)
         if refuse and confidence < t.min_confidence:
@@ -286,49 +285,60 @@ class KnowledgeBase:
 
     def evidence(self, q: tokens.Text, hits: list[dict[str, Any]],
                  rowid: int | None) -> tuple[float, ...]:
-        """How well the best hit (``rowid``, its best passage) covers the question, as
-        numbers in [0, 1]: KB-IDF-weighted word coverage of the best passage, the share of
-        question words the knowledge base knows at all, bigram coverage of the passage
-        (with its title and section), general-language-IDF-weighted word coverage of the
-        whole document, the score margin over the second document, whether it is an
-        enterprise question, how many of the question's nouns the document lacks (three
-        or more → 1) and how many of its glossary terms (two or more → 1)."""
+        """How well the best hit (``rowid``, its best passage) answers the question: the
+        numbers in [0, 1] named in ``bot.kb.refusal.FEATURES``, in that order."""
         query_words = list(dict.fromkeys(q.words))
+        nouns = list(dict.fromkeys(q.nouns))
         known = [w for w in query_words if self._frequencies().get(w, 0) > 0]
         known_share = len(known) / len(query_words) if query_words else 0.0
         scope = self.scope(q.clean) if self.scope else 1.0
         if not hits or rowid is None:
-            return (0.0, known_share, 0.0, 0.0, 0.0, scope,
-                    min(1.0, len(set(q.nouns)) / 3), min(1.0, len(q.terms) / 2))
-        top = hits[0]
-        doc = self._terms_of(top["doc_id"])
-        passage_words, passage_grams = doc.passages[rowid]
+            no_nouns, no_terms = min(1.0, len(nouns) / 3), min(1.0, len(q.terms) / 2)
+            return (0.0, known_share, 0.0, 0.0, 0.0, scope, no_nouns, no_terms, no_terms,
+                    no_terms, no_terms, no_nouns, 0.0, no_terms)
+        doc = self._terms_of(hits[0]["doc_id"])
+        passage = doc.passages[rowid]
+        second = self._terms_of(hits[1]["doc_id"]).whole if len(hits) > 1 else Terms()
         qg = set(q.grams)
         general = [tokens.general_idf(w) for w in query_words]
-        margin = top["score"] - (hits[1]["score"] if len(hits) > 1 else 0.0)
-        return (self.coverage(query_words, passage_words),
+        margin = hits[0]["score"] - (hits[1]["score"] if len(hits) > 1 else 0.0)
+        return (self.coverage(query_words, passage.words),
                 known_share,
-                len(qg & passage_grams) / len(qg) if qg else 0.0,
-                (sum(g for w, g in zip(query_words, general, strict=True) if w in doc.words)
+                len(qg & passage.grams) / len(qg) if qg else 0.0,
+                (sum(g for w, g in zip(query_words, general, strict=True) if w in doc.whole.words)
                  / sum(general)) if sum(general) else 0.0,
                 min(1.0, margin),
                 scope,
-                min(1.0, len(lacking(q.nouns, doc)) / 3),
-                min(1.0, len(lacking(q.terms, doc)) / 2))
+                min(1.0, len(lacking(nouns, doc.whole)) / 3),
+                min(1.0, len(lacking(q.terms, doc.whole)) / 2),
+                min(1.0, len(lacking(q.terms, passage)) / 2),
+                min(1.0, len(lacking(q.terms, doc.focus)) / 2),
+                min(1.0, sum(doc.counts[w] <= 1 for w in q.terms) / 2),
+                min(1.0, len(lacking(nouns, passage)) / 3),
+                sum(w in passage.words for w in query_words) / len(query_words)
+                if query_words else 0.0,
+                min(1.0, len(lacking(q.terms, second)) / 2))
 
     def _terms_of(self, doc_id: str) -> DocTerms:
-        """The words and bigrams of a document and of each of its passages (cached)."""
+        """The words and bigrams of a document, of its title and headings, and of each
+        of its passages (cached)."""
         if doc_id not in self._doc_terms:
             if len(self._doc_terms) >= 512:
                 self._doc_terms.clear()
-            doc = DocTerms(set(), set(), {})
-            for row, ws, gs in self.db.execute(
-                    "SELECT c.rowid, c.words, g.t FROM chunks c "
+            doc = DocTerms(Terms(), Terms(), {}, Counter())
+            sections = set()
+            for row, section, ws, gs in self.db.execute(
+                    "SELECT c.rowid, c.section, c.words, g.t FROM chunks c "
                     "JOIN grams g ON g.rowid = c.rowid WHERE c.doc_id = ?", (doc_id,)):
-                passage = (set(ws.split()), set(gs.split()))
-                doc.passages[row] = passage
-                doc.words.update(passage[0])
-                doc.grams.update(passage[1])
+                words = ws.split()
+                doc.passages[row] = Terms(set(words), set(gs.split()))
+                doc.whole.words.update(words)
+                doc.whole.grams.update(doc.passages[row].grams)
+                doc.counts.update(words)
+                sections.add(section)
+            focus = tokens.Text(" ".join([self._meta(doc_id)["title"], *sorted(sections)]))
+            doc.focus.words.update(focus.words)
+            doc.focus.grams.update(focus.grams)
             self._doc_terms[doc_id] = doc
         return self._doc_terms[doc_id]
 
@@ -355,19 +365,26 @@ class KnowledgeBase:
 
 
 @dataclass
+class Terms:
+    words: set[str] = field(default_factory=set)
+    grams: set[str] = field(default_factory=set)
+
+
+@dataclass
 class DocTerms:
-    words: set[str]
-    grams: set[str]
-    passages: dict[int, tuple[set[str], set[str]]]  # rowid → (words, bigrams)
+    whole: Terms
+    focus: Terms  # title and headings
+    passages: dict[int, Terms]  # by rowid
+    counts: Counter[str]  # word → occurrences in the document
 
 
-def lacking(nouns: Iterable[str], doc: DocTerms) -> set[str]:
-    """The nouns a document does not contain — neither the word nor, allowing for typos
-    and other splits (杨老金 for 养老金), half of its character bigrams."""
+def lacking(nouns: Iterable[str], terms: Terms) -> set[str]:
+    """The nouns a text does not contain — neither the word nor, allowing for typos and
+    other splits (杨老金 for 养老金), half of its character bigrams."""
     out = set()
     for noun in nouns:
         grams = tokens.bigrams(noun)
-        if noun not in doc.words and sum(g in doc.grams for g in grams) < len(grams) / 2:
+        if noun not in terms.words and sum(g in terms.grams for g in grams) < len(grams) / 2:
             out.add(noun)
     return out
 

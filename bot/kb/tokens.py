@@ -44,8 +44,13 @@ STOPWORDS = frozenset("""
 _NOUN_TAGS = ("n", "vn", "eng")
 
 
+#: one character in brackets inside a word, as policy texts write optional parts:
+#: 首台（套） → 首台套, 退（免）税 → 退免税
+_OPTIONAL_CHAR = re.compile(r"(?<=[\u4e00-\u9fff])\(([\u4e00-\u9fff])\)")
+
+
 def clean(text: str) -> str:
-    return normalize(text).text.lower()
+    return _OPTIONAL_CHAR.sub(r"\1", normalize(text).text.lower())
 
 
 @lru_cache(maxsize=1)
@@ -123,8 +128,13 @@ class Text:
     @cached_property
     def terms(self) -> list[str]:
         """The glossary terms (official names), in order."""
-        official = set(glossary().values())
+        official = _official_terms()
         return list(dict.fromkeys(w for w in self.tokens if w in official))
+
+
+@lru_cache(maxsize=1)
+def _official_terms() -> frozenset[str]:
+    return frozenset(glossary().values())
 
 
 def bigrams(cleaned: str) -> list[str]:
