@@ -148,6 +148,20 @@ def test_ingesting_again_is_incremental(tmp_path):
     base.close()
 
 
+def test_a_changed_glossary_rebuilds_the_whole_index(tmp_path, monkeypatch):
+    folder = tmp_path / "docs"
+    write(folder, "a.md", DOC)
+    write(folder, "b.txt", "出口退税办理说明\n正常退税3个工作日内办结。")
+    base = KnowledgeBase(tmp_path / "kb", create=True)
+    base.ingest(folder)
+    assert sorted(base.ingest(folder).unchanged) == ["b", "zj-demo-land"]
+    monkeypatch.setattr(tokens, "fingerprint", lambda: "another-glossary")
+    report = base.ingest(folder)
+    assert sorted(report.updated) == ["b", "zj-demo-land"] and not report.unchanged
+    assert sorted(base.ingest(folder).unchanged) == ["b", "zj-demo-land"]
+    base.close()
+
+
 def test_a_duplicate_id_is_an_error_and_the_first_file_wins(tmp_path):
     folder = tmp_path / "docs"
     write(folder, "a.md", DOC)
@@ -179,7 +193,7 @@ def test_nothing_answers_chatter(kb, question):
 
 def _doc_terms(text: str) -> Terms:
     t = tokens.Text(text)
-    return Terms(set(t.words), set(t.grams))
+    return Terms(set(t.words), set(t.surface_grams))
 
 
 def test_what_a_document_lacks_of_the_question():

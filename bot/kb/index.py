@@ -64,7 +64,7 @@ class Tuning:
     prune_above: int = 100
     min_query_terms: int = 3
     # the no-answer decision (bot.kb.refusal): below ``min_confidence`` the answer is []
-    min_confidence: float = 0.25
+    min_confidence: float = 0.3
     expired_factor: float = 0.6
     other_region_factor: float = 0.7
     own_region_factor: float = 1.15
@@ -129,6 +129,11 @@ class KnowledgeBase:
         report = IngestReport()
         known = {row[0]: (row[1], row[2]) for row in
                  self.db.execute("SELECT id, hash, source FROM documents")}
+        built_with = self.db.execute("SELECT value FROM info WHERE key = 'tokens'").fetchone()
+        if known and (built_with is None or built_with[0] != tokens.fingerprint()):
+            logger.info("The glossary, user dictionary or tokenisation changed since the "
+                        "knowledge base was built: re-indexing every document")
+            known = {doc_id: ("", source) for doc_id, (_, source) in known.items()}
         seen: dict[str, str] = {}  # id → source
         kept_sources: set[str] = set()
         loaded: list[PolicyDocument] = []
@@ -161,6 +166,8 @@ class KnowledgeBase:
                     self._delete(doc_id)
                     report.removed.append(doc_id)
             self._rebuild_terms()
+            self.db.execute("INSERT OR REPLACE INTO info (key, value) VALUES ('tokens', ?)",
+                            (tokens.fingerprint(),))
         report.chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return report
 
@@ -177,7 +184,7 @@ class KnowledgeBase:
             rowid = cur.lastrowid
             self.db.execute("INSERT INTO words (rowid, t) VALUES (?, ?)", (rowid, " ".join(ws)))
             self.db.execute("INSERT INTO grams (rowid, t) VALUES (?, ?)",
-                            (rowid, " ".join(indexed.grams)))
+                            (rowid, " ".join(indexed.surface_grams)))
 
     def _delete(self, doc_id: str) -> None:
         rowids = [r[0] for r in self.db.execute("SELECT rowid FROM chunks WHERE doc_id = ?",
@@ -338,7 +345,7 @@ class KnowledgeBase:
                 sections.add(section)
             focus = tokens.Text(" ".join([self._meta(doc_id)["title"], *sorted(sections)]))
             doc.focus.words.update(focus.words)
-            doc.focus.grams.update(focus.grams)
+            doc.focus.grams.update(focus.surface_grams)
             self._doc_terms[doc_id] = doc
         return self._doc_terms[doc_id]
 

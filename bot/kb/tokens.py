@@ -10,6 +10,7 @@ abbreviation or colloquial name becomes the group's official term (高企 →
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
@@ -51,6 +52,20 @@ _OPTIONAL_CHAR = re.compile(r"(?<=[\u4e00-\u9fff])\(([\u4e00-\u9fff])\)")
 
 def clean(text: str) -> str:
     return _OPTIONAL_CHAR.sub(r"\1", normalize(text).text.lower())
+
+
+#: bump when the tokenisation changes in a way the files below do not show
+TOKENS_VERSION = "2"
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """Identifies the tokenisation (code version, user dictionary, glossary): an index
+    built with another one must be rebuilt, not updated."""
+    digest = hashlib.sha256(TOKENS_VERSION.encode())
+    for path in (USER_DICT, GLOSSARY):
+        digest.update(path.read_bytes() if path.exists() else b"-")
+    return digest.hexdigest()[:16]
 
 
 @lru_cache(maxsize=1)
@@ -113,8 +128,16 @@ class Text:
         """Character bigrams inside runs of letters/digits/Han characters: typo-tolerant
         (加记扣除 still shares 扣除) and independent of how jieba splits. Bigrams that
         are stop words (多少, 怎么, 我们 …) are left out, so they do not match every
-        passage."""
-        return bigrams("".join(self.tokens))
+        passage. A question's bigrams are those of its own words and of the official
+        terms of its aliases (高企 → 高企, 高新, 新技 …)."""
+        return list(dict.fromkeys(self.surface_grams + bigrams("".join(self.tokens))))
+
+    @cached_property
+    def surface_grams(self) -> list[str]:
+        """The bigrams of the text as written — what a passage is indexed with (its
+        aliases are not expanded: a passage that says 加计扣除 once should not gain the
+        bigrams of 研发费用加计扣除)."""
+        return bigrams(self.clean)
 
     @cached_property
     def nouns(self) -> list[str]:
