@@ -27,7 +27,7 @@ from bot.text import normalize
 logger = logging.getLogger(__name__)
 
 PASSAGE_CHARS = 300
-CONFIDENT = 0.5  # below: "these documents may be related", not "according to"
+CONFIDENT = 0.6  # below: "may be related", not "according to" (docs/knowledge_base.md)
 FEEDBACK_BUTTONS = [{"title": "有帮助", "payload": '/kb_feedback{"helpful":"yes"}'},
                     {"title": "没帮助", "payload": '/kb_feedback{"helpful":"no"}'}]
 NO_ANSWER_BUTTONS = [{"title": "需要登记", "payload": "/affirm"},

@@ -59,8 +59,10 @@ class Tuning:
     # query terms found in more than this share of the passages (and in more than
     # ``prune_above`` passages: small knowledge bases are fast anyway) are left out of
     # the index queries — they add little to BM25 and most of the time — keeping at
-    # least ``min_query_terms`` of the rarest
-    max_df_share: float = 0.2
+    # least ``min_query_terms`` of the rarest. The word index weighs 0.2 in the blend,
+    # so it is pruned harder.
+    gram_df_share: float = 0.2
+    word_df_share: float = 0.05
     prune_above: int = 100
     min_query_terms: int = 3
     # the no-answer decision (bot.kb.refusal): below ``min_confidence`` the answer is []
@@ -243,10 +245,12 @@ class KnowledgeBase:
         return dict(rows.fetchall())
 
     def _selective(self, table: str, terms: list[str]) -> list[str]:
-        """``terms`` without the very common ones (``Tuning.max_df_share``), in order."""
+        """``terms`` without the very common ones (``Tuning.gram_df_share`` and
+        ``word_df_share``), in order."""
         df = self._frequencies(table)
         t = self.tuning
-        limit = max(t.max_df_share * self._n, t.prune_above)
+        share = t.gram_df_share if table == "grams" else t.word_df_share
+        limit = max(share * self._n, t.prune_above)
         common = {w for w in terms if df.get(w, 0) > limit}
         if len(terms) - len(common) < t.min_query_terms:
             rare_first = sorted(terms, key=lambda w: df.get(w, 0))
@@ -278,7 +282,10 @@ class KnowledgeBase:
             if doc_id not in best or score > best[doc_id][0]:
                 best[doc_id] = (score, rowid)
         ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:top_k]
-        hits = [self._hit(doc_id, score, rowid, self._meta(doc_id), query_words, today)
+        passages = {row[0]: row[1:] for row in self.db.execute(
+            f"SELECT rowid, section, text, words FROM chunks WHERE rowid IN "
+            f"({','.join('?' * len(ranked))})", [rowid for _, (_, rowid) in ranked])}
+        hits = [self._hit(doc_id, score, rowid, passages[rowid], query_words, today)
                 for doc_id, (score, rowid) in ranked]
         if not hits:
             return []
@@ -357,10 +364,10 @@ class KnowledgeBase:
             return 0.0
         return sum(self._idf(w) for w in query_words if w in passage_words) / total
 
-    def _hit(self, doc_id: str, score: float, rowid: int, meta: dict[str, Any],
+    def _hit(self, doc_id: str, score: float, rowid: int, passage: tuple[str, str, str],
              query_words: list[str], today: date) -> dict[str, Any]:
-        section, text, ws = self.db.execute(
-            "SELECT section, text, words FROM chunks WHERE rowid = ?", (rowid,)).fetchone()
+        section, text, ws = passage
+        meta = self._meta(doc_id)
         until = meta.get("valid_until")
         return {"doc_id": doc_id, "title": meta["title"], "score": round(score, 4),
                 "passage_id": rowid, "section": section, "snippet": snippet(text), "passage": text,

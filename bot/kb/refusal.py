@@ -47,13 +47,6 @@ class Tree:
     threshold: tuple[float, ...]
     value: tuple[float, ...]
 
-    def __call__(self, x: Sequence[float]) -> float:
-        node = 0
-        while self.left[node] != -1:
-            node = (self.left[node] if x[self.feature[node]] <= self.threshold[node]
-                    else self.right[node])
-        return self.value[node]
-
 
 @dataclass(frozen=True)
 class RefusalModel:
@@ -66,7 +59,14 @@ class RefusalModel:
         """P(the best hit answers the question)."""
         if len(x) != len(self.features):
             raise ValueError(f"expected {len(self.features)} evidence features, got {len(x)}")
-        z = self.init + self.learning_rate * sum(tree(x) for tree in self.trees)
+        total = 0.0
+        for t in self.trees:  # inlined: about 750 trees per question
+            node = 0
+            left = t.left
+            while left[node] != -1:
+                node = left[node] if x[t.feature[node]] <= t.threshold[node] else t.right[node]
+            total += t.value[node]
+        z = self.init + self.learning_rate * total
         return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
 
     @classmethod
