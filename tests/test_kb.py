@@ -148,6 +148,20 @@ def test_ingesting_again_is_incremental(tmp_path):
     base.close()
 
 
+def test_the_glossary_file_format(tmp_path, monkeypatch, caplog):
+    path = tmp_path / "glossary.txt"
+    path.write_text("# comment 社保\n\n社会保险 社保 五險\n医疗保险 医保 社保\n", encoding="utf-8")
+    monkeypatch.setattr(tokens, "GLOSSARY", path)
+    tokens.glossary.cache_clear()
+    try:
+        assert tokens.glossary() == {"社会保险": "社会保险", "社保": "社会保险",
+                                     "五险": "社会保险",  # normalised like the questions
+                                     "医疗保险": "医疗保险", "医保": "医疗保险"}
+        assert "'社保' is already in the group of '社会保险'" in caplog.text
+    finally:
+        tokens.glossary.cache_clear()
+
+
 def test_a_changed_glossary_rebuilds_the_whole_index(tmp_path, monkeypatch):
     folder = tmp_path / "docs"
     write(folder, "a.md", DOC)

@@ -1,13 +1,14 @@
 """The knowledge base on disk: one SQLite file with two FTS5 indexes over the passages.
 
-* ``words`` — jieba words (the NLU's user dictionary), ranked with FTS5's BM25;
+* ``words`` — jieba words (the NLU's user dictionary and the glossary, aliases
+  mapped to official terms — bot.kb.tokens), ranked with FTS5's BM25;
 * ``grams`` — character bigrams, for typos and words jieba splits differently.
 
 A query is run against both, the two BM25 rankings are normalised and blended,
 passages are grouped per document (best passage wins), documents past
 ``valid_until`` are marked expired and ranked lower, local documents of the
-user's region are preferred over other regions'. If the best passage covers too
-little of the query (IDF-weighted), the answer is "nothing" (``[]``).
+user's region are preferred over other regions'. When the evidence that the best
+hit answers the question is weak (bot.kb.refusal), the answer is "nothing" (``[]``).
 
 SQLite FTS5 needs no server and is a maintained engine; the alternative measured
 (bm25s, in memory) is discussed in docs/knowledge_base.md.
@@ -336,25 +337,27 @@ class KnowledgeBase:
     def _terms_of(self, doc_id: str) -> DocTerms:
         """The words and bigrams of a document, of its title and headings, and of each
         of its passages (cached)."""
-        if doc_id not in self._doc_terms:
-            if len(self._doc_terms) >= 512:
-                self._doc_terms.clear()
-            doc = DocTerms(Terms(), Terms(), {}, Counter())
-            sections = set()
-            for row, section, ws, gs in self.db.execute(
-                    "SELECT c.rowid, c.section, c.words, g.t FROM chunks c "
-                    "JOIN grams g ON g.rowid = c.rowid WHERE c.doc_id = ?", (doc_id,)):
-                words = ws.split()
-                doc.passages[row] = Terms(set(words), set(gs.split()))
-                doc.whole.words.update(words)
-                doc.whole.grams.update(doc.passages[row].grams)
-                doc.counts.update(words)
-                sections.add(section)
-            focus = tokens.Text(" ".join([self._meta(doc_id)["title"], *sorted(sections)]))
-            doc.focus.words.update(focus.words)
-            doc.focus.grams.update(focus.surface_grams)
-            self._doc_terms[doc_id] = doc
-        return self._doc_terms[doc_id]
+        doc = self._doc_terms.get(doc_id)
+        if doc is not None:
+            return doc
+        doc = DocTerms(Terms(), Terms(), {}, Counter())
+        sections = set()
+        for row, section, ws, gs in self.db.execute(
+                "SELECT c.rowid, c.section, c.words, g.t FROM chunks c "
+                "JOIN grams g ON g.rowid = c.rowid WHERE c.doc_id = ?", (doc_id,)):
+            words = ws.split()
+            doc.passages[row] = Terms(set(words), set(gs.split()))
+            doc.whole.words.update(words)
+            doc.whole.grams.update(doc.passages[row].grams)
+            doc.counts.update(words)
+            sections.add(section)
+        focus = tokens.Text(" ".join([self._meta(doc_id)["title"], *sorted(sections)]))
+        doc.focus.words.update(focus.words)
+        doc.focus.grams.update(focus.surface_grams)
+        if len(self._doc_terms) >= 512:  # bounded: a large knowledge base is not all held
+            self._doc_terms.clear()
+        self._doc_terms[doc_id] = doc
+        return doc
 
     def coverage(self, query_words: list[str], passage_words: set[str]) -> float:
         """IDF-weighted share of the query's words that the passage contains (words the

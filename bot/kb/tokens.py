@@ -78,7 +78,7 @@ def glossary() -> dict[str, str]:
         terms = [clean(t) for t in line.split()] if not line.startswith("#") else []
         for term in terms:
             if term in official and official[term] != terms[0]:
-                logger.warning("%s:%d: %r is already in the group of %r; line ignored for it",
+                logger.warning("%s:%d: %r is already in the group of %r; it stays there",
                                GLOSSARY, n, term, official[term])
                 continue
             official[term] = terms[0]
