@@ -12,7 +12,7 @@ from bot.kb import tokens
 from bot.kb.chunks import chunk
 from bot.kb.documents import DocumentError, PolicyDocument, load_document
 from bot.kb.evaluate import Question, evaluate
-from bot.kb.index import KnowledgeBase, Terms, lacking
+from bot.kb.index import KnowledgeBase, Terms, lacking, subject
 from bot.kb.matching import Profile, match_policies, qualifications_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,6 +192,17 @@ def test_a_question_is_answered_with_the_right_document_and_citation(kb):
     assert top["doc_id"] == "tech-rd-super-deduction-2023" and top["section"] == "支持标准"
     assert top["doc_no"] == "财政部 税务总局公告2023年第7号" and top["url"].startswith("https://")
     assert "100%" in top["passage"] and not top["expired"]
+
+
+def test_the_callers_company_and_phone_do_not_make_a_question_unanswerable(kb):
+    plain = kb.search("研发费用加计扣除不知道怎么申报，比例是多少")
+    called = kb.search("龙游县恒丰纸业有限公司反映研发费用加计扣除不知道怎么申报，比例是多少，"
+                       "联系电话13912345678")
+    assert called and called[0]["doc_id"] == plain[0]["doc_id"] == "tech-rd-super-deduction-2023"
+    assert subject("电话13912345678，代码91330825MA28F3BX4T") == "电话 ,代码 "
+    # legal forms are stop words; a kind of company is still a subject
+    assert "有限责任公司" not in tokens.Text("恒丰纸业有限公司").words
+    assert "一人有限责任公司" in tokens.Text("一人有限公司怎么注册").terms
 
 
 def test_traditional_characters_and_typos(kb):

@@ -27,11 +27,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.entities import extract_entities
 from bot.kb import tokens
 from bot.kb.chunks import chunk
 from bot.kb.documents import DocumentError, PolicyDocument, find_documents, load_document
 from bot.kb.refusal import RefusalModel
 from bot.regions import region_table
+from bot.text import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -262,7 +264,7 @@ class KnowledgeBase:
                today: date | None = None, refuse: bool = True) -> list[dict[str, Any]]:
         """The best documents for ``query``, best first; ``[]`` when nothing answers it."""
         t = self.tuning
-        q = tokens.Text(query)
+        q = tokens.Text(subject(query))
         query_words = list(dict.fromkeys(q.words))
         by_words = self._bm25("words", query_words)
         by_grams = self._bm25("grams", q.grams)
@@ -404,6 +406,20 @@ def lacking(nouns: Iterable[str], terms: Terms) -> set[str]:
         if noun not in terms.words and sum(g in terms.grams for g in grams) < len(grams) / 2:
             out.add(noun)
     return out
+
+
+#: entities that say who asks, not what about: left out of the search
+_CALLER = {"phone", "credit_code", "id_number", "ticket_number"}
+
+
+def subject(query: str) -> str:
+    """The question without the caller's own numbers — phone, credit code, ID number,
+    ticket number: unknown to every document, they would count as what it lacks."""
+    text = normalize(query).text
+    for ent in reversed(extract_entities(text)):
+        if ent.entity in _CALLER:
+            text = f"{text[:ent.start]} {text[ent.end:]}"
+    return text
 
 
 def snippet(text: str, limit: int = 160) -> str:
