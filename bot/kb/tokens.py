@@ -170,15 +170,8 @@ def bigrams(cleaned: str) -> list[str]:
 
 
 def words(text: str) -> list[str]:
+    """The content words of a text (``Text.words``)."""
     return Text(text).words
-
-
-def grams(text: str) -> list[str]:
-    return Text(text).grams
-
-
-def nouns(text: str) -> list[str]:
-    return Text(text).nouns
 
 
 def general_idf(word: str) -> float:
