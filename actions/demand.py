@@ -1,5 +1,6 @@
-"""Replies to enterprise demands: name the recognised domain and sub-topic, let the user
-correct them, and prepare the ticket form (prefilled from the sender's earlier ticket)."""
+"""Replies to enterprise demands: name the recognised domain and sub-topic (or each of
+several demands), let the user correct them, and prepare the ticket form with what the
+user stated (their own enterprise, the county) and the sender's earlier ticket."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import uuid
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backend import log_demand, sender_key, ticket_backend
+from actions.nlu import parse_parts
+from actions.tickets import demand_label
+from bot import dialogue
 from bot.parsing import label_name
 from bot.taxonomy import taxonomy
 from bot.tickets.store import Query
@@ -26,32 +30,45 @@ _FOLLOW_UP = {
 _BUTTONS = [{"title": "需要登记", "payload": "/affirm"},
             {"title": "类别不对", "payload": "/correct_domain"},
             {"title": "不用了", "payload": "/deny"}]
+_MULTI_BUTTONS = [{"title": "全部登记", "payload": "/affirm"},
+                  {"title": "不用了", "payload": "/deny"}]
 #: slots a new ticket can take over from the sender's most recent ticket
 _PROFILE = ("company", "credit_code", "contact_name", "mobile", "region")
+VAGUE_CONFIDENCE = 0.5  # a short report below this domain confidence gets a question
+LONG_MESSAGE = 300  # characters from which the request sentences weigh most
+_VAGUE_TEXT = ("理解您的难处，我们一起想办法。为了尽快找到负责的部门，请问主要是哪方面的问题？"
+               "可以点下面的类别，也可以直接说说具体情况（例如“贷款到期银行不续贷”“招不到工人”）。")
 
 
-
-def acknowledgement(message: dict[str, Any]) -> str | None:
+def acknowledgement(message: dict[str, Any], demands: list[dict[str, Any]] | None = None
+                    ) -> str | None:
     """The reply for a parsed demand message, or None when it carries no domain."""
     tax = taxonomy()
-    domain, subtopic = label_name(message.get("domain")), label_name(message.get("subtopic"))
-    if domain not in tax.domains:
+    demands = demands or [{"domain": label_name(message.get("domain")),
+                           "subtopic": label_name(message.get("subtopic"))}]
+    if demands[0]["domain"] not in tax.domains:
         return None
-    if subtopic not in tax.subtopics or tax.domain_of(subtopic) != domain:
-        subtopic = None
-    lines = [f"识别为：{tax.label(domain, subtopic)}"]
-    regions = [e["value"] for e in message.get("entities", []) if e.get("entity") == "region"]
+    if len(demands) == 1:
+        lines = [f"识别为：{demand_label(demands[0])}"]
+    else:
+        lines = [f"您反映了{len(demands)}项诉求："]
+        lines += [f"{i}. {demand_label(d)}" for i, d in enumerate(demands, start=1)]
+    regions = [r.name for r in dialogue.stated_regions(message.get("text") or "")]
     if regions:
-        lines.append(f"所在地区：{'、'.join(dict.fromkeys(regions))}")
+        lines.append(f"所在地区：{regions[0]}")
     if message.get("text_truncated"):
-        lines.append("（您的消息较长，已按前一千字理解。）")
-    intent = label_name(message.get("intent"))
-    lines.append(_FOLLOW_UP.get(intent, _FOLLOW_UP["report_need"]))
+        lines.append("（您的消息较长，已按前五千字理解。）")
+    if len(demands) > 1:
+        lines.append("需要为您登记吗？每项诉求单独成一件工单，转交各自的责任部门；企业信息只需填写一次。")
+    else:
+        intent = label_name(message.get("intent"))
+        lines.append(_FOLLOW_UP.get(intent, _FOLLOW_UP["report_need"]))
     return "\n".join(lines)
 
 
-def profile_from_last_ticket(tracker: Tracker) -> list[dict[str, Any]]:
-    """Fill the enterprise's details from the sender's latest ticket (empty slots only)."""
+def profile_from_last_ticket(tracker: Tracker, known: dict[str, Any]) -> list[dict[str, Any]]:
+    """Fill the enterprise's details from the sender's latest ticket: only slots that
+    neither this conversation nor this message has filled."""
     try:
         found, _ = ticket_backend().service.store.query(
             Query(sender_id=sender_key(tracker), limit=1))
@@ -61,10 +78,70 @@ def profile_from_last_ticket(tracker: Tracker) -> list[dict[str, Any]]:
     if not found:
         return []
     t = found[0]
-    known = {"company": t.enterprise.name, "credit_code": t.enterprise.credit_code,
-             "contact_name": t.enterprise.contact, "mobile": t.enterprise.mobile,
-             "region": t.region}
-    return [SlotSet(k, known[k]) for k in _PROFILE if known[k] and not tracker.get_slot(k)]
+    last = {"company": t.enterprise.name, "credit_code": t.enterprise.credit_code,
+            "contact_name": t.enterprise.contact, "mobile": t.enterprise.mobile,
+            "region": t.region}
+    if known.get("company") and known["company"] != t.enterprise.name:
+        last["credit_code"] = None  # another enterprise: its code is not this one's
+    if known.get("region_city"):
+        last["region"] = None  # the user named a city: ask for its county
+    return [SlotSet(k, last[k]) for k in _PROFILE
+            if last[k] and k not in known and not tracker.get_slot(k)]
+
+
+def stated_details(text: str, tracker: Tracker) -> dict[str, Any]:
+    """The enterprise and county a message states: an own company (我们公司是…) and the
+    most specific place outside company names (a county beats a city)."""
+    found: dict[str, Any] = {}
+    own = dialogue.own_company(text)
+    if own:
+        found["company"] = own
+        if own != tracker.get_slot("company"):
+            found["credit_code"] = None
+    regions = dialogue.stated_regions(text)
+    if regions and regions[0].level == "county":
+        found.update(region=regions[0].name, region_city=None)
+    elif regions and regions[0].level == "city" and dialogue.more_specific(
+            regions[0], tracker.get_slot("region")):
+        found.update(region=None, region_city=regions[0].name)
+    return found
+
+
+def _confidence(parse: dict[str, Any]) -> float:
+    return float((parse.get("domain") or {}).get("confidence") or 0.0)
+
+
+async def read_demands(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The demands of a message: one per part when it lists several of different
+    categories (一是…二是…, 另外…), else one; for a long letter the request sentences
+    weigh most."""
+    text = message.get("text") or ""
+    whole = {"text": text, "domain": label_name(message.get("domain")),
+             "subtopic": label_name(message.get("subtopic"))}
+    parts = dialogue.demand_segments(text)
+    if len(parts) >= 2:
+        found: list[dict[str, Any]] = []
+        for part, p in zip(parts, await parse_parts(parts) or [], strict=False):
+            dom, sub = label_name(p.get("domain")), label_name(p.get("subtopic"))
+            if label_name(p.get("intent")) == "report_need" and dom and _confidence(p) >= 0.4 \
+                    and (dom, sub) not in {(d["domain"], d["subtopic"]) for d in found}:
+                found.append({"text": part, "domain": dom, "subtopic": sub})
+        if len(found) >= 2:
+            return found
+    if len(text) >= LONG_MESSAGE:
+        asks = dialogue.request_sentences(text)
+        parsed = await parse_parts(["".join(asks)[-600:]]) if asks else None
+        if parsed and label_name(parsed[0].get("domain")) and \
+                _confidence(parsed[0]) >= max(0.4, _confidence(message) - 0.1):
+            whole.update(domain=label_name(parsed[0].get("domain")),
+                         subtopic=label_name(parsed[0].get("subtopic")))
+    return [whole]
+
+
+def domain_buttons() -> list[dict[str, str]]:
+    tax = taxonomy()
+    return [{"title": tax.domains[d].name, "payload": f'/choose_domain{{"picked_domain":"{d}"}}'}
+            for d in tax.domains]
 
 
 class ActionAcknowledgeDemand(Action):
@@ -74,20 +151,38 @@ class ActionAcknowledgeDemand(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         message = tracker.latest_message
-        reply = acknowledgement(message)
+        text = message.get("text") or ""
+        pending = tracker.get_slot("demand")
+        if tracker.get_slot("confirm_ticket") and pending and (
+                dialogue.wants_all(text) or dialogue.is_confirmation(text)):
+            # "两个都要登记": an answer to the registration question, not a new problem
+            return [FollowupAction("ticket_form")]
         log_demand(tracker)
+        details = stated_details(text, tracker)
+        stated = [SlotSet(k, v) for k, v in details.items()]
+        opener = pending.get("text") if pending and not pending.get("domain") else None
+        if label_name(message.get("intent")) == "report_need" and not opener and \
+                _confidence(message) < VAGUE_CONFIDENCE and len(dialogue.clean(text)) <= 30:
+            dispatcher.utter_message(text=_VAGUE_TEXT, buttons=domain_buttons())
+            demand = {"id": uuid.uuid4().hex, "text": text, "domain": None, "subtopic": None}
+            return [*stated, SlotSet("demand", demand), SlotSet("more_demands", None),
+                    SlotSet("confirm_ticket", False)]
+        demands = await read_demands(message)
+        reply = acknowledgement(message, demands)
         if reply is None:
             dispatcher.utter_message(response="utter_please_rephrase")
-            return [SlotSet("confirm_ticket", False)]
+            return [*stated, SlotSet("confirm_ticket", False)]
         if label_name(message.get("intent")) != "report_need":
             dispatcher.utter_message(text=reply)
-            return [SlotSet("confirm_ticket", False)]
-        dispatcher.utter_message(text=reply, buttons=_BUTTONS)
-        demand = {"id": uuid.uuid4().hex, "text": message.get("text") or "",
-                  "domain": label_name(message.get("domain")),
-                  "subtopic": label_name(message.get("subtopic"))}
-        return [SlotSet("demand", demand), SlotSet("ticket_number", None),
-                SlotSet("confirm_ticket", True), *profile_from_last_ticket(tracker)]
+            return [*stated, SlotSet("confirm_ticket", False)]
+        dispatcher.utter_message(text=reply, buttons=_BUTTONS if len(demands) == 1
+                                 else _MULTI_BUTTONS)
+        first = {"id": uuid.uuid4().hex, **demands[0]}
+        if opener:  # the user's first, vague words belong to the problem
+            first["text"] = f"{opener}\n{first['text']}"
+        return [*stated, SlotSet("demand", first), SlotSet("more_demands", demands[1:] or None),
+                SlotSet("ticket_number", None), SlotSet("ticket_confirmed", None),
+                SlotSet("confirm_ticket", True), *profile_from_last_ticket(tracker, details)]
 
 
 class ActionOfferDomains(Action):
@@ -98,10 +193,7 @@ class ActionOfferDomains(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        tax = taxonomy()
-        dispatcher.utter_message(text="请选择您的问题属于哪一类：", buttons=[
-            {"title": tax.domains[d].name, "payload": f'/choose_domain{{"picked_domain":"{d}"}}'}
-            for d in tax.domains])
+        dispatcher.utter_message(text="请选择您的问题属于哪一类：", buttons=domain_buttons())
         return [SlotSet("confirm_ticket", False)]
 
 

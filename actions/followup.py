@@ -8,19 +8,25 @@ import logging
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, ConversationResumed, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backend import STATUS_NAMES, channel_of, describe, sender_key, ticket_backend
+from actions.forms import GuardedForm, left_form
+from actions.tickets import demand_label
+from bot import dialogue
 from bot.entities import find_ticket_numbers
+from bot.taxonomy import taxonomy
 from bot.text import normalize
 from bot.tickets.model import Status, Ticket, TicketError, TicketNotFound
 from bot.tickets.store import Query
 
 logger = logging.getLogger(__name__)
 
+OPEN = ("assigned", "in_progress", "escalated", "returned", "reopened", "submitted")
+_RATING_WORDS = ("分", "星", "满意", "评价", "好评", "差评", "打分", "一般", "还行", "凑合")
 UNAVAILABLE = "抱歉，工单系统暂时无法查询，请稍后再试，或拨打 12345 政务服务热线。"
 MAX_LOOKUP_FAILURES = 5
 RATING_BUTTONS = [{"title": f"{n}分", "payload": f'/rate_service{{"rating":"{n}"}}'}
@@ -68,6 +74,9 @@ class ActionTicketStatus(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         numbers = numbers_in(tracker)
+        if numbers and "催" in (tracker.latest_message.get("text") or ""):
+            await ActionUrgeTicket().run(dispatcher, tracker, domain)
+            return [SlotSet("lookup_pending", False)]
         try:
             if numbers:
                 ticket = ticket_backend().service.store.get(numbers[0])
@@ -93,19 +102,22 @@ class ActionTicketStatus(Action):
         return [SlotSet("lookup_pending", False)]
 
 
-class ValidateTicketLookupForm(FormValidationAction):
+class ValidateTicketLookupForm(GuardedForm):
+    form_slots = ("lookup_number", "mobile_tail", "lookup_pending")
+    cancelled_text = "好的，已停止查询。"
+
     def name(self) -> str:
         return "validate_ticket_lookup_form"
 
-    async def validate_mobile_tail(self, value: Any, dispatcher: CollectingDispatcher,
-                                   tracker: Tracker, domain: dict) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "mobile_tail":
-            return {"mobile_tail": None}  # the form is starting: nothing was asked yet
-        digits = re.sub(r"\D", "", normalize(str(value or "")).text)
-        if len(digits) != 4:
-            dispatcher.utter_message(text="请发送4位数字，即登记手机号的最后四位；不查了请回复“取消”。")
-            return {"mobile_tail": None}
-        return {"mobile_tail": digits}
+    async def answer(self, slot: str, text: str, dispatcher: CollectingDispatcher,
+                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any] | None:
+        digits = re.sub(r"\D", "", normalize(text).text)
+        if len(digits) == 4:
+            return {"mobile_tail": digits}
+        return {"mobile_tail": None} if digits else None
+
+    def hint(self, slot: str, tracker: Tracker) -> str:
+        return "请发送4位数字，即登记手机号的最后四位；不查了请回复“取消”。"
 
 
 class ActionAskRating(Action):
@@ -122,19 +134,22 @@ class ActionAskRating(Action):
         return []
 
 
-class ValidateRatingForm(FormValidationAction):
+class ValidateRatingForm(GuardedForm):
+    form_slots = ("rating", "rating_pending")
+    cancelled_text = "好的，暂不评价。之后想评价，回复“评价”即可。"
+
     def name(self) -> str:
         return "validate_rating_form"
 
-    async def validate_rating(self, value: Any, dispatcher: CollectingDispatcher,
-                              tracker: Tracker, domain: dict) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "rating":
-            return {"rating": None}  # the form is starting: nothing was asked yet
-        score = rating_in(str(value or ""), value)
-        if score is None:
-            dispatcher.utter_message(text="请回复1到5的分数（5分为非常满意）；暂不评价请回复“取消”。")
-            return {"rating": None}
-        return {"rating": str(score)}
+    async def answer(self, slot: str, text: str, dispatcher: CollectingDispatcher,
+                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any] | None:
+        entities = [e["value"] for e in tracker.latest_message.get("entities", [])
+                    if e.get("entity") == "rating"]
+        score = rating_in(text, entities[0] if entities else None)
+        return {"rating": str(score)} if score is not None else None
+
+    def hint(self, slot: str, tracker: Tracker) -> str:
+        return "请回复1到5的分数（5分为非常满意）；暂不评价请回复“取消”。"
 
 
 class ActionTicketLookup(Action):
@@ -145,6 +160,8 @@ class ActionTicketLookup(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if left_form(tracker):
+            return [SlotSet("form_left", None)]
         number, tail = tracker.get_slot("lookup_number"), tracker.get_slot("mobile_tail") or ""
         failures = int(tracker.get_slot("lookup_failures") or 0)
         reset = [SlotSet("lookup_number", None), SlotSet("mobile_tail", None),
@@ -172,7 +189,8 @@ class ActionTicketLookup(Action):
 
 def _target(tracker: Tracker, statuses: tuple[str, ...]) -> tuple[Ticket | None, str | None]:
     """The ticket a follow-up is about: the number in the message (if it is the sender's
-    own), else the sender's latest ticket in one of ``statuses``; or a reason why not."""
+    own), else the sender's only ticket in one of ``statuses``; or a reason why not
+    (with several candidates the reason is empty: the caller asks which one)."""
     numbers = numbers_in(tracker)
     if numbers:
         try:
@@ -183,7 +201,9 @@ def _target(tracker: Tracker, statuses: tuple[str, ...]) -> tuple[Ticket | None,
             return None, ("只能对本人登记的工单进行此操作。请通过登记时使用的渠道办理，"
                           "或拨打 12345。")
         return ticket, None
-    mine = own_tickets(tracker, *statuses, limit=1)
+    mine = own_tickets(tracker, *statuses, limit=5)
+    if len(mine) > 1:
+        return None, ""
     return (mine[0], None) if mine else (None, None)
 
 
@@ -196,8 +216,20 @@ class ActionUrgeTicket(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         try:
-            ticket, why = _target(tracker, ("assigned", "in_progress", "escalated", "returned",
-                                            "reopened", "submitted"))
+            text = tracker.latest_message.get("text") or ""
+            if dialogue.is_hold(text) and "催" not in text and not numbers_in(tracker):
+                dispatcher.utter_message(text="好的，不着急。需要时直接告诉我。")
+                return []
+            ticket, why = _target(tracker, OPEN)
+            if ticket is None and why == "":
+                choices = own_tickets(tracker, *OPEN, limit=5)
+                dispatcher.utter_message(
+                    text=f"您有{len(choices)}件办理中的工单，请选择要催办的工单：",
+                    buttons=[{"title": f"{t.number}（{taxonomy().domains[t.domain].name}）"
+                              if t.domain in taxonomy().domains else t.number,
+                              "payload": f'/urge_ticket{{"ticket_number":"{t.number}"}}'}
+                             for t in choices])
+                return []
             if ticket is None:
                 dispatcher.utter_message(text=why or "没有查到您正在办理中的工单。如需反映新问题，"
                                                      "请直接描述。")
@@ -229,11 +261,19 @@ class ActionRateService(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if left_form(tracker):
+            return [SlotSet("form_left", None)]
         text = tracker.latest_message.get("text") or ""
         score = rating_in(text, tracker.get_slot("rating"))
         reset = [SlotSet("rating", None), SlotSet("rating_pending", False)]
+        pending = tracker.get_slot("rating_ticket")
+        if not pending and not text.startswith("/") and not numbers_in(tracker) and \
+                not any(w in normalize(text).text for w in _RATING_WORDS):
+            # a bare "123" or a phone number is not a rating when none was asked for
+            dispatcher.utter_message(text="目前没有待评价的工单。查询工单请发送工单号（例如 "
+                                          "QZ-20261126-0001）；有新的问题请直接描述。")
+            return reset
         try:
-            pending = tracker.get_slot("rating_ticket")
             ticket = (ticket_backend().service.store.get(pending) if pending
                       else _target(tracker, ("resolved",))[0])
             if ticket is None or ticket.status is not Status.RESOLVED:
@@ -330,19 +370,35 @@ class ActionTicketUpdate(Action):
         return [no_rating]
 
 
-class ActionCancelForm(Action):
-    """"算了/取消" while a form is asking: stop it and say what was (not) done."""
+class ActionHandoffClosed(Action):
+    """The hand-over ended: staff closed it (``EXTERNAL_handoff_closed``) or the user asked
+    for the assistant back (取消转人工). A draft kept from before is offered again."""
 
     def name(self) -> str:
-        return "action_cancel_form"
+        return "action_handoff_closed"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        form = (tracker.active_loop or {}).get("name")
-        if form == "ticket_form":
-            dispatcher.utter_message(response="utter_ticket_cancelled")
-        elif form == "rating_form":
-            dispatcher.utter_message(text="好的，暂不评价。之后想评价，回复“评价”即可。")
+        by_user = tracker.latest_message.get("intent", {}).get("name") == "cancel_handoff"
+        events: list[dict[str, Any]] = []
+        if by_user:
+            try:
+                closed = ticket_backend().handoffs.close_for(sender_key(tracker))
+            except SQLAlchemyError as err:
+                logger.error("Hand-off not closed: %s", type(err).__name__)
+                closed = 0
+            if not closed and not tracker.is_paused():
+                dispatcher.utter_message(text="当前没有进行中的人工服务，智能助手正在为您服务。")
+            else:
+                dispatcher.utter_message(text="好的，已取消人工服务，智能助手继续为您服务。")
+            events.append(ConversationResumed())
         else:
-            dispatcher.utter_message(response="utter_ok")
-        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+            dispatcher.utter_message(text="人工服务已结束，智能助手继续为您服务。还有其他问题随时告诉我。")
+        demand = tracker.get_slot("demand")
+        if demand and demand.get("domain") and not tracker.get_slot("ticket_number"):
+            dispatcher.utter_message(
+                text=f"您之前反映的问题（{demand_label(demand)}）还没有提交，需要继续登记吗？",
+                buttons=[{"title": "继续登记", "payload": "/affirm"},
+                         {"title": "不用了", "payload": "/deny"}])
+            return [*events, SlotSet("confirm_ticket", True)]
+        return [*events, SlotSet("confirm_ticket", False)]

@@ -9,13 +9,14 @@ import threading
 import uuid
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backend import log_demand, sender_key, ticket_backend
-from actions.tickets import region_answer
+from actions.forms import GuardedForm, left_form
+from bot.dialogue import stated_regions
 from bot.entities import money_to_yuan
 from bot.kb.index import KnowledgeBase, kb_file
 from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
@@ -93,6 +94,23 @@ def answer_text(hits: list[dict[str, Any]]) -> str:
     lines.append("以上内容摘自政策原文，具体以主管部门解释为准。这个回答对您有帮助吗？")
     return "\n".join(lines)
 
+
+
+def answer_in_passing(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """A policy question asked while a form is active: the answer, no ticket offer."""
+    message = tracker.latest_message
+    question = message.get("text") or ""
+    try:
+        hits = knowledge_base().search(question, top_k=3, region=tracker.get_slot("region"))
+    except Exception:  # noqa: BLE001 - a broken index must not break the conversation
+        logger.exception("Knowledge-base search failed")
+        hits = []
+    if not hits:
+        dispatcher.utter_message(text="抱歉，政策库里暂时没有能回答这个问题的文件。当前操作完成后，"
+                                      "可以把这个问题作为诉求登记，或回复“转人工”。")
+        return []
+    dispatcher.utter_message(text=answer_text(hits), buttons=FEEDBACK_BUTTONS)
+    return [SlotSet("kb_answer", {"question": question, "doc_id": hits[0]["doc_id"]})]
 
 
 class ActionAnswerPolicy(Action):
@@ -185,37 +203,36 @@ def size_in(text: str) -> str | None:
     return None
 
 
-class ValidateProfileForm(FormValidationAction):
+class ValidateProfileForm(GuardedForm):
+    form_slots = ("enterprise_size", "qualifications")
+    cancelled_text = "好的，已停止政策匹配，没有保存任何信息。想了解具体政策，直接问我即可。"
+
     def name(self) -> str:
         return "validate_profile_form"
 
-    async def validate_region(self, value: Any, dispatcher: CollectingDispatcher,
-                              tracker: Tracker, domain: dict) -> dict[str, Any]:
-        return region_answer(value, dispatcher)
-
-    async def validate_enterprise_size(self, value: Any, dispatcher: CollectingDispatcher,
-                                       tracker: Tracker, domain: dict) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "enterprise_size":
-            return {"enterprise_size": None}  # the form is starting: nothing was asked yet
-        size = size_in(str(value or ""))
-        if size is None:
-            dispatcher.utter_message(text="请回复“微型”“小型”“中型”或“大型”，或者员工人数（如“50人”）；"
-                                          "不清楚请回复“不清楚”。")
-        return {"enterprise_size": size}
-
-    async def validate_qualifications(self, value: Any, dispatcher: CollectingDispatcher,
-                                      tracker: Tracker, domain: dict) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "qualifications":
-            return {"qualifications": None}
-        text = normalize(str(value or "")).text
+    async def answer(self, slot: str, text: str, dispatcher: CollectingDispatcher,
+                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any] | None:
+        text = normalize(text).text
+        if slot == "region":
+            found = [r for r in stated_regions(text) if r.level != "province"]
+            return {"region": found[0].name} if found else None
+        if slot == "enterprise_size":
+            size = size_in(text)
+            return {"enterprise_size": size} if size else None
         found = qualifications_in(text)
         if found:
             return {"qualifications": "、".join(sorted(found))}
-        if any(w in text for w in _NONE_WORDS):
+        if any(w in text for w in _NONE_WORDS) and len(text) <= 12:
             return {"qualifications": "无"}
-        dispatcher.utter_message(text="没有识别出资格名称。请回复例如“高新技术企业”“专精特新”“规上工业企业”，"
-                                      "都没有请回复“无”。")
-        return {"qualifications": None}
+        return None
+
+    def hint(self, slot: str, tracker: Tracker) -> str:
+        return {
+            "region": "没有识别出浙江省内的县（市、区），请发送例如“龙游县”。",
+            "enterprise_size": "请回复“微型”“小型”“中型”或“大型”，或者员工人数（如“50人”）；"
+                               "不清楚请回复“不清楚”。",
+        }.get(slot, "没有识别出资格名称。请回复例如“高新技术企业”“专精特新”“规上工业企业”，"
+                    "都没有请回复“无”。")
 
 
 class ActionMatchPolicies(Action):
@@ -224,6 +241,8 @@ class ActionMatchPolicies(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if left_form(tracker):
+            return [SlotSet("form_left", None)]
         size = tracker.get_slot("enterprise_size")
         quals = tracker.get_slot("qualifications") or ""
         amounts = [money_to_yuan(e["value"]) for e in tracker.latest_message.get("entities", [])

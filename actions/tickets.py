@@ -1,4 +1,12 @@
-"""Collecting what a department needs and opening the ticket (the ``ticket_form``)."""
+"""Collecting what a department needs, the summary, and opening the ticket(s).
+
+The ``ticket_form`` asks for the enterprise, its credit code, the county, the contact
+and the mobile, then shows a summary (the ``ticket_confirmed`` question). Only an
+explicit confirmation of the summary fills ``ticket_confirmed``; the form then ends and
+``action_open_ticket`` writes one ticket per demand of the draft. What a reply means
+at each step is decided here and in ``actions/forms.py``; docs/conversation.md tells
+the user's side.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +14,14 @@ import logging
 import uuid
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backend import channel_of, sender_key, ticket_backend
+from actions.forms import GuardedForm, latest_intent, left_form
+from bot import dialogue
 from bot.creditcode import is_valid_credit_code
 from bot.entities import extract_entities, find_mobile
 from bot.regions import region_table
@@ -21,121 +31,320 @@ from bot.tickets.model import Enterprise, InvalidTicket, NewTicket
 
 logger = logging.getLogger(__name__)
 
-
-NO_CODE_WORDS = ("没有", "无", "不知道", "不清楚", "跳过", "暂无", "不提供", "忘了", "记不得",
-                 "不用", "不要", "不")
-CANCEL_WORDS = ("取消", "算了", "不登记", "不办了")
 NO_CODE = "无"  # the credit_code slot value when the user has none at hand
+MAX_DEMANDS = 5
+DETAIL_SLOTS = ("company", "credit_code", "region", "contact_name", "mobile")
+#: what a finished or abandoned draft leaves behind (the enterprise details stay: they
+#: are shown, and can be changed, in the next summary)
+DRAFT_SLOTS = ("demand", "more_demands", "ticket_confirmed", "region_city", "editing")
+_CANCELLED = "好的，已取消登记，没有提交任何信息。如需再次反映，直接描述问题即可。"
+_HINTS = {
+    "company": "请发送企业全称（与营业执照一致），例如“龙游县恒丰纸业有限公司”。",
+    "credit_code": "统一社会信用代码是营业执照上的18位代码（数字和大写字母）；没有的话回复“跳过”。",
+    "region": "没有识别出浙江省内的县（市、区），请发送例如“龙游县”或“衢州市柯城区”。",
+    "contact_name": "请告诉我联系人的姓名或称呼，例如“王经理”“李四”。",
+    "mobile": "手机号码应为11位数字（以1开头），请重新发送。",
+    "content": "请发送修改后的诉求内容。",
+    "ticket_confirmed": "信息无误请回复“确认提交”；需要修改请点下方按钮，或直接说“手机号改成……”；"
+                        "不登记了请回复“取消”。",
+}
+_NOT_CONFIRMED = "这条回复不是确认，诉求还没有提交。"
+SURE = 0.8  # NLU confidence from which a short non-answer is taken as another request
+_QUESTION_MARKS = ("?", "？", "吗", "怎么", "什么", "如何", "多少", "哪里", "哪个", "能不能", "为啥",
+                   "为什么", "是否")
 
 
-def region_answer(value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-    """A county (or city) of Zhejiang from the user's answer, or a message saying what
-    is expected (shared by the forms that ask for the region)."""
-    text = normalize(str(value or "")).text
-    found = [r for _, _, r in region_table().find(text)]
-    counties = [r for r in found if r.level == "county"]
-    region = (counties or [r for r in found if r.level == "city"] or [None])[0]
-    if region is None:
-        dispatcher.utter_message(text="没有识别出浙江省内的县（市、区），请发送例如“龙游县”或“衢州市柯城区”。")
-        return {"region": None}
-    return {"region": region.name}
+def demands_of(tracker: Tracker) -> list[dict[str, Any]]:
+    """The draft's demands: the one acknowledged first, then any added."""
+    first = tracker.get_slot("demand")
+    return [d for d in [first, *(tracker.get_slot("more_demands") or [])] if d]
 
 
-class ValidateTicketForm(FormValidationAction):
+def demand_label(demand: dict[str, Any]) -> str:
+    tax = taxonomy()
+    if demand.get("domain") not in tax.domains:
+        return "待确认"
+    sub = demand.get("subtopic")
+    if sub not in tax.subtopics or tax.domain_of(sub) != demand["domain"]:
+        sub = None
+    return tax.label(demand["domain"], sub)
+
+
+def _company_answer(text: str) -> str | None:
+    """The enterprise's name from an answer to the company question, or None."""
+    plain = normalize(text).text.strip().strip("。.!！")
+    own = dialogue.own_company(plain)
+    if own:
+        return own
+    companies = [e.value for e in extract_entities(plain) if e.entity == "company"]
+    if companies:
+        return companies[0]
+    for prefix in ("我们公司叫", "我们公司是", "公司名称是", "企业名称是", "企业全称是", "全称是",
+                   "公司叫", "企业叫", "名称是", "叫", "是"):
+        if plain.startswith(prefix):
+            plain = plain[len(prefix):].strip("：: ")
+            break
+    if not 2 <= len(plain) <= 50 or any(q in plain for q in _QUESTION_MARKS):
+        return None
+    if plain.isdigit() or region_table().get(plain) or dialogue.contact_name(plain) == plain:
+        return None
+    return plain
+
+
+class ValidateTicketForm(GuardedForm):
+    form_slots = ("ticket_confirmed", "region_city")
+    cancelled_text = _CANCELLED
+
     def name(self) -> str:
         return "validate_ticket_form"
 
-    async def validate_company(self, value: Any, dispatcher: CollectingDispatcher,
-                               tracker: Tracker, domain: dict) -> dict[str, Any]:
-        text = normalize(str(value or "")).text
-        companies = [e.value for e in extract_entities(text) if e.entity == "company"]
-        name = companies[0] if companies else text
-        if not 2 <= len(name) <= 100:
-            dispatcher.utter_message(text="企业名称应为2到100个字，请发送企业全称。")
-            return {"company": None}
-        return {"company": name}
+    def restart_slots(self) -> tuple[str, ...]:
+        return ("demand", "more_demands")
 
-    async def validate_credit_code(self, value: Any, dispatcher: CollectingDispatcher,
-                                   tracker: Tracker, domain: dict) -> dict[str, Any]:
-        text = normalize(str(value or "")).text.strip()
-        codes = [e.value for e in extract_entities(text) if e.entity == "credit_code"]
-        if codes and is_valid_credit_code(codes[0]):
-            return {"credit_code": codes[0]}
-        if codes or (len(text) == 18 and text.isalnum()):
-            dispatcher.utter_message(text="这个统一社会信用代码校验未通过（第18位校验码不符），"
-                                          "请核对营业执照后重新发送；没有的话回复“跳过”。")
-            return {"credit_code": None}
-        if any(w in text for w in CANCEL_WORDS):  # "deny" is an answer here, not a cancel
-            dispatcher.utter_message(text="好的，先不填统一社会信用代码。如要取消本次登记，"
-                                          "请回复“取消”。")
-            return {"credit_code": NO_CODE}
-        if text == NO_CODE or any(w in text for w in NO_CODE_WORDS):
-            return {"credit_code": NO_CODE}
-        dispatcher.utter_message(text="统一社会信用代码是营业执照上的18位代码（数字和大写字母），"
-                                      "请重新发送；没有的话回复“跳过”。")
-        return {"credit_code": None}
+    async def answer(self, slot: str, text: str, dispatcher: CollectingDispatcher,
+                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any] | None:
+        edit = dialogue.parse_edit(text)
+        if edit is not None:
+            return self._apply_edit(edit, dispatcher, tracker)
+        if slot == "ticket_confirmed":
+            return {"ticket_confirmed": True} if dialogue.is_confirmation(text) else None
+        value = self._value(slot, text, dispatcher, tracker)
+        if value is None:
+            return None
+        if slot == "content":
+            return {"demand": value["demand"], "editing": None}
+        extra = {k: v for k, v in self._extra(text, tracker).items() if k not in value}
+        return {**value, **extra}
 
-    async def validate_region(self, value: Any, dispatcher: CollectingDispatcher,
-                              tracker: Tracker, domain: dict) -> dict[str, Any]:
-        return region_answer(value, dispatcher)
+    def _value(self, slot: str, text: str, dispatcher: CollectingDispatcher,
+               tracker: Tracker) -> dict[str, Any] | None:
+        """``{slot: value}`` for a valid answer, ``{slot: None}`` (with a reason uttered)
+        for an answer meant for this question but invalid, None for no answer."""
+        plain = normalize(text).text.strip()
+        intent, confidence = latest_intent(tracker)
+        if slot == "company":
+            name = _company_answer(plain)
+            if name and intent in {"greet", "thank", "goodbye", "help"} and confidence > 0.7 \
+                    and len(plain) <= 6:
+                return None
+            return {"company": name} if name else None
+        if slot == "credit_code":
+            codes = [e.value for e in extract_entities(plain) if e.entity == "credit_code"]
+            if codes and is_valid_credit_code(codes[0]):
+                return {"credit_code": codes[0]}
+            if codes or (len(plain) == 18 and plain.isalnum()):
+                dispatcher.utter_message(text="这个统一社会信用代码校验未通过（第18位校验码不符），"
+                                              "请核对营业执照后重新发送；没有的话回复“跳过”。")
+                return {"credit_code": None}
+            return {"credit_code": NO_CODE} if dialogue.is_skip(plain) else None
+        if slot == "region":
+            found = dialogue.stated_regions(plain)
+            if not found:
+                return None
+            if found[0].level == "county":
+                return {"region": found[0].name, "region_city": None}
+            if found[0].level == "city":
+                return {"region": None, "region_city": found[0].name}
+            dispatcher.utter_message(text="请告诉我具体的县（市、区），例如“龙游县”。")
+            return {"region": None}
+        if slot == "contact_name":
+            name = dialogue.contact_name(plain)
+            if name is None and plain and len(plain) <= 20 and confidence < SURE and not any(
+                    q in plain for q in _QUESTION_MARKS):
+                # a place, a company, a code or a number where a name was asked
+                dispatcher.utter_message(text=_HINTS["contact_name"])
+                return {"contact_name": None}
+            return {"contact_name": name} if name else None
+        if slot == "mobile":
+            mobile = find_mobile(plain)
+            if mobile:
+                return {"mobile": mobile}
+            if sum(ch.isdigit() for ch in plain) >= 7:
+                dispatcher.utter_message(text="请留11位手机号码（以1开头），便于承办部门联系您。")
+                return {"mobile": None}
+            return None
+        if slot == "content":
+            if len(plain) < 4:
+                return None
+            demand = dict(tracker.get_slot("demand") or {})
+            demand["text"] = plain
+            dispatcher.utter_message(text="已修改诉求内容。")
+            return {"demand": demand, "content": True}
+        return None
 
-    async def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher,
-                                    tracker: Tracker, domain: dict) -> dict[str, Any]:
-        name = normalize(str(value or "")).text
-        if not 1 <= len(name) <= 30:
-            dispatcher.utter_message(text="联系人称呼请控制在30个字以内，例如“王经理”。")
-            return {"contact_name": None}
-        return {"contact_name": name}
+    @staticmethod
+    def _extra(text: str, tracker: Tracker) -> dict[str, Any]:
+        """Details given along with the answer ("王经理 13905701234"), for empty slots."""
+        plain = normalize(text).text
+        extra: dict[str, Any] = {}
+        mobile = find_mobile(plain)
+        if mobile and not tracker.get_slot("mobile"):
+            extra["mobile"] = mobile
+        codes = [e.value for e in extract_entities(plain) if e.entity == "credit_code"]
+        if codes and is_valid_credit_code(codes[0]) and not tracker.get_slot("credit_code"):
+            extra["credit_code"] = codes[0]
+        return extra
 
-    async def validate_mobile(self, value: Any, dispatcher: CollectingDispatcher,
-                              tracker: Tracker, domain: dict) -> dict[str, Any]:
-        mobile = find_mobile(normalize(str(value or "")).text)
-        if mobile is None:
-            dispatcher.utter_message(text="手机号码应为11位数字（以1开头），请重新发送。")
-            return {"mobile": None}
-        return {"mobile": mobile}
+    def _apply_edit(self, edit: dialogue.Edit, dispatcher: CollectingDispatcher,
+                    tracker: Tracker) -> dict[str, Any]:
+        if edit.field == "content_add":
+            demand = dict(tracker.get_slot("demand") or {})
+            demand["text"] = f"{demand.get('text', '')}\n补充：{edit.value}".strip()
+            dispatcher.utter_message(text="已补充到诉求内容。")
+            return {"demand": demand}
+        if edit.value is None:  # "修改手机": the form asks for it next
+            return {"editing": "content"} if edit.field == "content" else {edit.field: None}
+        value = self._value(edit.field, edit.value, dispatcher, tracker)
+        if value is None:
+            dispatcher.utter_message(text=_HINTS[edit.field])
+            return {}
+        if edit.field == "content":
+            return {"demand": value["demand"], "editing": None}
+        if value.get(edit.field) is not None:
+            shown = value[edit.field] if value[edit.field] != NO_CODE else "不提供"
+            dispatcher.utter_message(text=f"已修改{dialogue.FIELD_NAMES[edit.field]}：{shown}")
+        return value
+
+    def hint(self, slot: str, tracker: Tracker) -> str:
+        if slot == "ticket_confirmed":  # the summary, asked again, says what to do
+            return _NOT_CONFIRMED
+        return _HINTS.get(slot, super().hint(slot, tracker))
+
+    async def new_problem(self, dispatcher: CollectingDispatcher,
+                          tracker: Tracker) -> list[EventType] | None:
+        """Another problem while the details are collected: a further item of the draft."""
+        from bot.parsing import label_name
+
+        message = tracker.latest_message
+        dom, sub = label_name(message.get("domain")), label_name(message.get("subtopic"))
+        if dom not in taxonomy().domains:
+            return None
+        demands = demands_of(tracker)
+        if len(demands) >= MAX_DEMANDS:
+            dispatcher.utter_message(text="本次登记的诉求已较多，这个问题请在提交后再单独反映。")
+            return []
+        new = {"text": message.get("text") or "", "domain": dom, "subtopic": sub}
+        more = [*(tracker.get_slot("more_demands") or []), new]
+        dispatcher.utter_message(text=f"已把这个问题（{demand_label(new)}）作为第{len(demands) + 1}"
+                                      "项诉求加入本次登记，提交时单独成一件工单。")
+        return [SlotSet("more_demands", more)]
 
 
-class ActionTicketSummary(Action):
-    """Show what will be submitted; the ticket is opened only after "yes"."""
+class ActionAskRegion(Action):
+    """The county question: the counties of a known city as buttons, or the county in
+    the enterprise's name as a one-tap answer."""
 
     def name(self) -> str:
-        return "action_ticket_summary"
+        return "action_ask_region"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        s = tracker.slots
-        demand = s.get("demand") or {}
-        tax = taxonomy()
-        label = (tax.label(demand["domain"], demand.get("subtopic"))
-                 if demand.get("domain") in tax.domains else "待确认")
-        lines = ["请确认以下信息：", f"企业：{s.get('company')}"]
-        if s.get("credit_code") and s["credit_code"] != NO_CODE:
-            lines.append(f"统一社会信用代码：{s['credit_code']}")
-        lines += [f"所在地区：{s.get('region')}", f"联系人：{s.get('contact_name')}",
-                  f"手机：{s.get('mobile')}", f"诉求领域：{label}",
-                  f"诉求内容：{(demand.get('text') or '')[:100]}", "确认提交吗？"]
-        dispatcher.utter_message(text="\n".join(lines), buttons=[
-            {"title": "确认提交", "payload": "/affirm"}, {"title": "取消", "payload": "/deny"}])
-        return [SlotSet("confirm_submit", True)]
+                  domain: dict[str, Any]) -> list[EventType]:
+        city = tracker.get_slot("region_city")
+        if city:
+            counties = dialogue.counties_of(city)
+            dispatcher.utter_message(
+                text=f"{city}下辖以下县（市、区），企业在哪一个？工单按县级部门分派。",
+                buttons=[{"title": c, "payload": c} for c in counties])
+            return []
+        hinted = dialogue.region_in_company(tracker.get_slot("company") or "")
+        if hinted:
+            dispatcher.utter_message(text="企业位于哪个县（市、区）？",
+                                     buttons=[{"title": hinted.name, "payload": hinted.name}])
+            return []
+        dispatcher.utter_message(response="utter_ask_region")
+        return []
+
+
+def summary_text(tracker: Tracker) -> str:
+    s = tracker.slots
+    lines = ["请核对以下信息：", f"企业：{s.get('company')}"]
+    if s.get("credit_code") and s["credit_code"] != NO_CODE:
+        lines.append(f"统一社会信用代码：{s['credit_code']}")
+    lines += [f"所在地区：{s.get('region')}", f"联系人：{s.get('contact_name')}",
+              f"手机：{s.get('mobile')}"]
+    demands = demands_of(tracker)
+    if len(demands) == 1:
+        lines += [f"诉求领域：{demand_label(demands[0])}",
+                  f"诉求内容：{_short(demands[0].get('text'))}"]
+    else:
+        lines.append(f"诉求（{len(demands)}项，每项单独成一件工单）：")
+        lines += [f"{i}. {demand_label(d)}：{_short(d.get('text'), 60)}"
+                  for i, d in enumerate(demands, start=1)]
+    lines.append(_HINTS["ticket_confirmed"])
+    return "\n".join(lines)
+
+
+def _short(text: str | None, limit: int = 100) -> str:
+    text = (text or "").replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "……"
+
+
+SUMMARY_BUTTONS = [{"title": "确认提交", "payload": "/affirm"},
+                   *({"title": t, "payload": t} for t in dialogue.EDIT_BUTTONS),
+                   {"title": "取消", "payload": "取消"}]
+
+
+class ActionAskTicketConfirmed(Action):
+    """The summary (or, after 修改…, the question for the new value)."""
+
+    def name(self) -> str:
+        return "action_ask_ticket_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        editing = tracker.get_slot("editing")
+        if editing:
+            dispatcher.utter_message(text="请发送修改后的诉求内容（将替换原来的内容）。")
+            return []
+        buttons = SUMMARY_BUTTONS if len(demands_of(tracker)) == 1 else [
+            b for b in SUMMARY_BUTTONS if b["title"] != "修改内容"]
+        dispatcher.utter_message(text=summary_text(tracker), buttons=buttons)
+        return []
 
 
 class ActionOpenTicket(Action):
-    """Open the ticket once the user confirmed the summary.
+    """Open one ticket per demand once the user confirmed the summary.
 
-    Idempotent: the request key is the sender plus the demand's id, so a retried action
-    call or a second "yes" returns the first outcome. When the database is down the
-    request goes to the outbox and is registered when it is back (the user is told).
+    Runs after the ticket form ends; does nothing when the user left the form. Idempotent:
+    each request key is the sender plus the demand's id, so a retried action call
+    returns the first outcome. When the database is down the requests go to the outbox
+    and are registered when it is back (the user is told).
     """
 
     def name(self) -> str:
         return "action_open_ticket"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        done = SlotSet("confirm_submit", False)  # the confirmation is used up on every path
+                  domain: dict[str, Any]) -> list[EventType]:
+        done = [SlotSet(s, None) for s in (*DRAFT_SLOTS, "form_left")]
+        if left_form(tracker) or tracker.get_slot("ticket_confirmed") is not True:
+            return [SlotSet("ticket_confirmed", None), SlotSet("form_left", None)]
+        demands = demands_of(tracker)
+        if not demands:
+            dispatcher.utter_message(text="诉求信息不完整，暂时无法登记。请重新描述遇到的问题，"
+                                          "或回复“转人工”。")
+            return done
+        base = tracker.get_slot("demand") or {}
+        base_id = base.get("id") or uuid.uuid4().hex
+        replies, numbers = [], []
+        for i, demand in enumerate(demands):
+            key = f"{sender_key(tracker)}:{base_id}" + (f":{i}" if i else "")
+            reply, number = self._open(tracker, demand, key)
+            if reply is None:
+                dispatcher.utter_message(text="诉求信息不完整，暂时无法登记。请核对后重新描述问题，"
+                                              "或回复“转人工”。")
+                return [SlotSet("ticket_confirmed", None)]
+            replies.append(reply)
+            numbers.append(number)
+        head = f"已受理{len(demands)}件诉求：\n\n" if len(demands) > 1 else ""
+        dispatcher.utter_message(text=head + "\n\n".join(replies))
+        last = next((n for n in reversed(numbers) if n), None)
+        return [*done, SlotSet("ticket_number", last)]
+
+    @staticmethod
+    def _open(tracker: Tracker, demand: dict[str, Any], key: str) -> tuple[str | None,
+                                                                           str | None]:
         slots = tracker.slots
-        demand = slots.get("demand") or {}
         code = slots.get("credit_code")
         code = code if code and code != NO_CODE else None
         sender, channel = sender_key(tracker), channel_of(tracker)
@@ -145,36 +354,24 @@ class ActionOpenTicket(Action):
             region=slots.get("region") or "", domain=demand.get("domain") or "",
             subtopic=demand.get("subtopic") or "", text=demand.get("text") or "",
             channel=channel, sender_id=sender, conversation_id=tracker.sender_id)
-        key = f"{sender}:{demand['id']}" if demand.get("id") else None
         backend = ticket_backend()
         try:
             opened = backend.service.open(new, actor=sender, request_key=key)
         except InvalidTicket as err:
             logger.warning("Ticket not opened: %s", err)
-            if code and "GB 32100" in str(err):
-                dispatcher.utter_message(text="统一社会信用代码校验未通过，请核对后重新描述问题，"
-                                              "或不提供代码直接登记。")
-                return [SlotSet("credit_code", None), done]
-            dispatcher.utter_message(text="诉求信息不完整，暂时无法登记。请重新描述遇到的问题，"
-                                          "或回复“转人工”。")
-            return [done]
+            return None, None
         except SQLAlchemyError as err:
             logger.error("Ticket database unavailable (%s); request %s kept in the outbox.",
                          type(err).__name__, key)
-            backend.outbox.put(new, sender, key or f"{sender}:{uuid.uuid4().hex}")
-            dispatcher.utter_message(text="您的诉求已保存。工单系统正在维护，恢复后会自动登记并"
-                                          "把工单号发给您，无需重复提交。")
-            return [SlotSet("demand", None), done]
+            backend.outbox.put(new, sender, key)
+            return ("您的诉求已保存。工单系统正在维护，恢复后会自动登记并把工单号发给您，"
+                    "无需重复提交。"), None
         t = opened.ticket
         label = taxonomy().label(t.domain, t.subtopic)
         if opened.duplicate:
-            dispatcher.utter_message(text=(
-                f"您在30天内已反映过同类问题（工单号：{t.number}，{label}），本次内容已补充到"
-                f"该工单，承办部门：{t.department or '待分派'}。"))
-        else:
-            due = f"，将于{t.first_response_due:%Y年%m月%d日}前首次联系您" \
-                if t.first_response_due else ""
-            dispatcher.utter_message(text=(
-                f"已受理，工单号：{t.number}\n领域：{label}\n承办部门：{t.department}{due}。\n"
-                "可随时发送工单号查询进度。"))
-        return [SlotSet("ticket_number", t.number), SlotSet("demand", None), done]
+            return (f"您在30天内已反映过同类问题（工单号：{t.number}，{label}），本次内容已补充到"
+                    f"该工单，承办部门：{t.department or '待分派'}。"), t.number
+        due = f"，将于{t.first_response_due:%Y年%m月%d日}前首次联系您" \
+            if t.first_response_due else ""
+        return (f"已受理，工单号：{t.number}\n领域：{label}\n承办部门：{t.department}{due}。\n"
+                "可随时发送工单号查询进度。"), t.number

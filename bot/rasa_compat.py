@@ -6,16 +6,84 @@ every call: about 13 ms per custom action on these 2-core machines, more than
 the whole NLU. ``install()`` replaces that method with one that checks the
 schema once and reuses the compiled validator — same checks, same error message.
 
+Two dialogue fixes ride along, because Rasa 3.6 offers no hook for them:
+
+* **Typed buttons**: a message that is exactly the title of a button the assistant
+  showed in its last reply (确认提交, 政策服务 …) is handled as that button's payload.
+  WeChat users type what they see; the web chat and the REST channel get the same.
+* **Ending a hand-over**: a paused (handed-over) conversation ignores every message
+  except Rasa's ``/restart``; a ``cancel_handoff`` message (取消转人工) resumes it first,
+  so the user can take the assistant back.
+
 It is applied by ``python -m bot.server`` (what ``govbot run`` starts); a plain
-``rasa run`` behaves as upstream Rasa, only slower.
+``rasa run`` behaves as upstream Rasa, only slower and without those two.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+#: intents a handed-over (paused) conversation still acts on
+RESUMING_INTENTS = frozenset({"cancel_handoff"})
+
 
 def install() -> None:
+    _install_action_validation()
+    _install_dialogue_fixes()
+
+
+def last_buttons(events: Any) -> list[dict[str, Any]]:
+    """The buttons of the assistant's last reply (its messages since the last user turn)."""
+    buttons: list[dict[str, Any]] = []
+    for event in reversed(list(events)):
+        name = getattr(event, "type_name", None)
+        if name == "user":
+            break
+        if name == "bot":
+            buttons = [*((event.data or {}).get("buttons") or []), *buttons]
+    return buttons
+
+
+def typed_button(text: str, buttons: list[dict[str, Any]]) -> str | None:
+    """The payload of the button whose title the user typed, if any."""
+    from bot.dialogue import clean
+
+    said = clean(text)
+    if not said or text.startswith("/"):
+        return None
+    for b in buttons:
+        if clean(str(b.get("title", ""))) == said and b.get("payload"):
+            return str(b["payload"])
+    return None
+
+
+def _install_dialogue_fixes() -> None:
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted, ConversationResumed
+    from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY
+
+    original = MessageProcessor._handle_message_with_tracker
+
+    async def _handle_message_with_tracker(self: MessageProcessor, message: Any,
+                                           tracker: Any) -> None:
+        if not message.parse_data and message.text:
+            payload = typed_button(message.text, last_buttons(tracker.events))
+            if payload:
+                message.text = payload
+        if tracker.is_paused() and not message.parse_data:
+            parsed = await self.parse_message(message, tracker)
+            if (parsed.get(INTENT) or {}).get(INTENT_NAME_KEY) in RESUMING_INTENTS:
+                # resume as if the assistant had been listening all along
+                tracker.update(ConversationResumed())
+                tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+            message.parse_data = parsed
+        await original(self, message, tracker)
+
+    MessageProcessor._handle_message_with_tracker = _handle_message_with_tracker  # type: ignore[method-assign]
+
+
+def _install_action_validation() -> None:
     from jsonschema.exceptions import best_match
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction

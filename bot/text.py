@@ -16,7 +16,7 @@ from functools import lru_cache
 #: Messages longer than this (after normalisation) are cut before NLU. Long
 #: complaints run to a few hundred characters; anything longer is usually a
 #: pasted document, and its first part says what it is about.
-DEFAULT_MAX_CHARS = 1000
+DEFAULT_MAX_CHARS = 5000
 
 _FULLWIDTH_START, _FULLWIDTH_END, _FULLWIDTH_SHIFT = 0xFF01, 0xFF5E, 0xFEE0
 

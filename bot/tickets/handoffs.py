@@ -75,3 +75,10 @@ class HandoffStore:
             raise TicketError(f"hand-off {handoff_id} was closed already by "
                               f"{handoff.closed_by}")
         return handoff
+
+    def close_for(self, sender_id: str) -> int:
+        """The user ended the hand-over: close the sender's waiting hand-offs (how many)."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(handoffs).where(handoffs.c.sender_id == sender_id,
+                                                       handoffs.c.closed_at.is_(None))
+                                .values(closed_at=self.clock(), closed_by=sender_id)).rowcount
