@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backend import log_demand, sender_key, ticket_backend
 from actions.nlu import parse_parts
-from actions.tickets import demand_label
+from actions.tickets import NO_CODE, demand_label
 from bot import dialogue
 from bot.parsing import label_name
 from bot.taxonomy import taxonomy
@@ -34,7 +34,9 @@ _MULTI_BUTTONS = [{"title": "全部登记", "payload": "/affirm"},
                   {"title": "不用了", "payload": "/deny"}]
 #: slots a new ticket can take over from the sender's most recent ticket
 _PROFILE = ("company", "credit_code", "contact_name", "mobile", "region")
-VAGUE_CONFIDENCE = 0.5  # a short report below this domain confidence gets a question
+VAGUE_CONFIDENCE = 0.35  # a short report below this domain confidence gets a question
+PART_CONFIDENCE = 0.35  # a part of a message is a demand of its own from this confidence
+DEMAND_INTENTS = {"report_need", "ask_policy"}
 LONG_MESSAGE = 300  # characters from which the request sentences weigh most
 _VAGUE_TEXT = ("理解您的难处，我们一起想办法。为了尽快找到负责的部门，请问主要是哪方面的问题？"
                "可以点下面的类别，也可以直接说说具体情况（例如“贷款到期银行不续贷”“招不到工人”）。")
@@ -83,6 +85,8 @@ def profile_from_last_ticket(tracker: Tracker, known: dict[str, Any]) -> list[di
             "region": t.region}
     if known.get("company") and known["company"] != t.enterprise.name:
         last["credit_code"] = None  # another enterprise: its code is not this one's
+    elif not t.enterprise.credit_code:
+        last["credit_code"] = NO_CODE  # skipped last time: not asked again
     if known.get("region_city"):
         last["region"] = None  # the user named a city: ask for its county
     return [SlotSet(k, last[k]) for k in _PROFILE
@@ -123,8 +127,9 @@ async def read_demands(message: dict[str, Any]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for part, p in zip(parts, await parse_parts(parts) or [], strict=False):
             dom, sub = label_name(p.get("domain")), label_name(p.get("subtopic"))
-            if label_name(p.get("intent")) == "report_need" and dom and _confidence(p) >= 0.4 \
-                    and (dom, sub) not in {(d["domain"], d["subtopic"]) for d in found}:
+            if label_name(p.get("intent")) in DEMAND_INTENTS and dom and \
+                    _confidence(p) >= PART_CONFIDENCE and \
+                    (dom, sub) not in {(d["domain"], d["subtopic"]) for d in found}:
                 found.append({"text": part, "domain": dom, "subtopic": sub})
         if len(found) >= 2:
             return found
@@ -136,6 +141,22 @@ async def read_demands(message: dict[str, Any]) -> list[dict[str, Any]]:
             whole.update(domain=label_name(parsed[0].get("domain")),
                          subtopic=label_name(parsed[0].get("subtopic")))
     return [whole]
+
+
+def is_vague(message: dict[str, Any]) -> bool:
+    """A short report the NLU cannot place, or an opener that only says it is hard."""
+    text = message.get("text") or ""
+    short = len(dialogue.clean(text)) <= 30
+    return (short and _confidence(message) < VAGUE_CONFIDENCE) or dialogue.is_vague(text)
+
+
+def ask_for_domain(dispatcher: CollectingDispatcher, text: str) -> list[dict[str, Any]]:
+    """Acknowledge a vague opener and ask which area it is about (the eight domains as
+    buttons); the opener is kept as the beginning of the problem's description."""
+    dispatcher.utter_message(text=_VAGUE_TEXT, buttons=domain_buttons())
+    demand = {"id": uuid.uuid4().hex, "text": text, "domain": None, "subtopic": None}
+    return [SlotSet("demand", demand), SlotSet("more_demands", None),
+            SlotSet("confirm_ticket", False)]
 
 
 def domain_buttons() -> list[dict[str, str]]:
@@ -161,13 +182,9 @@ class ActionAcknowledgeDemand(Action):
         details = stated_details(text, tracker)
         stated = [SlotSet(k, v) for k, v in details.items()]
         opener = pending.get("text") if pending and not pending.get("domain") else None
-        if label_name(message.get("intent")) == "report_need" and not opener and \
-                _confidence(message) < VAGUE_CONFIDENCE and len(dialogue.clean(text)) <= 30:
-            dispatcher.utter_message(text=_VAGUE_TEXT, buttons=domain_buttons())
-            demand = {"id": uuid.uuid4().hex, "text": text, "domain": None, "subtopic": None}
-            return [*stated, SlotSet("demand", demand), SlotSet("more_demands", None),
-                    SlotSet("confirm_ticket", False)]
         demands = await read_demands(message)
+        if len(demands) == 1 and not opener and is_vague(message):
+            return [*stated, *ask_for_domain(dispatcher, text)]
         reply = acknowledgement(message, demands)
         if reply is None:
             dispatcher.utter_message(response="utter_please_rephrase")

@@ -294,8 +294,9 @@ class ActionRateService(Action):
         if rated.status is Status.REOPENED:
             due = f"，将于{rated.first_response_due:%Y年%m月%d日}前与您联系" \
                 if rated.first_response_due else ""
-            dispatcher.utter_message(text=f"很抱歉办理结果没有让您满意（{score}分）。工单 "
-                                          f"{rated.number} 已重新交办{rated.department}{due}。")
+            dispatcher.utter_message(text=f"感谢您的评价（{score}分）。很抱歉办理结果没有让您"
+                                          f"满意，工单 {rated.number} 已重新交办"
+                                          f"{rated.department}{due}。")
         else:
             dispatcher.utter_message(text=f"感谢您的评价（{score}分）！您的意见会反馈给承办部门。")
         return [*reset, SlotSet("rating_ticket", None)]
@@ -328,6 +329,9 @@ class ActionHandoff(Action):
                                           "工作人员会为您服务。")
             return []
         dispatcher.utter_message(response="utter_human_handoff")
+        demand = tracker.get_slot("demand")
+        if demand and demand.get("domain") and not tracker.get_slot("ticket_number"):
+            dispatcher.utter_message(text="您正在登记的诉求还没有提交，已为您保留；人工服务结束后可以继续。")
         return [ConversationPaused()]
 
 

@@ -25,7 +25,7 @@ from abc import abstractmethod
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import dialogue
@@ -35,7 +35,10 @@ logger = logging.getLogger(__name__)
 
 #: intents that carry a purpose of their own, confident enough to act on
 DIGRESSIONS = {"ask_ticket_status", "ask_policy", "greet", "thank", "help", "goodbye",
-               "urge_ticket", "match_policy", "report_need", "kb_feedback", "rate_service"}
+               "urge_ticket", "match_policy", "report_need", "kb_feedback"}
+#: words that make a request_human guess a real request for a person ("联系人改为…" is not)
+_PERSON_WORDS = ("人工", "真人", "客服", "工作人员", "坐席", "接线员", "找人", "领导", "负责人来",
+                 "打电话给我", "回个电话", "专人")
 MIN_DIGRESSION_CONFIDENCE = 0.5
 RESTARTED = "好的，已清空刚才填写的内容。请重新描述您遇到的问题。"
 
@@ -47,6 +50,16 @@ def latest_text(tracker: Tracker) -> str:
 def latest_intent(tracker: Tracker) -> tuple[str | None, float]:
     intent = tracker.latest_message.get("intent") or {}
     return label_name(intent), float(intent.get("confidence") or 0.0)
+
+
+def wants_person(text: str, tracker: Tracker) -> bool:
+    """A request for a person (the button, or the NLU's guess with a person word in it)."""
+    if text.strip() == "/request_human":
+        return True
+    intent, confidence = latest_intent(tracker)
+    plain = dialogue.clean(text)
+    return intent == "request_human" and confidence >= MIN_DIGRESSION_CONFIDENCE and any(
+        w in plain for w in _PERSON_WORDS)
 
 
 def leave_form(*slots: str) -> list[EventType]:
@@ -73,10 +86,13 @@ class GuardedForm(FormValidationAction):
         if requested is None:  # the form is starting: nothing was asked yet
             return await self.start(dispatcher, tracker, domain)
         if requested not in tracker.slots_to_validate():
-            # the reply was not taken for the slot (a request for a person): Rasa rejects
-            # the form and a rule acts on it
-            return []
+            return []  # nothing was taken for the slot: Rasa rejects the form, rules act
         text = latest_text(tracker)
+        if wants_person(text, tracker):
+            # the draft stays; the hand-over offers it again when it ends
+            return [SlotSet(requested, None), SlotSet("editing", None),
+                    SlotSet("form_left", True), SlotSet("requested_slot", None),
+                    ActiveLoop(None), FollowupAction("action_handoff")]
         if dialogue.is_restart(text):
             dispatcher.utter_message(text=RESTARTED)
             return leave_form(*self.form_slots, *self.restart_slots())

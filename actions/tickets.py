@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -50,8 +50,19 @@ _HINTS = {
 }
 _NOT_CONFIRMED = "这条回复不是确认，诉求还没有提交。"
 SURE = 0.8  # NLU confidence from which a short non-answer is taken as another request
-_QUESTION_MARKS = ("?", "？", "吗", "怎么", "什么", "如何", "多少", "哪里", "哪个", "能不能", "为啥",
-                   "为什么", "是否")
+_QUESTION_MARKS = ("?", "？", "吗", "怎么", "什么", "如何", "多少", "哪里", "哪个", "能不能",
+                   "为啥", "为什么", "是否")
+
+
+_YES_WORDS = ("需要", "登记", "要的", "要登", "麻烦", "帮忙", "帮我", "好的", "可以", "行", "嗯",
+              "对", "是的", "ok", "登")
+
+
+def _is_yes(text: str) -> bool:
+    """A yes to "需要登记吗？" — not a further description of the problem."""
+    plain = dialogue.clean(text)
+    return dialogue.is_confirmation(text) or dialogue.wants_all(text) or plain in ("要", "要啊") \
+        or (len(plain) <= 10 and any(w in plain for w in _YES_WORDS))
 
 
 def demands_of(tracker: Tracker) -> list[dict[str, Any]]:
@@ -86,7 +97,8 @@ def _company_answer(text: str) -> str | None:
             break
     if not 2 <= len(plain) <= 50 or any(q in plain for q in _QUESTION_MARKS):
         return None
-    if plain.isdigit() or region_table().get(plain) or dialogue.contact_name(plain) == plain:
+    if plain.isdigit() or region_table().get(plain) or dialogue.contact_name(plain) == plain \
+            or _is_yes(plain) or dialogue.is_skip(plain):
         return None
     return plain
 
@@ -99,7 +111,24 @@ class ValidateTicketForm(GuardedForm):
         return "validate_ticket_form"
 
     def restart_slots(self) -> tuple[str, ...]:
-        return ("demand", "more_demands")
+        return ("demand", "more_demands", *DETAIL_SLOTS)
+
+    async def start(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                    domain: dict[str, Any]) -> list[EventType]:
+        """The registration question was answered: with a yes the form asks on; a reply
+        that only tells more ("主要是钱的问题") is added to the problem and the question
+        is asked again — it is not taken for a yes."""
+        text = tracker.latest_message.get("text") or ""
+        demand = tracker.get_slot("demand")
+        if text.startswith("/") or not demand or _is_yes(text):
+            return [*await super().start(dispatcher, tracker, domain),
+                    SlotSet("confirm_ticket", False)]
+        demand = {**demand, "text": f"{demand.get('text', '')}\n{normalize(text).text}"}
+        dispatcher.utter_message(text="已补充到诉求内容。需要为您登记诉求并转交责任部门办理吗？",
+                                 buttons=[{"title": "需要登记", "payload": "/affirm"},
+                                          {"title": "不用了", "payload": "/deny"}])
+        return [SlotSet("demand", demand), SlotSet("confirm_ticket", True),
+                SlotSet("form_left", True), SlotSet("requested_slot", None), ActiveLoop(None)]
 
     async def answer(self, slot: str, text: str, dispatcher: CollectingDispatcher,
                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any] | None:
@@ -316,9 +345,11 @@ class ActionOpenTicket(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        done = [SlotSet(s, None) for s in (*DRAFT_SLOTS, "form_left")]
+        asked_again = SlotSet("confirm_ticket", bool(tracker.get_slot("confirm_ticket")))
+        done = [*(SlotSet(s, None) for s in (*DRAFT_SLOTS, "form_left")), asked_again]
         if left_form(tracker) or tracker.get_slot("ticket_confirmed") is not True:
-            return [SlotSet("ticket_confirmed", None), SlotSet("form_left", None)]
+            # left, or more detail before a yes (the registration question is asked again)
+            return [SlotSet("ticket_confirmed", None), SlotSet("form_left", None), asked_again]
         demands = demands_of(tracker)
         if not demands:
             dispatcher.utter_message(text="诉求信息不完整，暂时无法登记。请重新描述遇到的问题，"
@@ -333,7 +364,7 @@ class ActionOpenTicket(Action):
             if reply is None:
                 dispatcher.utter_message(text="诉求信息不完整，暂时无法登记。请核对后重新描述问题，"
                                               "或回复“转人工”。")
-                return [SlotSet("ticket_confirmed", None)]
+                return [SlotSet("ticket_confirmed", None), asked_again]
             replies.append(reply)
             numbers.append(number)
         head = f"已受理{len(demands)}件诉求：\n\n" if len(demands) > 1 else ""

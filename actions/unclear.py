@@ -23,5 +23,11 @@ class ActionHandleUnclear(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        from actions.demand import ask_for_domain
+        from bot.dialogue import is_vague
+
+        text = tracker.latest_message.get("text") or ""
+        if is_vague(text):  # "最近太难了": an enterprise in difficulty, not chatter
+            return ask_for_domain(dispatcher, text)
         dispatcher.utter_message(response=unclear_response(tracker.latest_message))
         return []

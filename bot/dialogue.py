@@ -42,21 +42,21 @@ _SKIP = ("跳过", "没有", "无", "不知道", "不清楚", "暂无", "没带"
 
 def is_cancel(text: str) -> bool:
     """An explicit wish to stop the current form (a short message with a cancel word)."""
-    core = _core(text)
-    if text.strip() == "/deny" or core in ("不用", "不要", "不需要", "不了", "不登了"):
+    core, plain = _core(text), clean(text)
+    if text.strip() == "/deny" or core in ("不用", "不要", "不需要", "不了", "不登了", "不办"):
         return True
-    return len(core) <= 12 and any(w in core for w in _CANCEL) and "转人工" not in core
+    return len(plain) <= 12 and any(w in plain for w in _CANCEL) and "人工" not in plain
 
 
 def is_restart(text: str) -> bool:
-    core = _core(text)
-    return len(core) <= 10 and any(w in core for w in _RESTART)
+    plain = clean(text)
+    return len(plain) <= 10 and any(w in plain for w in _RESTART)
 
 
 def is_skip(text: str) -> bool:
     """"No code at hand" at an optional question (跳过 / 没有 / 不清楚)."""
-    core = _core(text)
-    return len(core) <= 12 and any(w in core for w in _SKIP) and not is_cancel(text)
+    plain = clean(text)
+    return len(plain) <= 12 and any(w in plain for w in _SKIP) and not is_cancel(text)
 
 
 # -- confirming ----------------------------------------------------------------------
@@ -96,8 +96,19 @@ _ALL = ("全部登记", "都登记", "都要", "两个都", "三个都", "全部
 
 def wants_all(text: str) -> bool:
     """"两个都要登记": register every listed demand."""
-    core = _core(text)
-    return len(core) <= 14 and any(w in core for w in _ALL)
+    plain = clean(text)
+    return len(plain) <= 14 and any(w in plain for w in _ALL)
+
+
+_VAGUE = ("说来话长", "一言难尽", "太难了", "好难", "压力很大", "压力大", "头疼", "愁死", "烦死",
+          "撑不下去", "撑不住", "不容易", "没办法了", "难做", "不知道怎么办", "不知道找谁", "有点困难",
+          "遇到困难", "遇到了困难", "遇到点问题", "遇到了一些问题", "有个问题", "有点事", "唉")
+
+
+def is_vague(text: str) -> bool:
+    """A short opener that says things are hard without saying what (唉，说来话长)."""
+    plain = clean(text)
+    return len(plain) <= 24 and any(w in plain for w in _VAGUE)
 
 
 _HOLD = ("等一下", "等下", "稍等", "等等", "等会", "我查一下", "我找一下", "我看一下", "马上")
@@ -105,8 +116,8 @@ _HOLD = ("等一下", "等下", "稍等", "等等", "等会", "我查一下", "�
 
 def is_hold(text: str) -> bool:
     """"等一下": the user needs a moment, nothing else."""
-    core = _core(text)
-    return len(core) <= 10 and any(w in core for w in _HOLD)
+    plain = clean(text)
+    return len(plain) <= 10 and any(w in plain for w in _HOLD)
 
 
 # -- editing -------------------------------------------------------------------------
@@ -178,6 +189,7 @@ _SURNAMES = set(
     "龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞"
     "左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕"
     "屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧"
+    "傅占操凤虎郦竺鄂帖茆冒訾仰铁谯续蹇弓过禄汝荀步郗庹"
     "闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥"
     "南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支"
     "卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印"
@@ -214,7 +226,8 @@ def contact_name(text: str) -> str | None:
     for title in sorted(_TITLES, key=len, reverse=True):
         if body.endswith(title) and len(body) > len(title):
             head = body[: -len(title)]
-            if head in _COMPOUND or (len(head) <= 3 and head[0] in _SURNAMES):
+            # 傅工, 占总: any one character before a title is a surname
+            if head in _COMPOUND or len(head) == 1 or (len(head) <= 3 and head[0] in _SURNAMES):
                 return plain
     surname_len = 2 if body[:2] in _COMPOUND else 1
     if body[:surname_len] in _SURNAMES or body[:2] in _COMPOUND:
@@ -287,11 +300,14 @@ def more_specific(new: Region, old_name: str | None) -> bool:
 
 # -- several demands and long letters ------------------------------------------------
 
-_ENUM_RE = re.compile(r"(?:^|[。；;！!？?\n，,])\s*(?:一是|二是|三是|四是|第一[，,、]?|"
+_ENUM_RE = re.compile(r"(?:^|[。；;！!？?\n，,：:])\s*(?:一是|二是|三是|四是|第一[，,、]?|"
                       r"第二[，,、]?|第三[，,、]?|其一|其二|其三|[1-4１-４][.、．)）]|"
                       r"[一二三四][、.．])")
-_ALSO_RE = re.compile(r"[。；;！!？?\n，,]\s*(?:另外|此外|还有一?个?|还有就是|同时|再就是|另一个|"
+_ALSO_RE = re.compile(r"(?:[。；;！!？?\n，,]|\s)\s*(?:另外|此外|还有一?个?|还有就是|同时|再就是|另一个|"
                       r"另一方面|除此之外|顺便问一下|顺便)")
+
+
+_SEPARATORS = "。；;！!？?\n，,：: "
 
 
 def demand_segments(text: str) -> list[str]:
@@ -302,11 +318,17 @@ def demand_segments(text: str) -> list[str]:
     cuts = [c for c in cuts if c > 0]
     if not cuts:
         return [plain.strip()]
+    first = _ENUM_RE.search(plain)
+    # "现有三个困难：一是…": what comes before the first item is no demand of its own
+    preamble = first is not None and first.start() > 0 and first.start() == cuts[0] and \
+        re.search(r"一是|第一|其一|[1１][.、．)）]|一[、.．]", first.group()) is not None
     parts, last = [], 0
     for c in cuts:
-        parts.append(plain[last:c + 1] if plain[c] in "。；;！!？?\n，," else plain[last:c])
-        last = c + 1 if plain[c] in "。；;！!？?\n，," else c
+        parts.append(plain[last:c + 1] if plain[c] in _SEPARATORS else plain[last:c])
+        last = c + 1 if plain[c] in _SEPARATORS else c
     parts.append(plain[last:])
+    if preamble:
+        parts = parts[1:]
     return [p.strip(" ，,。；;") for p in parts if len(clean(p)) >= 6]
 
 

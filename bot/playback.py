@@ -202,9 +202,9 @@ class Player:
                     outcome.transcript.append(f"[department {turn['department']}]")
                 else:
                     said = str(turn["user"])
-                    if "{ticket}" in said:
-                        numbers = [t.number for t in self.tickets_of(sender)]
-                        said = said.replace("{ticket}", numbers[-1] if numbers else "QZ-00000000-0000")
+                    if "{ticket}" in said:  # the sender's latest ticket number
+                        numbers = [t.number for t in self.tickets_of(sender)] or ["QZ-none"]
+                        said = said.replace("{ticket}", numbers[-1])
                     replies = _post(f"{self.target.rasa_url}/webhooks/rest/webhook",
                                     {"sender": sender, "message": said})
                     text = reply_text(replies)
