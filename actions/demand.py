@@ -35,6 +35,7 @@ _MULTI_BUTTONS = [{"title": "全部登记", "payload": "/affirm"},
 #: slots a new ticket can take over from the sender's most recent ticket
 _PROFILE = ("company", "credit_code", "contact_name", "mobile", "region")
 VAGUE_CONFIDENCE = 0.35  # a short report below this domain confidence gets a question
+SURE_DOMAIN = 0.6  # from here a "说来话长…" message names its problem clearly enough
 PART_CONFIDENCE = 0.35  # a part of a message is a demand of its own from this confidence
 DEMAND_INTENTS = {"report_need", "ask_policy"}
 LONG_MESSAGE = 300  # characters from which the request sentences weigh most
@@ -147,7 +148,8 @@ def is_vague(message: dict[str, Any]) -> bool:
     """A short report the NLU cannot place, or an opener that only says it is hard."""
     text = message.get("text") or ""
     short = len(dialogue.clean(text)) <= 30
-    return (short and _confidence(message) < VAGUE_CONFIDENCE) or dialogue.is_vague(text)
+    return short and _confidence(message) < VAGUE_CONFIDENCE or (
+        dialogue.is_vague(text) and _confidence(message) < SURE_DOMAIN)
 
 
 def ask_for_domain(dispatcher: CollectingDispatcher, text: str) -> list[dict[str, Any]]:
@@ -189,9 +191,11 @@ class ActionAcknowledgeDemand(Action):
         if reply is None:
             dispatcher.utter_message(response="utter_please_rephrase")
             return [*stated, SlotSet("confirm_ticket", False)]
-        if label_name(message.get("intent")) != "report_need":
+        if label_name(message.get("intent")) != "report_need" and not opener:
             dispatcher.utter_message(text=reply)
             return [*stated, SlotSet("confirm_ticket", False)]
+        if opener:  # what follows a vague opener is the problem, however it is phrased
+            reply = reply.replace(_FOLLOW_UP["ask_policy"], _FOLLOW_UP["report_need"])
         dispatcher.utter_message(text=reply, buttons=_BUTTONS if len(demands) == 1
                                  else _MULTI_BUTTONS)
         first = {"id": uuid.uuid4().hex, **demands[0]}

@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -113,6 +113,19 @@ def answer_in_passing(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     return [SlotSet("kb_answer", {"question": question, "doc_id": hits[0]["doc_id"]})]
 
 
+UNSURE_OFFER = "如果没有回答您的问题，需要为您登记，请相关部门解答吗？"
+
+
+def after_vague_opener(tracker: Tracker) -> bool:
+    """Whether the assistant just asked which area a vague opener is about."""
+    demand = tracker.get_slot("demand")
+    if not demand or demand.get("domain"):
+        return False
+    said = [e for e in tracker.events if e.get("event") in ("bot", "user")]
+    return len(said) >= 2 and said[-2].get("event") == "bot" and \
+        "请问主要是哪方面的问题" in (said[-2].get("text") or "")
+
+
 class ActionAnswerPolicy(Action):
     def name(self) -> str:
         return "action_answer_policy"
@@ -121,30 +134,39 @@ class ActionAnswerPolicy(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         message = tracker.latest_message
         question = message.get("text") or ""
+        if after_vague_opener(tracker):
+            # the answer to "请问主要是哪方面的问题？" describes the problem, even as a question
+            return [SlotSet("confirm_ticket", False), FollowupAction("action_acknowledge_demand")]
         log_demand(tracker)
-        regions = [e["value"] for e in message.get("entities", []) if e.get("entity") == "region"]
+        regions = [r.name for r in stated_regions(question) if r.level != "province"]
         region = regions[0] if regions else tracker.get_slot("region")
         try:
             hits = knowledge_base().search(question, top_k=3, region=region)
         except Exception:  # noqa: BLE001 - a broken index must not break the conversation
             logger.exception("Knowledge-base search failed")
             hits = []
-        if hits:
-            dispatcher.utter_message(text=answer_text(hits), buttons=FEEDBACK_BUTTONS)
-            return [SlotSet("kb_answer", {"question": question, "doc_id": hits[0]["doc_id"]}),
-                    SlotSet("confirm_ticket", False)]
-        self._log_gap(tracker, question, region, label_name(message.get("domain")))
         dom, sub = label_name(message.get("domain")), label_name(message.get("subtopic"))
         tax = taxonomy()
         if dom not in tax.domains or sub not in tax.subtopics or tax.domain_of(sub) != dom:
             dom, sub = "policy", "policy_consult"
+        demand = {"id": uuid.uuid4().hex, "text": question, "domain": dom, "subtopic": sub}
+        offer = [SlotSet("demand", demand), SlotSet("more_demands", None),
+                 SlotSet("ticket_number", None), SlotSet("confirm_ticket", True)]
+        if hits and hits[0].get("confidence", 1) >= CONFIDENT:
+            dispatcher.utter_message(text=answer_text(hits), buttons=FEEDBACK_BUTTONS)
+            return [SlotSet("kb_answer", {"question": question, "doc_id": hits[0]["doc_id"]}),
+                    SlotSet("confirm_ticket", False)]
+        if hits:  # only "may be related": the department can answer the very question
+            dispatcher.utter_message(text=answer_text(hits) + "\n" + UNSURE_OFFER,
+                                     buttons=[*FEEDBACK_BUTTONS, NO_ANSWER_BUTTONS[0]])
+            return [SlotSet("kb_answer", {"question": question, "doc_id": hits[0]["doc_id"]}),
+                    *offer]
+        self._log_gap(tracker, question, region, label_name(message.get("domain")))
         dispatcher.utter_message(
             text="抱歉，政策库里暂时没有能回答这个问题的文件，为避免给您不准确的答复，我不作猜测。"
                  "需要为您登记，请相关部门解答吗？也可以转人工服务。",
             buttons=NO_ANSWER_BUTTONS)
-        demand = {"id": uuid.uuid4().hex, "text": question, "domain": dom, "subtopic": sub}
-        return [SlotSet("kb_answer", None), SlotSet("demand", demand),
-                SlotSet("ticket_number", None), SlotSet("confirm_ticket", True)]
+        return [SlotSet("kb_answer", None), *offer]
 
     @staticmethod
     def _log_gap(tracker: Tracker, question: str, region: str | None,

@@ -36,7 +36,8 @@ MAX_DEMANDS = 5
 DETAIL_SLOTS = ("company", "credit_code", "region", "contact_name", "mobile")
 #: what a finished or abandoned draft leaves behind (the enterprise details stay: they
 #: are shown, and can be changed, in the next summary)
-DRAFT_SLOTS = ("demand", "more_demands", "ticket_confirmed", "region_city", "editing")
+DRAFT_SLOTS = ("demand", "more_demands", "ticket_confirmed", "region_city", "region_options",
+               "editing")
 _CANCELLED = "好的，已取消登记，没有提交任何信息。如需再次反映，直接描述问题即可。"
 _HINTS = {
     "company": "请发送企业全称（与营业执照一致），例如“龙游县恒丰纸业有限公司”。",
@@ -79,6 +80,23 @@ def demand_label(demand: dict[str, Any]) -> str:
     if sub not in tax.subtopics or tax.domain_of(sub) != demand["domain"]:
         sub = None
     return tax.label(demand["domain"], sub)
+
+
+def _check_code_region(code: str, county: str | None,
+                       dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    """When the credit code was issued in another county (or city) than the one the user
+    named, ask which is right: the region question then offers both."""
+    table = region_table()
+    issued, stated = table.registered_in(code), table.get(county or "")
+    if issued is None or stated is None or stated.level != "county":
+        return {}
+    if issued.name == stated.name or (issued.level == "city" and issued.name == stated.city):
+        return {}
+    dispatcher.utter_message(text=f"统一社会信用代码显示企业在{issued.name}登记，与您说的{stated.name}"
+                                  "不一致。工单按企业实际所在的县（市、区）分派，请确认：")
+    options = [stated.name, *([issued.name] if issued.level == "county"
+                              else dialogue.counties_of(issued.name))]
+    return {"region": None, "region_options": options}
 
 
 def _company_answer(text: str) -> str | None:
@@ -160,7 +178,8 @@ class ValidateTicketForm(GuardedForm):
         if slot == "credit_code":
             codes = [e.value for e in extract_entities(plain) if e.entity == "credit_code"]
             if codes and is_valid_credit_code(codes[0]):
-                return {"credit_code": codes[0]}
+                return {"credit_code": codes[0],
+                        **_check_code_region(codes[0], tracker.get_slot("region"), dispatcher)}
             if codes or (len(plain) == 18 and plain.isalnum()):
                 dispatcher.utter_message(text="这个统一社会信用代码校验未通过（第18位校验码不符），"
                                               "请核对营业执照后重新发送；没有的话回复“跳过”。")
@@ -171,7 +190,12 @@ class ValidateTicketForm(GuardedForm):
             if not found:
                 return None
             if found[0].level == "county":
-                return {"region": found[0].name, "region_city": None}
+                code = tracker.get_slot("credit_code")
+                if code and code != NO_CODE and not tracker.get_slot("region_options"):
+                    conflict = _check_code_region(code, found[0].name, dispatcher)
+                    if conflict:
+                        return conflict
+                return {"region": found[0].name, "region_city": None, "region_options": None}
             if found[0].level == "city":
                 return {"region": None, "region_city": found[0].name}
             dispatcher.utter_message(text="请告诉我具体的县（市、区），例如“龙游县”。")
@@ -219,7 +243,7 @@ class ValidateTicketForm(GuardedForm):
         if edit.field == "content_add":
             demand = dict(tracker.get_slot("demand") or {})
             demand["text"] = f"{demand.get('text', '')}\n补充：{edit.value}".strip()
-            dispatcher.utter_message(text="已补充到诉求内容。")
+            dispatcher.utter_message(text="已修改诉求内容：补充在原内容之后。")
             return {"demand": demand}
         if edit.value is None:  # "修改手机": the form asks for it next
             return {"editing": "content"} if edit.field == "content" else {edit.field: None}
@@ -268,6 +292,11 @@ class ActionAskRegion(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        options = tracker.get_slot("region_options")
+        if options:
+            dispatcher.utter_message(text="企业实际位于哪个县（市、区）？",
+                                     buttons=[{"title": c, "payload": c} for c in options])
+            return []
         city = tracker.get_slot("region_city")
         if city:
             counties = dialogue.counties_of(city)

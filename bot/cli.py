@@ -3,6 +3,7 @@
     govbot train [--force]          train the Rasa model into models/
     govbot classify [--model PATH]  one JSON object per stdin line
     govbot eval [--test FILE] [--json]
+    govbot conversations            play tests/conversations; writes reports/conversations.md
     govbot shell                    chat with the bot in this terminal
     govbot run                      train if needed, start action + Rasa servers + API
     govbot web                      the web pages and the department API (alias: govbot api)
@@ -119,6 +120,46 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(markdown_report(result))
     return 0
+
+
+def cmd_conversations(args: argparse.Namespace, settings: Settings) -> int:
+    """Play the scripted conversations against freshly started servers on a scratch
+    database; write reports/conversations.{md,json}; exit 1 if any failed."""
+    import tempfile
+    from dataclasses import replace
+
+    from bot.api.tokens import add_token
+    from bot.playback import Player, Target, load_scripts, report
+    from bot.runner import Services
+    from bot.shell import free_port
+
+    scripts = load_scripts(Path(args.folder))
+    if args.only:
+        scripts = [s for s in scripts if args.only in s.id]
+    model = _current_model(settings, args.model)
+    with tempfile.TemporaryDirectory(prefix="govbot-conversations-") as scratch:
+        live = replace(settings, var=scratch, rasa_port=free_port(), action_port=free_port(),
+                       api_port=free_port())
+        services = Services(live, model, Path(scratch) / "run")
+        token = add_token(live.api_tokens_file, "conversations", "admin")
+        print(f"Starting the servers, then {len(scripts)} conversations …", file=sys.stderr)
+        services.start()
+        try:
+            outcomes = Player(Target(services.rasa_url, services.api_url, token,
+                                     services.database_url)).play_all(scripts)
+        finally:
+            services.stop()
+    text = report(outcomes)
+    if not args.only:
+        settings.reports_dir.mkdir(exist_ok=True)
+        (settings.reports_dir / "conversations.md").write_text(text, encoding="utf-8")
+        (settings.reports_dir / "conversations.json").write_text(json.dumps(
+            [{"category": o.script.category, "name": o.script.name,
+              "register": o.script.register, "passed": o.passed, "failures": o.failures}
+             for o in outcomes], ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"Report written to {settings.reports_dir}/conversations.md", file=sys.stderr)
+    print(text.split("\n## Failures")[0])
+    return 0 if all(o.passed for o in outcomes) else 1
 
 
 def cmd_shell(args: argparse.Namespace, settings: Settings) -> int:
@@ -360,6 +401,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", action="store_true",
                    help="write reports/nlu_eval.* even for a --test file")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("conversations",
+                       help="play the scripted conversations; writes reports/conversations.md")
+    p.add_argument("--folder", default="tests/conversations")
+    p.add_argument("--only", help="only conversations whose 'category: name' contains this")
+    p.add_argument("--model")
+    p.set_defaults(func=cmd_conversations)
 
     p = sub.add_parser("shell", help="chat with the assistant in this terminal")
     p.add_argument("--model", help="model file (default: models/govbot.tar.gz)")

@@ -210,6 +210,9 @@ def contact_name(text: str) -> str | None:
     Places, company names, codes and numbers are not names.
     """
     plain = normalize(text or "").text.strip().strip("。.!！~")
+    clauses = [c for c in re.split(r"[,，;；。]+", plain) if c.strip()]
+    if len(clauses) > 1:  # "我姓王，叫我王经理就行": the last clause that is a name
+        return next((n for c in reversed(clauses) if (n := contact_name(c))), None)
     plain = _NAME_SUFFIX.sub("", _NAME_PREFIX.sub("", plain)).strip("：: ,，")
     if not plain or any(ch.isdigit() for ch in plain):
         return None

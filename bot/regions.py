@@ -27,11 +27,17 @@ class RegionTable:
     regions: dict[str, Region]  # canonical name → region
     surface: dict[str, str]  # every recognised spelling → canonical name
     pattern: re.Pattern[str]
+    divisions: dict[str, str]  # division code (GB/T 2260) → canonical name
 
     def find(self, text: str) -> list[tuple[int, int, Region]]:
         """All region mentions in ``text`` as ``(start, end, region)``, longest match first."""
         return [(m.start(), m.end(), self.regions[self.surface[m.group()]])
                 for m in self.pattern.finditer(text)]
+
+    def registered_in(self, credit_code: str) -> Region | None:
+        """Where the authority that issued a credit code sits (its characters 3–8)."""
+        name = self.divisions.get(credit_code[2:8]) if len(credit_code) == 18 else None
+        return self.regions.get(name) if name else None
 
     def get(self, name: str) -> Region | None:
         canonical = self.surface.get(name)
@@ -66,7 +72,11 @@ def load_regions(path: Path = REGIONS_FILE) -> RegionTable:
             surface[alias] = name
     alternatives = sorted(surface, key=len, reverse=True)
     pattern = re.compile("|".join(map(re.escape, alternatives)))
-    return RegionTable(regions, surface, pattern)
+    divisions = {str(code): name for code, name in (raw.get("division_codes") or {}).items()}
+    unknown = sorted(set(divisions.values()) - set(regions))
+    if unknown:
+        raise ValueError(f"{path}: division codes name unknown regions {unknown}")
+    return RegionTable(regions, surface, pattern, divisions)
 
 
 @lru_cache(maxsize=1)

@@ -35,7 +35,9 @@ async def test_demand_names_domain_subtopic_and_region():
         "entities": [{"entity": "region", "value": "龙游县"}]})
     slots = {e["name"]: e["value"] for e in events}
     demand = slots.pop("demand")
-    assert slots == {"ticket_number": None, "confirm_ticket": True}
+    # the county the user stated is kept for the ticket; nothing else is assumed
+    assert slots == {"region": "龙游县", "region_city": None, "more_demands": None,
+                     "ticket_number": None, "ticket_confirmed": None, "confirm_ticket": True}
     assert len(demand.pop("id")) == 32  # the idempotency key of the ticket request
     assert demand == {"text": "龙游的厂过桥资金到期了", "domain": "finance",
                       "subtopic": "bridge_loan"}
@@ -48,29 +50,45 @@ async def test_demand_names_domain_subtopic_and_region():
 async def test_policy_question_gets_its_own_follow_up():
     msgs, _ = await run(ActionAcknowledgeDemand(), {
         "text": "加计扣除比例", "intent": {"name": "ask_policy"},
-        "domain": {"name": "tech"}, "subtopic": {"name": "rd_deduction"}, "entities": []})
+        "domain": {"name": "tech", "confidence": 0.9}, "subtopic": {"name": "rd_deduction"}, "entities": []})
     assert "科创服务·研发费用加计扣除" in msgs[0]["text"] and "解答" in msgs[0]["text"]
 
 
 async def test_truncated_message_is_mentioned():
     msgs, _ = await run(ActionAcknowledgeDemand(), {
-        "text": "很长", "intent": {"name": "report_need"}, "domain": {"name": "other"},
+        "text": "很长", "intent": {"name": "report_need"},
+        "domain": {"name": "other", "confidence": 0.9},
         "subtopic": {"name": "general_inquiry"}, "entities": [], "text_truncated": True})
-    assert "前一千字" in msgs[0]["text"]
+    assert "前五千字" in msgs[0]["text"]
 
 
 async def test_a_subtopic_from_another_domain_is_not_shown():
     msgs, _ = await run(ActionAcknowledgeDemand(), {
-        "text": "x", "intent": {"name": "report_need"}, "domain": {"name": "finance"},
+        "text": "x", "intent": {"name": "report_need"},
+        "domain": {"name": "finance", "confidence": 0.9},
         "subtopic": {"name": "rd_deduction"}, "entities": []})
     assert msgs[0]["text"].splitlines()[0] == "识别为：金融服务"
 
 
-async def test_no_domain_asks_to_rephrase():
+async def test_no_domain_asks_which_area():
     msgs, _ = await run(ActionAcknowledgeDemand(), {
         "text": "x", "intent": {"name": "report_need"}, "domain": {"name": None},
         "entities": []})
-    assert msgs[0]["response"] == "utter_please_rephrase"
+    assert "请问主要是哪方面的问题" in msgs[0]["text"]
+
+
+async def test_a_vague_opener_gets_the_domains_as_buttons():
+    msgs, events = await run(ActionAcknowledgeDemand(), {
+        "text": "唉，说来话长，最近经营压力很大", "intent": {"name": "report_need"},
+        "domain": {"name": "other", "confidence": 0.26}, "entities": []})
+    assert "请问主要是哪方面的问题" in msgs[0]["text"] and len(msgs[0]["buttons"]) == 9
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots["confirm_ticket"] is False and slots["demand"]["domain"] is None
+    # a concrete problem said with feeling is acknowledged, not questioned
+    msgs, _ = await run(ActionAcknowledgeDemand(), {
+        "text": "银行下个月要抽贷，撑不住了", "intent": {"name": "report_need"},
+        "domain": {"name": "finance", "confidence": 0.8}, "entities": []})
+    assert msgs[0]["text"].startswith("识别为：金融服务")
 
 
 async def test_empty_and_off_topic_messages():
@@ -94,27 +112,9 @@ def test_ratings_are_read_from_words_digits_and_buttons(text, slot, score):
     assert rating_in(text, slot) == score
 
 
-async def validate_code(text):
-    dispatcher = CollectingDispatcher()
-    result = await ValidateTicketForm().validate_credit_code(text, dispatcher, tracker({}), {})
-    return result["credit_code"], [m["text"] for m in dispatcher.messages]
-
-
-async def test_the_credit_code_answer_is_checked():
-    assert await validate_code("代码是91110108551385082Q") == ("91110108551385082Q", [])
-    code, said = await validate_code("91110108551385082A")
-    assert code is None and "校验未通过" in said[0]
-    assert await validate_code("没有") == ("无", [])
-    assert await validate_code("不清楚") == ("无", [])
-    code, said = await validate_code("算了")
-    assert code == "无" and "取消" in said[0]
-    code, said = await validate_code("啊？")
-    assert code is None and "18位" in said[0]
-
-
 def form_tracker(sender="u-outbox"):
     slots = {"company": "龙游县恒丰纸业有限公司", "credit_code": "无", "region": "龙游县",
-             "contact_name": "王经理", "mobile": "13905701234", "confirm_submit": True,
+             "contact_name": "王经理", "mobile": "13905701234", "ticket_confirmed": True,
              "demand": {"id": "d1", "text": "过桥资金到期", "domain": "finance",
                         "subtopic": "bridge_loan"}}
     return Tracker.from_dict({"sender_id": sender, "slots": slots,
@@ -132,8 +132,9 @@ async def test_a_ticket_request_waits_in_the_outbox_when_the_database_is_down(
     dispatcher = CollectingDispatcher()
     events = await ActionOpenTicket().run(dispatcher, form_tracker(), {})
     assert "您的诉求已保存" in dispatcher.messages[0]["text"]
-    assert {e["name"]: e["value"] for e in events} == {"demand": None,
-                                                       "confirm_submit": False}
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots["demand"] is None and slots["ticket_confirmed"] is None
+    assert slots["ticket_number"] is None  # no number yet: it comes when registered
     (saved,) = backend.outbox.pending()
     body = json.loads(saved.read_text(encoding="utf-8"))
     assert body["request_key"] == "rest:u-outbox:d1"
