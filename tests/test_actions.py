@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.demand import ActionAcknowledgeDemand
 from actions.followup import rating_in
-from actions.tickets import ActionOpenTicket, ValidateTicketForm
+from actions.tickets import ActionOpenTicket
 from actions.unclear import ActionHandleUnclear
 from bot.tickets.factory import build_backend
 from bot.tickets.store import Query
@@ -50,7 +50,8 @@ async def test_demand_names_domain_subtopic_and_region():
 async def test_policy_question_gets_its_own_follow_up():
     msgs, _ = await run(ActionAcknowledgeDemand(), {
         "text": "加计扣除比例", "intent": {"name": "ask_policy"},
-        "domain": {"name": "tech", "confidence": 0.9}, "subtopic": {"name": "rd_deduction"}, "entities": []})
+        "domain": {"name": "tech", "confidence": 0.9}, "subtopic": {"name": "rd_deduction"},
+        "entities": []})
     assert "科创服务·研发费用加计扣除" in msgs[0]["text"] and "解答" in msgs[0]["text"]
 
 
