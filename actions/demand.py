@@ -191,7 +191,8 @@ class ActionAcknowledgeDemand(Action):
         if reply is None:
             dispatcher.utter_message(response="utter_please_rephrase")
             return [*stated, SlotSet("confirm_ticket", False)]
-        if label_name(message.get("intent")) != "report_need" and not opener:
+        if label_name(message.get("intent")) != "report_need" and not opener \
+                and len(demands) == 1:
             dispatcher.utter_message(text=reply)
             return [*stated, SlotSet("confirm_ticket", False)]
         if opener:  # what follows a vague opener is the problem, however it is phrased

@@ -15,8 +15,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backend import log_demand, sender_key, ticket_backend
+from actions.demand import profile_from_last_ticket, stated_details
 from actions.forms import GuardedForm, left_form
-from bot.dialogue import stated_regions
+from bot.dialogue import demand_segments, stated_regions
 from bot.entities import money_to_yuan
 from bot.kb.index import KnowledgeBase, kb_file
 from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
@@ -116,6 +117,11 @@ def answer_in_passing(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
 UNSURE_OFFER = "如果没有回答您的问题，需要为您登记，请相关部门解答吗？"
 
 
+def listed_demands(text: str) -> bool:
+    """"一是…二是…": a message that enumerates several demands."""
+    return len(demand_segments(text)) >= 2 and re.search(r"二是|第二|其二|2[.、．)）]", text) is not None
+
+
 def after_vague_opener(tracker: Tracker) -> bool:
     """Whether the assistant just asked which area a vague opener is about."""
     demand = tracker.get_slot("demand")
@@ -134,8 +140,9 @@ class ActionAnswerPolicy(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         message = tracker.latest_message
         question = message.get("text") or ""
-        if after_vague_opener(tracker):
-            # the answer to "请问主要是哪方面的问题？" describes the problem, even as a question
+        if after_vague_opener(tracker) or listed_demands(question):
+            # the answer to "请问主要是哪方面的问题？" describes the problem, even as a
+            # question; "一是…二是…" lists demands to register
             return [SlotSet("confirm_ticket", False), FollowupAction("action_acknowledge_demand")]
         log_demand(tracker)
         regions = [r.name for r in stated_regions(question) if r.level != "province"]
@@ -150,8 +157,11 @@ class ActionAnswerPolicy(Action):
         if dom not in tax.domains or sub not in tax.subtopics or tax.domain_of(sub) != dom:
             dom, sub = "policy", "policy_consult"
         demand = {"id": uuid.uuid4().hex, "text": question, "domain": dom, "subtopic": sub}
+        details = stated_details(question, tracker)
         offer = [SlotSet("demand", demand), SlotSet("more_demands", None),
-                 SlotSet("ticket_number", None), SlotSet("confirm_ticket", True)]
+                 SlotSet("ticket_number", None), SlotSet("ticket_confirmed", None),
+                 SlotSet("confirm_ticket", True), *(SlotSet(k, v) for k, v in details.items()),
+                 *profile_from_last_ticket(tracker, details)]
         if hits and hits[0].get("confidence", 1) >= CONFIDENT:
             dispatcher.utter_message(text=answer_text(hits), buttons=FEEDBACK_BUTTONS)
             return [SlotSet("kb_answer", {"question": question, "doc_id": hits[0]["doc_id"]}),
