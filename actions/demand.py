@@ -123,7 +123,7 @@ async def read_demands(message: dict[str, Any]) -> list[dict[str, Any]]:
     text = message.get("text") or ""
     whole = {"text": text, "domain": label_name(message.get("domain")),
              "subtopic": label_name(message.get("subtopic"))}
-    parts = dialogue.demand_segments(text)
+    parts = dialogue.demand_segments(text, enumerated_only=len(text) >= LONG_MESSAGE)
     if len(parts) >= 2:
         found: list[dict[str, Any]] = []
         for part, p in zip(parts, await parse_parts(parts) or [], strict=False):
@@ -148,8 +148,9 @@ def is_vague(message: dict[str, Any]) -> bool:
     """A short report the NLU cannot place, or an opener that only says it is hard."""
     text = message.get("text") or ""
     short = len(dialogue.clean(text)) <= 30
-    return short and _confidence(message) < VAGUE_CONFIDENCE or (
-        dialogue.is_vague(text) and _confidence(message) < SURE_DOMAIN)
+    # vague words land in the catch-all domain "other" with any confidence
+    return short and _confidence(message) < VAGUE_CONFIDENCE or dialogue.is_vague(text) and (
+        _confidence(message) < SURE_DOMAIN or label_name(message.get("domain")) == "other")
 
 
 def ask_for_domain(dispatcher: CollectingDispatcher, text: str) -> list[dict[str, Any]]:

@@ -223,10 +223,12 @@ class ActionUrgeTicket(Action):
             ticket, why = _target(tracker, OPEN)
             if ticket is None and why == "":
                 choices = own_tickets(tracker, *OPEN, limit=5)
+                tax = taxonomy()
+                listed = "\n".join(f"{t.number}：{tax.label(t.domain, t.subtopic)}"
+                                   if t.domain in tax.domains else t.number for t in choices)
                 dispatcher.utter_message(
-                    text=f"您有{len(choices)}件办理中的工单，请选择要催办的工单：",
-                    buttons=[{"title": f"{t.number}（{taxonomy().domains[t.domain].name}）"
-                              if t.domain in taxonomy().domains else t.number,
+                    text=f"您有{len(choices)}件办理中的工单，请选择要催办的工单：\n{listed}",
+                    buttons=[{"title": t.number,
                               "payload": f'/urge_ticket{{"ticket_number":"{t.number}"}}'}
                              for t in choices])
                 return []

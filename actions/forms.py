@@ -100,6 +100,8 @@ class GuardedForm(FormValidationAction):
             dispatcher.utter_message(text=self.cancelled_text)
             return leave_form(*self.form_slots)
         editing = tracker.get_slot("editing")
+        if editing and editing != requested and editing != "content":
+            editing = None  # a detail asked again by the form itself (修改手机)
         found = await self.answer(editing or requested, text, dispatcher, tracker, domain)
         if found is not None:
             # the mapping put the raw text into the requested slot: always overwrite it

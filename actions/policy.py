@@ -119,7 +119,8 @@ UNSURE_OFFER = "如果没有回答您的问题，需要为您登记，请相关�
 
 def listed_demands(text: str) -> bool:
     """"一是…二是…": a message that enumerates several demands."""
-    return len(demand_segments(text)) >= 2 and re.search(r"二是|第二|其二|2[.、．)）]", text) is not None
+    second = re.search(r"二是|第二|其二|2[.、．)）]", text)
+    return second is not None and len(demand_segments(text)) >= 2
 
 
 def after_vague_opener(tracker: Tracker) -> bool:

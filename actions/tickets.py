@@ -11,6 +11,7 @@ the user's side.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -99,9 +100,18 @@ def _check_code_region(code: str, county: str | None,
     return {"region": None, "region_options": options}
 
 
+_LEGAL_FORM = re.compile(r"(?:有限责任公司|股份有限公司|有限公司|公司|合作社|厂|店|商行|经营部|"
+                         r"工作室|事务所|研究院|酒店|民宿|饭店|餐馆|超市)$")
+
+
 def _company_answer(text: str) -> str | None:
     """The enterprise's name from an answer to the company question, or None."""
     plain = normalize(text).text.strip().strip("。.!！")
+    plain = re.split(r"[,，;；\n]", plain)[0].strip()  # details pasted after the name
+    whole = re.sub(r"^(?:我们|我司|本)?(?:公司|企业|单位|厂)?的?(?:全称|名称|名字)?(?:叫|是|为)?[:：\s]*",
+                   "", plain)
+    if _LEGAL_FORM.search(whole) and 4 <= len(whole) <= 40 and not re.search(r"\s", whole):
+        return whole  # the whole answer is the name (the entity pattern stops at 和, 的 …)
     own = dialogue.own_company(plain)
     if own:
         return own
@@ -160,6 +170,9 @@ class ValidateTicketForm(GuardedForm):
             return None
         if slot == "content":
             return {"demand": value["demand"], "editing": None}
+        if tracker.get_slot("editing") == slot and value.get(slot) is not None:
+            shown = value[slot] if value[slot] != NO_CODE else "不提供"
+            dispatcher.utter_message(text=f"已修改{dialogue.FIELD_NAMES[slot]}：{shown}")
         extra = {k: v for k, v in self._extra(text, tracker).items() if k not in value}
         return {**value, **extra}
 
@@ -201,6 +214,9 @@ class ValidateTicketForm(GuardedForm):
             dispatcher.utter_message(text="请告诉我具体的县（市、区），例如“龙游县”。")
             return {"region": None}
         if slot == "contact_name":
+            mobile = find_mobile(plain)
+            if mobile:  # "王经理 13905701234": the mobile is taken too (_extra)
+                plain = re.sub(r"[\d\s-]{11,}", " ", plain).strip(" ,，")
             name = dialogue.contact_name(plain)
             if name is None and plain and len(plain) <= 20 and confidence < SURE and not any(
                     q in plain for q in _QUESTION_MARKS):
@@ -227,16 +243,25 @@ class ValidateTicketForm(GuardedForm):
 
     @staticmethod
     def _extra(text: str, tracker: Tracker) -> dict[str, Any]:
-        """Details given along with the answer ("王经理 13905701234"), for empty slots."""
+        """Details given along with the answer ("王经理 13905701234", or everything
+        pasted with labels: "…，联系人孙明，手机139…，地区富阳区"), for empty slots."""
         plain = normalize(text).text
         extra: dict[str, Any] = {}
         mobile = find_mobile(plain)
-        if mobile and not tracker.get_slot("mobile"):
+        if mobile:
             extra["mobile"] = mobile
         codes = [e.value for e in extract_entities(plain) if e.entity == "credit_code"]
-        if codes and is_valid_credit_code(codes[0]) and not tracker.get_slot("credit_code"):
+        if codes and is_valid_credit_code(codes[0]):
             extra["credit_code"] = codes[0]
-        return extra
+        labelled = dialogue.labelled_fields(plain)
+        if "credit_code" in labelled and dialogue.is_skip(labelled["credit_code"]):
+            extra["credit_code"] = NO_CODE
+        if "contact_name" in labelled and dialogue.contact_name(labelled["contact_name"]):
+            extra["contact_name"] = dialogue.contact_name(labelled["contact_name"])
+        regions = dialogue.stated_regions(labelled.get("region", ""))
+        if regions and regions[0].level == "county":
+            extra["region"] = regions[0].name
+        return {k: v for k, v in extra.items() if not tracker.get_slot(k)}
 
     def _apply_edit(self, edit: dialogue.Edit, dispatcher: CollectingDispatcher,
                     tracker: Tracker) -> dict[str, Any]:
@@ -246,7 +271,8 @@ class ValidateTicketForm(GuardedForm):
             dispatcher.utter_message(text="已修改诉求内容：补充在原内容之后。")
             return {"demand": demand}
         if edit.value is None:  # "修改手机": the form asks for it next
-            return {"editing": "content"} if edit.field == "content" else {edit.field: None}
+            return {"editing": edit.field} if edit.field == "content" else {
+                edit.field: None, "editing": edit.field}
         value = self._value(edit.field, edit.value, dispatcher, tracker)
         if value is None:
             dispatcher.utter_message(text=_HINTS[edit.field])
@@ -270,7 +296,9 @@ class ValidateTicketForm(GuardedForm):
 
         message = tracker.latest_message
         dom, sub = label_name(message.get("domain")), label_name(message.get("subtopic"))
-        if dom not in taxonomy().domains:
+        sure = float((message.get("domain") or {}).get("confidence") or 0.0) >= 0.5
+        if dom not in taxonomy().domains or not sure or \
+                len(dialogue.clean(message.get("text") or "")) < 8:
             return None
         demands = demands_of(tracker)
         if len(demands) >= MAX_DEMANDS:
@@ -350,8 +378,7 @@ class ActionAskTicketConfirmed(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        editing = tracker.get_slot("editing")
-        if editing:
+        if tracker.get_slot("editing") == "content":
             dispatcher.utter_message(text="请发送修改后的诉求内容（将替换原来的内容）。")
             return []
         buttons = SUMMARY_BUTTONS if len(demands_of(tracker)) == 1 else [

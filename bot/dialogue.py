@@ -156,6 +156,7 @@ def parse_edit(text: str) -> Edit | None:
     """An explicit change of one detail: "手机号改成139…", "联系人是李四", "修改手机",
     "不是衢江区，是龙游县", "补充：…"."""
     plain = normalize(text or "").text.strip().rstrip("。.！!")
+    plain = re.sub(r"^(?:哦+|噢+|嗯+|啊+|呃+|哎+|喂+|那个|不好意思|对了|sorry)[,，。\s]*", "", plain)
     if plain in EDIT_BUTTONS:
         return Edit(EDIT_BUTTONS[plain], None)
     m = re.fullmatch(r"(?:我要|我想|请|麻烦)?(?:修改|更改|改一下|改)(?:一下)?(?P<f>.{1,8})", plain)
@@ -179,6 +180,20 @@ def parse_edit(text: str) -> Edit | None:
         if extract_entities(new) and any(e.entity == "company" for e in extract_entities(new)):
             return Edit("company", new)
     return None
+
+
+_LABELLED_RE = re.compile(rf"^(?P<field>{_FIELD_ALT})(?:号)?[:：\s]*(?:是|为|叫)?[:：\s]*(?P<value>.+)$")
+
+
+def labelled_fields(text: str) -> dict[str, str]:
+    """Details pasted in one message ("联系人孙明，手机139…，地区富阳区"): field → value."""
+    found: dict[str, str] = {}
+    for clause in re.split(r"[,，;；。\n]+", normalize(text or "").text):
+        m = _LABELLED_RE.match(clause.strip())
+        if m and m["value"].strip():
+            field = next(f for f, ws in FIELDS.items() if m["field"] in ws)
+            found.setdefault(field, m["value"].strip())
+    return found
 
 
 # -- names, companies, places --------------------------------------------------------
@@ -240,8 +255,9 @@ def contact_name(text: str) -> str | None:
 
 
 _OWN_RE = re.compile(
-    r"(?:我们公司|我们企业|我们单位|我们厂|我公司|我司|本公司|本企业|本单位|我单位|我们是|我是)"
-    r"(?:叫|是|名叫|全称(?:是)?|名称是|就是)?[:：\s]*(?P<name>[^，。,.!！?？\s]{2,40})")
+    r"(?<!对方)(?<!他们)(?<!客户)(?<!房东)(?:我们公司|我们企业|我们单位|我们厂|我公司|我司|本公司|本企业|本单位|我单位|我们是|我是|"
+    r"(?:^|[,，。；;\s])(?:公司|企业|单位)(?:全称|名称|名字))"
+    r"(?:叫|是|为|系|名叫|全称(?:是|为)?|名称(?:是|为)|就是)?[:：\s]*(?P<name>[^，。,.!！?？\s]{2,40})")
 _OWN_AFTER_RE = re.compile(
     r"(?P<name>[^，。,.!！?？\s]{4,40})(?:的)?(?:负责人|法人|老板|总经理|财务)")
 
@@ -303,7 +319,7 @@ def more_specific(new: Region, old_name: str | None) -> bool:
 
 # -- several demands and long letters ------------------------------------------------
 
-_ENUM_RE = re.compile(r"(?:^|[。；;！!？?\n，,：:])\s*(?:一是|二是|三是|四是|第一[，,、]?|"
+_ENUM_RE = re.compile(r"(?:^|[。；;！!？?\n，,：:\s])\s*(?:一是|二是|三是|四是|第一[，,、]?|"
                       r"第二[，,、]?|第三[，,、]?|其一|其二|其三|[1-4１-４][.、．)）]|"
                       r"[一二三四][、.．])")
 _ALSO_RE = re.compile(r"(?:[。；;！!？?\n，,]|\s)\s*(?:另外|此外|还有一?个?|还有就是|同时|再就是|另一个|"
@@ -313,11 +329,12 @@ _ALSO_RE = re.compile(r"(?:[。；;！!？?\n，,]|\s)\s*(?:另外|此外|还有
 _SEPARATORS = "。；;！!？?\n，,：: "
 
 
-def demand_segments(text: str) -> list[str]:
-    """The parts of a message that may each be a demand of its own (一是…二是…, 另外…)."""
+def demand_segments(text: str, enumerated_only: bool = False) -> list[str]:
+    """The parts of a message that may each be a demand of its own (一是…二是…, 另外…);
+    with ``enumerated_only`` (letters, where 同时/另外 join prose) only 一是…二是….."""
     plain = normalize(text or "", max_chars=5000).text
     cuts = sorted({m.start() for m in _ENUM_RE.finditer(plain)} |
-                  {m.start() for m in _ALSO_RE.finditer(plain)})
+                  (set() if enumerated_only else {m.start() for m in _ALSO_RE.finditer(plain)}))
     cuts = [c for c in cuts if c > 0]
     if not cuts:
         return [plain.strip()]
