@@ -116,6 +116,12 @@ def _confidence(parse: dict[str, Any]) -> float:
     return float((parse.get("domain") or {}).get("confidence") or 0.0)
 
 
+def demands_in(message: dict[str, Any]) -> list[str]:
+    """The parts of a message that may be demands of their own (no NLU)."""
+    text = message.get("text") or ""
+    return dialogue.demand_segments(text, enumerated_only=len(text) >= LONG_MESSAGE)
+
+
 async def read_demands(message: dict[str, Any]) -> list[dict[str, Any]]:
     """The demands of a message: one per part when it lists several of different
     categories (一是…二是…, 另外…), else one; for a long letter the request sentences
@@ -123,7 +129,7 @@ async def read_demands(message: dict[str, Any]) -> list[dict[str, Any]]:
     text = message.get("text") or ""
     whole = {"text": text, "domain": label_name(message.get("domain")),
              "subtopic": label_name(message.get("subtopic"))}
-    parts = dialogue.demand_segments(text, enumerated_only=len(text) >= LONG_MESSAGE)
+    parts = demands_in(message)
     if len(parts) >= 2:
         found: list[dict[str, Any]] = []
         for part, p in zip(parts, await parse_parts(parts) or [], strict=False):
@@ -181,6 +187,16 @@ class ActionAcknowledgeDemand(Action):
                 dialogue.wants_all(text) or dialogue.is_confirmation(text)):
             # "两个都要登记": an answer to the registration question, not a new problem
             return [FollowupAction("ticket_form")]
+        if tracker.get_slot("confirm_ticket") and pending and pending.get("domain") and \
+                label_name(message.get("domain")) == pending["domain"] and \
+                len(demands_in(message)) == 1:
+            # more about the same problem before the yes: the description grows
+            grown = {**pending, "text": f"{pending.get('text', '')}\n{text}"}
+            dispatcher.utter_message(text=f"已补充到诉求内容（{demand_label(grown)}）。"
+                                          f"{_FOLLOW_UP['report_need']}", buttons=_BUTTONS)
+            return [SlotSet("demand", grown), *(SlotSet(k, v) for k, v in
+                                                stated_details(text, tracker).items()),
+                    SlotSet("confirm_ticket", True)]
         log_demand(tracker)
         details = stated_details(text, tracker)
         stated = [SlotSet(k, v) for k, v in details.items()]
@@ -206,6 +222,18 @@ class ActionAcknowledgeDemand(Action):
         return [*stated, SlotSet("demand", first), SlotSet("more_demands", demands[1:] or None),
                 SlotSet("ticket_number", None), SlotSet("ticket_confirmed", None),
                 SlotSet("confirm_ticket", True), *profile_from_last_ticket(tracker, details)]
+
+
+class ActionDeclineTicket(Action):
+    """"不用了" to the registration question: say so and drop the draft."""
+
+    def name(self) -> str:
+        return "action_decline_ticket"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_no_ticket")
+        return [SlotSet("demand", None), SlotSet("more_demands", None)]
 
 
 class ActionOfferDomains(Action):

@@ -74,8 +74,13 @@ class ActionTicketStatus(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         numbers = numbers_in(tracker)
-        if numbers and "催" in (tracker.latest_message.get("text") or ""):
+        said = tracker.latest_message.get("text") or ""
+        if numbers and "催" in said:
             await ActionUrgeTicket().run(dispatcher, tracker, domain)
+            return [SlotSet("lookup_pending", False)]
+        if numbers and rating_in(said) is not None and re.search(r"打|评|分|星|满意", said):
+            # "给QZ-…打5分": a rating of that ticket, not a status question
+            await ActionRateService().run(dispatcher, tracker, domain)
             return [SlotSet("lookup_pending", False)]
         try:
             if numbers:

@@ -141,8 +141,9 @@ class GuardedForm(FormValidationAction):
 
     async def new_problem(self, dispatcher: CollectingDispatcher,
                           tracker: Tracker) -> list[EventType] | None:
-        """A new problem described while this form asks (None: not taken here)."""
-        return None
+        """A new problem described while this form asks: kept for afterwards."""
+        dispatcher.utter_message(text="这个问题请在当前操作完成后再描述一次，我会为您登记。")
+        return []
 
     async def digress(self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker,
                       domain: dict[str, Any]) -> list[EventType] | None:

@@ -246,6 +246,8 @@ class ValidateProfileForm(GuardedForm):
     async def answer(self, slot: str, text: str, dispatcher: CollectingDispatcher,
                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any] | None:
         text = normalize(text).text
+        if re.search(r"[?？吗]|什么|怎么|如何|哪些|多少", text):
+            return None  # a question: answered as one, then the question is asked again
         if slot == "region":
             found = [r for r in stated_regions(text) if r.level != "province"]
             return {"region": found[0].name} if found else None

@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backend import channel_of, sender_key, ticket_backend
-from actions.forms import GuardedForm, latest_intent, left_form
+from actions.forms import DIGRESSIONS, GuardedForm, latest_intent, left_form
 from bot import dialogue
 from bot.creditcode import is_valid_credit_code
 from bot.entities import extract_entities, find_mobile
@@ -104,12 +104,16 @@ _LEGAL_FORM = re.compile(r"(?:有限责任公司|股份有限公司|有限公司
                          r"工作室|事务所|研究院|酒店|民宿|饭店|餐馆|超市)$")
 
 
+_NAME_LEAD = re.compile(r"^(?:我们|我司|本)?(?:公司|企业|单位|厂)?的?(?:全称|名称|名字)?"
+                        r"(?:叫|是|为)?[:：\s]*")
+_NOT_A_NAME = re.compile(r"催|评价|一下|看看|帮我|帮忙|能不能|可以|政策")
+
+
 def _company_answer(text: str) -> str | None:
     """The enterprise's name from an answer to the company question, or None."""
     plain = normalize(text).text.strip().strip("。.!！")
     plain = re.split(r"[,，;；\n]", plain)[0].strip()  # details pasted after the name
-    whole = re.sub(r"^(?:我们|我司|本)?(?:公司|企业|单位|厂)?的?(?:全称|名称|名字)?(?:叫|是|为)?[:：\s]*",
-                   "", plain)
+    whole = _NAME_LEAD.sub("", plain)
     if _LEGAL_FORM.search(whole) and 4 <= len(whole) <= 40 and not re.search(r"\s", whole):
         return whole  # the whole answer is the name (the entity pattern stops at 和, 的 …)
     own = dialogue.own_company(plain)
@@ -126,7 +130,8 @@ def _company_answer(text: str) -> str | None:
     if not 2 <= len(plain) <= 50 or any(q in plain for q in _QUESTION_MARKS):
         return None
     if plain.isdigit() or region_table().get(plain) or dialogue.contact_name(plain) == plain \
-            or _is_yes(plain) or dialogue.is_skip(plain):
+            or _is_yes(plain) or dialogue.is_skip(plain) or dialogue.is_hold(plain) \
+            or text.startswith("/") or _NOT_A_NAME.search(plain):
         return None
     return plain
 
@@ -184,16 +189,18 @@ class ValidateTicketForm(GuardedForm):
         intent, confidence = latest_intent(tracker)
         if slot == "company":
             name = _company_answer(plain)
-            if name and intent in {"greet", "thank", "goodbye", "help"} and confidence > 0.7 \
-                    and len(plain) <= 6:
-                return None
+            if name and not _LEGAL_FORM.search(name) and (
+                    intent in {"greet", "thank", "goodbye", "help"} and confidence > 0.7
+                    and len(plain) <= 6 or intent in DIGRESSIONS and confidence >= SURE
+                    and len(plain) > 10):
+                return None  # "你好", or a sentence with another purpose, is no name
             return {"company": name} if name else None
         if slot == "credit_code":
             codes = [e.value for e in extract_entities(plain) if e.entity == "credit_code"]
             if codes and is_valid_credit_code(codes[0]):
                 return {"credit_code": codes[0],
                         **_check_code_region(codes[0], tracker.get_slot("region"), dispatcher)}
-            if codes or (len(plain) == 18 and plain.isalnum()):
+            if codes or re.fullmatch(r"[0-9A-Za-z]{18}", plain):
                 dispatcher.utter_message(text="这个统一社会信用代码校验未通过（第18位校验码不符），"
                                               "请核对营业执照后重新发送；没有的话回复“跳过”。")
                 return {"credit_code": None}

@@ -111,6 +111,24 @@ def is_vague(text: str) -> bool:
     return len(plain) <= 24 and any(w in plain for w in _VAGUE)
 
 
+#: forms by name, as the user knows them
+FORM_NAMES = {"ticket_form": "诉求登记", "profile_form": "政策匹配", "ticket_lookup_form": "工单查询",
+              "rating_form": "评价"}
+#: what a new session does not carry over: the unfinished draft and form state
+DRAFT_SLOTS = ("demand", "more_demands", "confirm_ticket", "ticket_confirmed", "requested_slot",
+               "region_city", "region_options", "editing", "form_left", "rating_pending",
+               "lookup_pending", "lookup_number", "mobile_tail", "enterprise_size",
+               "qualifications", "rating", "rating_ticket", "kb_answer")
+
+
+def expired_draft_notice(active_loop: str | None, confirm_pending: bool) -> str | None:
+    """What to tell a user whose session expired with something unfinished."""
+    what = FORM_NAMES.get(active_loop or "") or ("诉求登记" if confirm_pending else None)
+    if what is None:
+        return None
+    return f"您之前未完成的{what}已超过60分钟未操作，已自动取消，没有提交任何信息。"
+
+
 _HOLD = ("等一下", "等下", "稍等", "等等", "等会", "我查一下", "我找一下", "我看一下", "马上")
 
 

@@ -14,6 +14,10 @@ Two dialogue fixes ride along, because Rasa 3.6 offers no hook for them:
 * **Ending a hand-over**: a paused (handed-over) conversation ignores every message
   except Rasa's ``/restart``; a ``cancel_handoff`` message (取消转人工) resumes it first,
   so the user can take the assistant back.
+* **Expired drafts**: when a session expires (``session_config`` in domain.yml) with a
+  form unfinished, the new session starts by saying so; the draft's slots are not
+  carried over, the enterprise's details are. (In-process, so a new conversation needs
+  no action server.)
 
 It is applied by ``python -m bot.server`` (what ``govbot run`` starts); a plain
 ``rasa run`` behaves as upstream Rasa, only slower and without those two.
@@ -58,7 +62,25 @@ def typed_button(text: str, buttons: list[dict[str, Any]]) -> str | None:
 
 
 def _install_dialogue_fixes() -> None:
+    from rasa.core.actions.action import ActionSessionStart
     from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.events import BotUttered, SlotSet
+
+    from bot.dialogue import DRAFT_SLOTS, expired_draft_notice
+
+    start_session = ActionSessionStart.run
+
+    async def run_session_start(self: ActionSessionStart, output_channel: Any, nlg: Any,
+                                tracker: Any, domain: Any) -> list[Any]:
+        events = await start_session(self, output_channel, nlg, tracker, domain)
+        notice = expired_draft_notice(tracker.active_loop_name,
+                                      bool(tracker.get_slot("confirm_ticket")) and
+                                      bool(tracker.get_slot("demand")))
+        kept = [e for e in events if not (isinstance(e, SlotSet) and e.key in DRAFT_SLOTS)]
+        return [BotUttered(notice), *kept] if notice else kept
+
+    ActionSessionStart.run = run_session_start  # type: ignore[method-assign]
+
     from rasa.shared.core.constants import ACTION_LISTEN_NAME
     from rasa.shared.core.events import ActionExecuted, ConversationResumed
     from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY

@@ -158,33 +158,3 @@ async def test_confirming_twice_opens_one_ticket(settings, tmp_path, monkeypatch
     _, total = backend.service.store.query(Query(sender_id="rest:u-twice"))
     assert total == 1
 
-
-# -- a new session after 60 minutes -----------------------------------------------------
-
-
-async def test_an_expired_draft_is_dropped_with_a_message():
-    from actions.session import ActionSessionStart
-
-    old = Tracker.from_dict({
-        "sender_id": "u-old",
-        "slots": {"company": "龙游县恒丰纸业有限公司", "mobile": "13905701234",
-                                        "demand": {"id": "d", "text": "过桥资金到期"},
-                                        "requested_slot": "contact_name"},
-        "latest_message": {}, "events": [], "paused": False, "followup_action": None,
-        "active_loop": {"name": "ticket_form"}, "latest_action_name": None})
-    dispatcher = CollectingDispatcher()
-    events = await ActionSessionStart().run(dispatcher, old, {})
-    assert "未完成的诉求登记已超过60分钟未操作，已自动取消，没有提交任何信息" in \
-        dispatcher.messages[0]["text"]
-    assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
-    carried = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-    assert carried == {"company": "龙游县恒丰纸业有限公司", "mobile": "13905701234"}
-
-
-async def test_a_new_conversation_starts_silently():
-    from actions.session import ActionSessionStart
-
-    dispatcher = CollectingDispatcher()
-    events = await ActionSessionStart().run(dispatcher, tracker({}), {})
-    assert dispatcher.messages == [] and [e["event"] for e in events] == ["session_started",
-                                                                          "action"]

@@ -93,9 +93,10 @@ async def test_an_enterprise_chats_and_gets_a_ticket_number(browser, web_users):
     await expect(page.locator(".msg.bot").last).to_contain_text("企业全称")
     await say(f"江山市宏达门业{uuid.uuid4().hex[:4]}有限公司")
     await say("跳过")
+    await say("江山市")  # typed, like the button that offers the county in the name
     await say("李会计")
     summary = await say("13812345678")
-    await expect(summary).to_contain_text("请确认以下信息")
+    await expect(summary).to_contain_text("请核对以下信息")
     await summary.get_by_role("button", name="确认提交").click()
     link = page.locator(".msg.bot a.ticket-link").last
     await expect(link).to_be_visible(timeout=15000)

@@ -93,7 +93,7 @@ def test_the_user_corrects_the_category(services):
                  '/choose_domain{"picked_domain":"legal","picked_subtopic":"contract_debt"}')
     assert "已改为：法治服务·合同纠纷与账款拖欠" in texts(picked)
     assert "企业全称" in texts(say(services, sender, "/affirm"))
-    for answer in ("衢江区永昌建材有限公司", "跳过", "赵会计", "13905702222"):
+    for answer in ("衢江区永昌建材有限公司", "跳过", "衢江区", "赵会计", "13905702222"):
         summary = texts(say(services, sender, answer))
     assert "诉求领域：法治服务·合同纠纷与账款拖欠" in summary
     done = texts(say(services, sender, "/affirm"))

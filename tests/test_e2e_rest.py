@@ -68,7 +68,7 @@ def test_messages_without_words_ask_for_text(services, message):
 
 def test_a_10000_character_message(services):
     replies = say(services, "我们公司被客户拖欠货款一直不还，" * 625)
-    assert replies and "前一千字" in replies[-1]
+    assert replies and "前五千字" in replies[-1]
 
 
 def test_english_only_is_redirected(services):

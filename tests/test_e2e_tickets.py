@@ -29,10 +29,13 @@ def open_ticket(services, sender):
     assert "校验未通过" in texts(say(services, sender, "91330825MA2ABCDE1X"))
     assert "哪个县" in texts(say(services, sender, "没有，跳过"))
     assert "联系人" in texts(say(services, sender, "龙游"))
+    assert "联系人的姓名或称呼" in texts(say(services, sender, "龙游"))  # a place, not a name
     assert "手机号码" in texts(say(services, sender, "王经理"))
     summary = say(services, sender, "13905701234")
-    assert "请确认以下信息" in texts(summary) and "手机：13905701234" in texts(summary)
+    assert "请核对以下信息" in texts(summary) and "手机：13905701234" in texts(summary)
     assert "金融服务·应急转贷（过桥）与抽贷断贷" in texts(summary)
+    # nothing but an explicit confirmation submits: a name at the summary does not
+    assert "还没有提交" in texts(say(services, sender, "刘芳"))
     final = say(services, sender, "/affirm")
     assert len(final) == 1, final  # the ticket reply and nothing after it
     return texts(final)
@@ -54,7 +57,7 @@ def test_a_reported_problem_becomes_a_routed_ticket(services):
     again = say(services, sender, "银行抽贷的事还是没解决，过桥资金还没着落")
     assert "需要为您登记" in texts(again)
     summary = texts(say(services, sender, "/affirm"))  # nothing to ask: details remembered
-    assert "请确认以下信息" in summary and "企业：恒丰纸业有限公司" in summary
+    assert "请核对以下信息" in summary and "企业：恒丰纸业有限公司" in summary
     linked = say(services, sender, "/affirm")
     assert len(linked) == 1, linked
     assert f"工单号：{number}" in linked[0]["text"]
@@ -66,8 +69,10 @@ def test_a_bad_mobile_number_is_asked_again(services):
     say(services, sender, "客户拖欠我们八十多万货款一直不给")
     say(services, sender, "/affirm")
     say(services, sender, "江山市宏达门业有限公司")
-    # the region is read from the company name, so it is not asked
-    assert "联系人" in texts(say(services, sender, "跳过"))
+    # the county in the company name is offered, never assumed
+    asked = say(services, sender, "跳过")
+    assert "哪个县" in texts(asked) and asked[-1]["buttons"][0]["title"] == "江山市"
+    assert "联系人" in texts(say(services, sender, "江山市"))
     say(services, sender, "李会计")
     assert "11位" in texts(say(services, sender, "12345"))
     assert "确认提交" in texts(say(services, sender, "138 1234 5678"))
@@ -81,7 +86,7 @@ def test_declining_or_cancelling_opens_nothing(services):
     sender = uuid.uuid4().hex
     say(services, sender, "园区食堂太难吃了，员工意见很大")
     declined = say(services, sender, "/deny")
-    assert len(declined) == 1 and "暂不登记" in declined[0]["text"]
+    assert len(declined) == 1 and "没有提交任何信息" in declined[0]["text"]
     sender = uuid.uuid4().hex
     say(services, sender, "我们的出口退税三个月还没到账")
     say(services, sender, "/affirm")
@@ -90,7 +95,8 @@ def test_declining_or_cancelling_opens_nothing(services):
     # declining at the summary opens nothing either
     sender = uuid.uuid4().hex
     say(services, sender, "招不到电焊工，订单要延期了")
-    for answer in ("/affirm", "岱山县宏海船舶修造有限公司", "不清楚", "刘主任", "13905801234"):
+    for answer in ("/affirm", "岱山县宏海船舶修造有限公司", "不清楚", "岱山县", "刘主任",
+                   "13905801234"):
         say(services, sender, answer)
     cancelled = say(services, sender, "/deny")
     assert len(cancelled) == 1 and "已取消登记" in cancelled[0]["text"]

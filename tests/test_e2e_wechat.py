@@ -102,9 +102,9 @@ def test_a_wechat_conversation_to_a_ticket_and_its_notification(wechat):
     first = say(wechat, "我们厂的过桥资金下个月到期，银行说不续贷了", user)
     assert "请回复序号或文字：\n1. 需要登记\n2. 类别不对\n3. 不用了" in first
     assert "企业全称" in say(wechat, "1", user)  # the number picks the button
-    for answer in ("龙游县恒丰纸业有限公司", "跳过", "王经理", "13905701234"):
-        summary = say(wechat, answer, user)
-    assert "请确认以下信息" in summary and "1. 确认提交" in summary
+    for answer in ("龙游县恒丰纸业有限公司", "跳过", "1", "王经理", "13905701234"):
+        summary = say(wechat, answer, user)  # "1": the county offered from the name
+    assert "请核对以下信息" in summary and "1. 确认提交" in summary
     done = say(wechat, "1", user)
     number = done.split("工单号：")[1].split()[0]
 

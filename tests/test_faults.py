@@ -29,8 +29,8 @@ pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("pg_ctlcluster") or not shutil.which("rabbitmqctl"),
     reason="fault injection needs root and the local PostgreSQL / RabbitMQ tools")
 
-FORM = ["我们厂的过桥资金下个月到期，银行说不续贷了", "/affirm", "{company}", "跳过", "王经理",
-        "13905701234", "/affirm"]
+FORM = ["龙游县的，我们厂的过桥资金下个月到期，银行说不续贷了", "/affirm", "{company}", "跳过",
+        "王经理", "13905701234", "/affirm"]
 
 
 def pg(action):
@@ -101,8 +101,9 @@ def test_faults_during_load_lose_nothing(settings, model_file, scratch_pg, tmp_p
         cluster.stop()
 
     # every message: one answer (with text), or a clear "please retry"
-    assert log and all(e["status"] == 200 and e["replies"] >= 1 for e in log), \
-        [e for e in log if e["status"] != 200 or not e["replies"]][:5]
+    unanswered = [e for e in log if e["status"] != 200 or not e["replies"]]
+    assert log and not unanswered, [[(x["message"], x["texts"][:60]) for x in log
+                                     if x["sender"] == e["sender"]] for e in unanswered[:3]]
     confirmed = {}
     for e in log:
         if e["message"] == "/affirm" and "工单号：" in e["texts"]:

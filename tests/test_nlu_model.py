@@ -64,7 +64,7 @@ def test_messages_without_words_are_out_of_scope(parser, text):
 def test_a_10000_character_message_is_cut_before_nlu(parser):
     raw = parser.parse_raw("我们企业融资很难" * 1250)
     assert raw["text_truncated"] is True
-    assert len(raw["text_normalized"]) == 1000
+    assert len(raw["text_normalized"]) == 5000
     assert raw["intent"]["name"]
 
 

@@ -38,3 +38,54 @@ def test_same_verdict_as_jsonschema(action, result, valid):
     else:
         with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action"):
             action._validate_action_result(result)
+
+
+@pytest.fixture()
+def dialogue_fixes():
+    from rasa.core.actions.action import ActionSessionStart
+    from rasa.core.processor import MessageProcessor
+
+    saved = ActionSessionStart.run, MessageProcessor._handle_message_with_tracker
+    rasa_compat._install_dialogue_fixes()
+    yield
+    ActionSessionStart.run, MessageProcessor._handle_message_with_tracker = saved
+
+
+def test_typed_button_titles_are_their_payloads():
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    events = [BotUttered("旧", data={"buttons": [{"title": "不相关", "payload": "/x"}]}),
+              UserUttered("我们厂贷款到期了"),
+              BotUttered("识别为…", data={"buttons": [
+                  {"title": "需要登记", "payload": "/affirm"},
+                  {"title": "类别不对", "payload": "/correct_domain"}]}),
+              BotUttered("请选择", data={"buttons": [{
+                  "title": "政策服务", "payload": '/choose_domain{"picked_domain":"policy"}'}]})]
+    buttons = rasa_compat.last_buttons(events)
+    assert [b["title"] for b in buttons] == ["需要登记", "类别不对", "政策服务"]
+    assert rasa_compat.typed_button("需要登记。", buttons) == "/affirm"
+    assert rasa_compat.typed_button("政策服务", buttons).startswith("/choose_domain")
+    assert rasa_compat.typed_button("不相关", buttons) is None  # not offered last
+    assert rasa_compat.typed_button("需要登记一下吗", buttons) is None
+
+
+async def test_an_expired_draft_is_dropped_with_a_message(dialogue_fixes):
+    from rasa.core.actions.action import ActionSessionStart
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActiveLoop, SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load("domain.yml")
+    old = DialogueStateTracker.from_events("u-old", [
+        SlotSet("company", "龙游县恒丰纸业有限公司"), SlotSet("mobile", "13905701234"),
+        SlotSet("demand", {"id": "d", "text": "过桥资金到期"}), ActiveLoop("ticket_form"),
+        SlotSet("requested_slot", "contact_name")], slots=domain.slots)
+    events = await ActionSessionStart().run(None, None, old, domain)
+    assert events[0].type_name == "bot"
+    assert "未完成的诉求登记已超过60分钟未操作，已自动取消，没有提交任何信息" in events[0].text
+    carried = {e.key: e.value for e in events if e.type_name == "slot"}
+    assert carried == {"company": "龙游县恒丰纸业有限公司", "mobile": "13905701234"}
+
+    fresh = DialogueStateTracker.from_events("u-new", [], slots=domain.slots)
+    assert [e.type_name for e in await ActionSessionStart().run(None, None, fresh, domain)] \
+        == ["session_started", "action"]

@@ -97,7 +97,7 @@ def test_rasa_data_validate_passes(settings):
                "utter_ask_company", "utter_ask_credit_code", "utter_ask_region",
                "utter_ask_contact_name", "utter_ask_mobile", "utter_ask_mobile_tail",
                "utter_ask_enterprise_size", "utter_ask_qualifications",
-               "utter_human_handoff"}
+               "utter_human_handoff", "utter_no_ticket"}
     untyped = {"choose_domain", "kb_feedback", "inform_region", "EXTERNAL_ticket_update",
                "EXTERNAL_handoff_closed"}
     out = proc.stdout + proc.stderr

@@ -68,7 +68,7 @@ class RestInput(RasaRestInput):
             if not failed and not replies and await _is_paused(request, msg.sender):
                 # handed over to a person (request_human): staff answer, the bot waits
                 return response.json([{"recipient_id": msg.sender, "text": WAITING_TEXT}])
-            if failed or (not replies and not msg.text.startswith("/")):
+            if failed or not replies:  # a pressed button gets an answer too
                 if not failed:
                     logger.warning("REST turn produced no reply (action server down?)")
                 replies = [*replies, {"recipient_id": msg.sender, "text": RETRY_TEXT}]
