@@ -25,6 +25,8 @@ from bot.tickets.store import Query
 
 logger = logging.getLogger(__name__)
 
+_RATING_VERB = re.compile(
+    r"打\s*[1-5一二两三四五]\s*分|评价|评分|[1-5一二三四五]\s*星|满意|好评|差评")
 OPEN = ("assigned", "in_progress", "escalated", "returned", "reopened", "submitted")
 _RATING_WORDS = ("分", "星", "满意", "评价", "好评", "差评", "打分", "一般", "还行", "凑合")
 UNAVAILABLE = "抱歉，工单系统暂时无法查询，请稍后再试，或拨打 12345 政务服务热线。"
@@ -32,8 +34,10 @@ MAX_LOOKUP_FAILURES = 5
 RATING_BUTTONS = [{"title": f"{n}分", "payload": f'/rate_service{{"rating":"{n}"}}'}
                   for n in (5, 4, 3, 2, 1)]
 _CN_SCORES = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
-_SCORE_RE = re.compile(r"(?<!\d)([1-5一二两三四五])\s*(?:分|星|颗星)")
-_WORD_SCORES = (("非常不满意", 1), ("很不满意", 1), ("不满意", 2), ("不太满意", 2), ("差评", 1),
+_SCORE_RE = re.compile(
+    r"(?<!\d)([1-5一二两三四五])\s*(?:分|星|颗星)(?!钟|钱|期|析|之|公|米|半)")
+_WORD_SCORES = (("非常不满意", 1), ("很不满意", 1), ("不是很满意", 2), ("不怎么满意", 2),
+                ("不算满意", 2), ("谈不上满意", 2), ("不太满意", 2), ("不满意", 2), ("差评", 1),
                 ("一般", 3), ("还行", 3), ("凑合", 3), ("非常满意", 5), ("很满意", 5),
                 ("满意", 4), ("好评", 5))
 
@@ -78,7 +82,7 @@ class ActionTicketStatus(Action):
         if numbers and "催" in said:
             await ActionUrgeTicket().run(dispatcher, tracker, domain)
             return [SlotSet("lookup_pending", False)]
-        if numbers and rating_in(said) is not None and re.search(r"打|评|分|星|满意", said):
+        if numbers and rating_in(said) is not None and _RATING_VERB.search(said):
             # "给QZ-…打5分": a rating of that ticket, not a status question
             await ActionRateService().run(dispatcher, tracker, domain)
             return [SlotSet("lookup_pending", False)]
@@ -364,8 +368,13 @@ class ActionTicketUpdate(Action):
             return [SlotSet("ticket_number", ticket.number), no_rating]
         if what == "resolved" and ticket.status is Status.RESOLVED:
             replies = [e.data.get("text", "") for e in events if e.kind == "reply"]
-            dispatcher.utter_message(text=f"您的工单 {ticket.number} 已办结。\n"
-                                          f"办理结果：{replies[-1] if replies else '—'}")
+            told = (f"您的工单 {ticket.number} 已办结。\n"
+                    f"办理结果：{replies[-1] if replies else '—'}")
+            if tracker.active_loop.get("name"):
+                # the user is in the middle of a form: it goes on; the rating can wait
+                dispatcher.utter_message(text=f"{told}\n当前操作完成后，回复“评价”即可为本次办理打分。")
+                return [SlotSet("rating_ticket", ticket.number), no_rating]
+            dispatcher.utter_message(text=told)
             # the rating form asks next (utter_ask_rating)
             return [SlotSet("rating_ticket", ticket.number), SlotSet("rating", None),
                     SlotSet("rating_pending", True)]

@@ -86,28 +86,26 @@ class GuardedForm(FormValidationAction):
         if requested is None:  # the form is starting: nothing was asked yet
             return await self.start(dispatcher, tracker, domain)
         if requested not in tracker.slots_to_validate():
-            return []  # nothing was taken for the slot: Rasa rejects the form, rules act
+            # nothing was taken for the slot (a department's notification): Rasa rejects
+            # the form, a rule acts, and the form asks its question again
+            return []
         text = latest_text(tracker)
         if wants_person(text, tracker):
             # the draft stays; the hand-over offers it again when it ends
             return [SlotSet(requested, None), SlotSet("editing", None),
-                    SlotSet("form_left", True), SlotSet("requested_slot", None),
-                    ActiveLoop(None), FollowupAction("action_handoff")]
+                    SlotSet("requested_slot", None), ActiveLoop(None),
+                    FollowupAction("action_handoff")]
+        editing = tracker.get_slot("editing")
         if dialogue.is_restart(text):
             dispatcher.utter_message(text=RESTARTED)
             return leave_form(*self.form_slots, *self.restart_slots())
-        if dialogue.is_cancel(text):
+        if dialogue.is_cancel(text) and editing != "content":
             dispatcher.utter_message(text=self.cancelled_text)
             return leave_form(*self.form_slots)
-        editing = tracker.get_slot("editing")
-        if editing and editing != requested and editing != "content":
-            editing = None  # a detail asked again by the form itself (修改手机)
         found = await self.answer(editing or requested, text, dispatcher, tracker, domain)
         if found is not None:
             # the mapping put the raw text into the requested slot: always overwrite it
             values = {requested: None, **found}
-            if editing and found.get(editing) is not None:
-                values["editing"] = None
             return [SlotSet(k, v) for k, v in values.items()]
         side = await self.digress(text, dispatcher, tracker, domain)
         if side is None:

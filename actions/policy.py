@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.backend import log_demand, sender_key, ticket_backend
 from actions.demand import profile_from_last_ticket, stated_details
 from actions.forms import GuardedForm, left_form
-from bot.dialogue import demand_segments, stated_regions
+from bot.dialogue import counties_of, demand_segments, stated_regions
 from bot.entities import money_to_yuan
 from bot.kb.index import KnowledgeBase, kb_file
 from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
@@ -117,10 +117,13 @@ def answer_in_passing(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
 UNSURE_OFFER = "如果没有回答您的问题，需要为您登记，请相关部门解答吗？"
 
 
+_ENUMERATION = re.compile(
+    r"一是.+二是|第一[，,、].+第二[，,、]|其一.+其二|1[.、．)）].+2[.、．)）]", re.S)
+
+
 def listed_demands(text: str) -> bool:
-    """"一是…二是…": a message that enumerates several demands."""
-    second = re.search(r"二是|第二|其二|2[.、．)）]", text)
-    return second is not None and len(demand_segments(text)) >= 2
+    """"一是…二是…": a message that enumerates several demands (not "第二年", "第二批")."""
+    return _ENUMERATION.search(text) is not None and len(demand_segments(text)) >= 2
 
 
 def after_vague_opener(tracker: Tracker) -> bool:
@@ -246,20 +249,23 @@ class ValidateProfileForm(GuardedForm):
     async def answer(self, slot: str, text: str, dispatcher: CollectingDispatcher,
                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any] | None:
         text = normalize(text).text
+        negated = re.match(r"(?:还)?(?:不是|没有|没|无)", text) is not None
+        if slot == "qualifications" and (negated or text in _NONE_WORDS) and len(text) <= 12:
+            return {"qualifications": "无"}  # "不是高新企业", "没有什么资格"
         if re.search(r"[?？吗]|什么|怎么|如何|哪些|多少", text):
             return None  # a question: answered as one, then the question is asked again
         if slot == "region":
             found = [r for r in stated_regions(text) if r.level != "province"]
+            if found and found[0].level == "city":  # policies are county by county
+                dispatcher.utter_message(text=f"请具体到{found[0].name}下的县（市、区），例如"
+                                              f"“{counties_of(found[0].name)[0]}”。")
+                return {"region": None}
             return {"region": found[0].name} if found else None
         if slot == "enterprise_size":
-            size = size_in(text)
+            size = None if negated else size_in(text)
             return {"enterprise_size": size} if size else None
         found = qualifications_in(text)
-        if found:
-            return {"qualifications": "、".join(sorted(found))}
-        if any(w in text for w in _NONE_WORDS) and len(text) <= 12:
-            return {"qualifications": "无"}
-        return None
+        return {"qualifications": "、".join(sorted(found))} if found else None
 
     def hint(self, slot: str, tracker: Tracker) -> str:
         return {

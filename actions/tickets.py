@@ -51,6 +51,13 @@ _HINTS = {
                         "不登记了请回复“取消”。",
 }
 _NOT_CONFIRMED = "这条回复不是确认，诉求还没有提交。"
+_KEEP = re.compile(r"^(?:不改|不用改|不修改|不换|还是原来|保持原|原来的就行|算了不改)")
+_ASK_NEW = {"company": "请发送新的企业全称（与营业执照一致）。",
+            "credit_code": "请发送统一社会信用代码（18位）。",
+            "region": "请发送企业所在的县（市、区），例如“龙游县”。",
+            "contact_name": "请发送新的联系人称呼，例如“王经理”。",
+            "mobile": "请发送新的手机号码（11位）。",
+            "content": "请发送修改后的诉求内容（将替换原来的内容）。"}
 SURE = 0.8  # NLU confidence from which a short non-answer is taken as another request
 _QUESTION_MARKS = ("?", "？", "吗", "怎么", "什么", "如何", "多少", "哪里", "哪个", "能不能",
                    "为啥", "为什么", "是否")
@@ -63,6 +70,8 @@ _YES_WORDS = ("需要", "登记", "要的", "要登", "麻烦", "帮忙", "帮�
 def _is_yes(text: str) -> bool:
     """A yes to "需要登记吗？" — not a further description of the problem."""
     plain = dialogue.clean(text)
+    if re.search(r"不需要|不用|不要|不对|不行|不是|别", plain):
+        return False
     return dialogue.is_confirmation(text) or dialogue.wants_all(text) or plain in ("要", "要啊") \
         or (len(plain) <= 10 and any(w in plain for w in _YES_WORDS))
 
@@ -107,6 +116,7 @@ _LEGAL_FORM = re.compile(r"(?:有限责任公司|股份有限公司|有限公司
 _NAME_LEAD = re.compile(r"^(?:我们|我司|本)?(?:公司|企业|单位|厂)?的?(?:全称|名称|名字)?"
                         r"(?:叫|是|为)?[:：\s]*")
 _NOT_A_NAME = re.compile(r"催|评价|一下|看看|帮我|帮忙|能不能|可以|政策")
+_NOT_A_BARE_NAME = re.compile(r"说|想|保密|难|事|问题|不|没|呢|了|吗|啊|怎|谁")
 
 
 def _company_answer(text: str) -> str | None:
@@ -129,6 +139,8 @@ def _company_answer(text: str) -> str | None:
             break
     if not 2 <= len(plain) <= 50 or any(q in plain for q in _QUESTION_MARKS):
         return None
+    if not _LEGAL_FORM.search(plain) and (len(plain) <= 3 or _NOT_A_BARE_NAME.search(plain)):
+        return None
     if plain.isdigit() or region_table().get(plain) or dialogue.contact_name(plain) == plain \
             or _is_yes(plain) or dialogue.is_skip(plain) or dialogue.is_hold(plain) \
             or text.startswith("/") or _NOT_A_NAME.search(plain):
@@ -137,7 +149,7 @@ def _company_answer(text: str) -> str | None:
 
 
 class ValidateTicketForm(GuardedForm):
-    form_slots = ("ticket_confirmed", "region_city")
+    form_slots = ("ticket_confirmed", "region_city", "region_options", "demand", "more_demands")
     cancelled_text = _CANCELLED
 
     def name(self) -> str:
@@ -165,6 +177,9 @@ class ValidateTicketForm(GuardedForm):
 
     async def answer(self, slot: str, text: str, dispatcher: CollectingDispatcher,
                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any] | None:
+        editing = tracker.get_slot("editing")
+        if editing:  # the new value of a detail the user chose to change at the summary
+            return self._changed(editing, text, dispatcher, tracker)
         edit = dialogue.parse_edit(text)
         if edit is not None:
             return self._apply_edit(edit, dispatcher, tracker)
@@ -173,13 +188,36 @@ class ValidateTicketForm(GuardedForm):
         value = self._value(slot, text, dispatcher, tracker)
         if value is None:
             return None
-        if slot == "content":
-            return {"demand": value["demand"], "editing": None}
-        if tracker.get_slot("editing") == slot and value.get(slot) is not None:
-            shown = value[slot] if value[slot] != NO_CODE else "不提供"
-            dispatcher.utter_message(text=f"已修改{dialogue.FIELD_NAMES[slot]}：{shown}")
         extra = {k: v for k, v in self._extra(text, tracker).items() if k not in value}
         return {**value, **extra}
+
+    def _changed(self, field: str, text: str, dispatcher: CollectingDispatcher,
+                 tracker: Tracker) -> dict[str, Any] | None:
+        """The answer to "请发送新的…": the new value, or "不改了" (the old one stays)."""
+        if text.startswith("/") or dialogue.is_confirmation(text) or _KEEP.search(
+                dialogue.clean(text)):
+            return {"editing": None}
+        value = self._value(field, text, dispatcher, tracker)
+        if value is None:
+            return None
+        if field == "content":
+            dispatcher.utter_message(text="已修改诉求内容。")
+            return {"demand": value["demand"], "editing": None}
+        if value.get(field) is None:  # a city: the form asks for its county next
+            return {**value, "editing": None} if field == "region" else {}
+        return {**self._announce(field, value, tracker, dispatcher), "editing": None}
+
+    @staticmethod
+    def _announce(field: str, value: dict[str, Any], tracker: Tracker,
+                  dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        """Say what changed; another enterprise's credit code is asked for again."""
+        shown = value[field] if value[field] != NO_CODE else "不提供"
+        dispatcher.utter_message(text=f"已修改{dialogue.FIELD_NAMES[field]}：{shown}")
+        code = tracker.get_slot("credit_code")
+        if field == "company" and value[field] != tracker.get_slot("company") and code \
+                and code != NO_CODE:
+            return {**value, "credit_code": None}  # that code was the other enterprise's
+        return value
 
     def _value(self, slot: str, text: str, dispatcher: CollectingDispatcher,
                tracker: Tracker) -> dict[str, Any] | None:
@@ -242,10 +280,7 @@ class ValidateTicketForm(GuardedForm):
         if slot == "content":
             if len(plain) < 4:
                 return None
-            demand = dict(tracker.get_slot("demand") or {})
-            demand["text"] = plain
-            dispatcher.utter_message(text="已修改诉求内容。")
-            return {"demand": demand, "content": True}
+            return {"demand": {**(tracker.get_slot("demand") or {}), "text": plain}}
         return None
 
     @staticmethod
@@ -277,19 +312,21 @@ class ValidateTicketForm(GuardedForm):
             demand["text"] = f"{demand.get('text', '')}\n补充：{edit.value}".strip()
             dispatcher.utter_message(text="已修改诉求内容：补充在原内容之后。")
             return {"demand": demand}
-        if edit.value is None:  # "修改手机": the form asks for it next
-            return {"editing": edit.field} if edit.field == "content" else {
-                edit.field: None, "editing": edit.field}
+        if edit.value is None:  # "修改手机": at the summary the new value is asked for;
+            if tracker.get_slot("requested_slot") == "ticket_confirmed" or \
+                    edit.field == "content":
+                return {"editing": edit.field}
+            return {edit.field: None}  # earlier, the form asks for it in its turn
         value = self._value(edit.field, edit.value, dispatcher, tracker)
         if value is None:
             dispatcher.utter_message(text=_HINTS[edit.field])
             return {}
         if edit.field == "content":
-            return {"demand": value["demand"], "editing": None}
-        if value.get(edit.field) is not None:
-            shown = value[edit.field] if value[edit.field] != NO_CODE else "不提供"
-            dispatcher.utter_message(text=f"已修改{dialogue.FIELD_NAMES[edit.field]}：{shown}")
-        return value
+            dispatcher.utter_message(text="已修改诉求内容。")
+            return {"demand": value["demand"]}
+        if value.get(edit.field) is None:
+            return value
+        return self._announce(edit.field, value, tracker, dispatcher)
 
     def hint(self, slot: str, tracker: Tracker) -> str:
         if slot == "ticket_confirmed":  # the summary, asked again, says what to do
@@ -385,8 +422,9 @@ class ActionAskTicketConfirmed(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if tracker.get_slot("editing") == "content":
-            dispatcher.utter_message(text="请发送修改后的诉求内容（将替换原来的内容）。")
+        editing = tracker.get_slot("editing")
+        if editing in _ASK_NEW:
+            dispatcher.utter_message(text=f"{_ASK_NEW[editing]}不改了请回复“不改了”。")
             return []
         buttons = SUMMARY_BUTTONS if len(demands_of(tracker)) == 1 else [
             b for b in SUMMARY_BUTTONS if b["title"] != "修改内容"]

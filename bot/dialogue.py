@@ -40,12 +40,18 @@ _SKIP = ("跳过", "没有", "无", "不知道", "不清楚", "暂无", "没带"
          "不记得", "查不到", "手头没有", "不方便", "不提供", "没得")
 
 
+_LEAD = re.compile(r"^(?:嗯+|哦+|噢+|啊+|呃+|那个|那就|那|还是|我看|我|哎|唉|好吧|行吧)")
+
+
 def is_cancel(text: str) -> bool:
-    """An explicit wish to stop the current form (a short message with a cancel word)."""
+    """An explicit wish to stop the current form: a short message that starts with a
+    cancel word (取消, 算了, 不登记了 …); "订单被取消了" is no cancel."""
     core, plain = _core(text), clean(text)
     if text.strip() == "/deny" or core in ("不用", "不要", "不需要", "不了", "不登了", "不办"):
         return True
-    return len(plain) <= 12 and any(w in plain for w in _CANCEL) and "人工" not in plain
+    lead = _LEAD.sub("", plain) or plain
+    return len(plain) <= 12 and lead.startswith(_CANCEL) and "人工" not in plain \
+        and not re.search(r"就行|就好|这样|没问题|可以了", plain)
 
 
 def is_restart(text: str) -> bool:
@@ -62,7 +68,8 @@ def is_skip(text: str) -> bool:
 # -- confirming ----------------------------------------------------------------------
 
 _CONFIRM_STRONG = ("确认", "提交", "确定", "对", "是", "没问题", "没有问题", "没错", "可以", "好",
-                   "行", "ok", "okay", "无误", "正确", "同意", "yes", "嗯好", "好滴", "中")
+                   "行", "ok", "okay", "无误", "正确", "同意", "yes", "嗯好", "好滴", "中", "就这样",
+                   "不要紧")
 _CONFIRM_FILLER = ("信息", "都", "全", "就", "这样", "吧", "的", "了", "啊", "嗯", "麻烦", "请",
                    "帮我", "您", "直接", "一下")
 
@@ -76,8 +83,8 @@ def is_confirmation(text: str) -> bool:
     if text.strip() == "/affirm":
         return True
     rest = clean(text)
-    if not rest or len(rest) > 16:
-        return False
+    if not rest or len(rest) > 16 or rest in ("对了", "是吧", "对吧", "是不是", "对不对", "好吗"):
+        return False  # "对了，…" means "by the way"; tags are questions
     strong = False
     while rest:
         for word in sorted(_CONFIRM_STRONG + _CONFIRM_FILLER, key=len, reverse=True):
@@ -90,14 +97,13 @@ def is_confirmation(text: str) -> bool:
     return strong
 
 
-_ALL = ("全部登记", "都登记", "都要", "两个都", "三个都", "全部", "一起登记", "都帮我", "都需要",
-        "一并登记", "都报", "都要登记")
+_ALL_RE = re.compile(r"^(?:嗯|好|那|麻烦|请)?(?:全部|都|两个都|三个都|两件都|两项都|几个都|一起|一并)"
+                     r"(?:要|需要|帮我|帮忙)?(?:登记|报|提交|办)?(?:一下)?(?:吧|啊|的)?$")
 
 
 def wants_all(text: str) -> bool:
-    """"两个都要登记": register every listed demand."""
-    plain = clean(text)
-    return len(plain) <= 14 and any(w in plain for w in _ALL)
+    """"两个都要登记", "全部登记": register every listed demand (the whole reply)."""
+    return _ALL_RE.match(clean(text)) is not None
 
 
 _VAGUE = ("说来话长", "一言难尽", "太难了", "好难", "压力很大", "压力大", "头疼", "愁死", "烦死",
@@ -121,9 +127,10 @@ DRAFT_SLOTS = ("demand", "more_demands", "confirm_ticket", "ticket_confirmed", "
                "qualifications", "rating", "rating_ticket", "kb_answer")
 
 
-def expired_draft_notice(active_loop: str | None, confirm_pending: bool) -> str | None:
-    """What to tell a user whose session expired with something unfinished."""
-    what = FORM_NAMES.get(active_loop or "") or ("诉求登记" if confirm_pending else None)
+def expired_draft_notice(active_loop: str | None, draft_pending: bool) -> str | None:
+    """What to tell a user whose session expired with something unfinished (a form, or
+    a problem not yet registered: asked "需要登记吗", or kept through a hand-over)."""
+    what = FORM_NAMES.get(active_loop or "") or ("诉求登记" if draft_pending else None)
     if what is None:
         return None
     return f"您之前未完成的{what}已超过60分钟未操作，已自动取消，没有提交任何信息。"
@@ -164,6 +171,12 @@ _NOT_BUT_RE = re.compile(r"^(?:不是|不在)(?P<old>[^,，。]{1,20})[,，\s]*(
 _ADD_RE = re.compile(r"^(?:诉求)?(?:内容)?(?:补充|再补充|补充一下|补充说明|另外补充)[:：,，\s]*(?P<value>.+)$")
 
 
+#: words that name a field only loosely; with them only an explicit change verb edits
+_VAGUE_FIELD_WORDS = {"企业", "公司", "单位", "名称", "代码", "地址", "地点", "位置", "号码", "电话",
+                      "描述", "内容", "名字"}
+_EXPLICIT_CHANGE = re.compile(r"改成|改为|换成|换为|更正为|更改为|修改为|改一下|应该是|应为|写成|写错|错了|不对")
+
+
 @dataclass(frozen=True)
 class Edit:
     field: str  # a key of FIELDS; "content_add" appends to the demand text
@@ -187,6 +200,8 @@ def parse_edit(text: str) -> Edit | None:
     if m := _EDIT_RE.match(plain):
         field = next(f for f, ws in FIELDS.items() if m["field"] in ws)
         value = m["value"].strip().strip("“”\"'")
+        if m["field"] in _VAGUE_FIELD_WORDS and not _EXPLICIT_CHANGE.search(plain):
+            return None  # "公司是做轴承的" describes, it does not correct
         return Edit(field, value) if value else Edit(field, None)
     if m := _NOT_BUT_RE.match(plain):
         old, new = m["old"], m["value"].strip()
@@ -233,6 +248,11 @@ _TITLES = ("经理", "总经理", "副总", "总监", "董事长", "董事", "�
            "会计", "出纳", "主任", "老师", "工程师", "师傅", "书记", "厂长", "老板", "老板娘", "部长",
            "科长", "处长", "主管", "助理", "专员", "律师", "医生", "秘书", "行长", "工", "姐", "哥",
            "阿姨", "叔")
+_NOT_NAMES = {"谢谢", "马上", "明天", "都行", "好的", "可以", "不用", "没有", "稍等", "等等", "你好",
+              "您好", "是的", "对的", "不知道", "算了", "随便", "都可以", "没事", "没人", "不清楚",
+              "同上", "一样", "老板", "领导", "本人", "我", "我自己", "自己", "是我", "周末", "时间",
+              "方便", "好吧", "行吧", "应该", "不行", "不对", "你们", "他们", "高新", "向上", "常年",
+              "金额", "甘心", "成本", "成立", "江山", "尤其", "万一", "安全", "高企", "和我"}
 _NAME_PREFIX = re.compile(r"^(?:联系人(?:是|为|叫)?|我(?:叫|是|姓)|本人|姓名|称呼|叫我|找|免贵姓|姓)")
 _NAME_SUFFIX = re.compile(r"(?:就行|就可以|即可|就好|吧|呀|啊|哈|的)+$")
 
@@ -253,8 +273,8 @@ def contact_name(text: str) -> str | None:
         return plain
     if not re.fullmatch(r"[\u4e00-\u9fff·]{1,8}", plain):
         return None
-    if region_table().get(plain) or any(e.entity in {"company", "region"}
-                                         for e in extract_entities(plain)):
+    if plain in _NOT_NAMES or region_table().get(plain) or any(
+            e.entity in {"company", "region"} for e in extract_entities(plain)):
         return None
     body = plain
     if body[:1] in "老小阿" and len(body) in (2, 3) and body[1] in _SURNAMES:
@@ -280,6 +300,13 @@ _OWN_AFTER_RE = re.compile(
     r"(?P<name>[^，。,.!！?？\s]{4,40})(?:的)?(?:负责人|法人|老板|总经理|财务)")
 
 
+#: what stands between "我们公司" and another party's name: 被/向/与/欠/的客户 …
+_OTHER_PARTY = re.compile(r"被|向|与|和|跟|给|对|欠|把|在|从|找|替|为了|的")
+#: "我是X公司的供应商": the user's role at another company
+_OTHER_ROLE = re.compile(r"的?(?:供应商|客户|债权人|债务人|合作方|员工|职工|工人|分包|下游|上游|经销商|"
+                         r"代理商|房东|租户|股东)")
+
+
 def own_company(text: str) -> str | None:
     """The enterprise the user names as their own ("我们公司是…", "我司…", "我是…的负责人").
 
@@ -289,10 +316,15 @@ def own_company(text: str) -> str | None:
     companies = [e for e in extract_entities(plain) if e.entity == "company"]
     for m in _OWN_RE.finditer(plain):
         start = m.start("name")
+        while start < len(plain) and plain[start] in "（(“\"「『【":
+            start += 1  # 本企业（浙江金瑞轴承有限公司）…
         for c in companies:
-            if c.start <= start + 1 and c.end > start + 2:
-                return plain[max(c.start, start):c.end]
+            if c.start <= start < c.end - 2 and not _OTHER_PARTY.match(plain, start) and \
+                    not _OTHER_ROLE.match(plain, c.end):
+                return plain[start:c.end]
     for m in _OWN_AFTER_RE.finditer(plain):
+        if _OTHER_ROLE.match(plain, m.end("name")):
+            continue
         for c in companies:
             if c.end in (m.end("name"), m.end("name") - 1) or (
                     c.start >= m.start("name") and c.end <= m.end("name")):

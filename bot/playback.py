@@ -58,7 +58,7 @@ class Target:
     """Where the assistant runs: its REST channel, the department API, the ticket database."""
 
     rasa_url: str
-    api_url: str
+    api_url: str  # the department API, …/api/v1
     api_token: str  # an admin token of the department API
     database_url: str
 
@@ -174,7 +174,7 @@ class Player:
         if not tickets:
             return ["department step: the sender has no ticket"]
         number = tickets[-1].number
-        base, token = f"{self.target.api_url}/api/v1/tickets/{number}", self.target.api_token
+        base, token = f"{self.target.api_url}/tickets/{number}", self.target.api_token
         seen = len(self._bot_texts(sender))
         ticket = _get(base, token)["ticket"]
         if step["department"] == "resolve":

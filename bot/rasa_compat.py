@@ -73,9 +73,9 @@ def _install_dialogue_fixes() -> None:
     async def run_session_start(self: ActionSessionStart, output_channel: Any, nlg: Any,
                                 tracker: Any, domain: Any) -> list[Any]:
         events = await start_session(self, output_channel, nlg, tracker, domain)
-        notice = expired_draft_notice(tracker.active_loop_name,
-                                      bool(tracker.get_slot("confirm_ticket")) and
-                                      bool(tracker.get_slot("demand")))
+        demand = tracker.get_slot("demand") or {}
+        notice = expired_draft_notice(tracker.active_loop_name, bool(
+            demand.get("domain") and not tracker.get_slot("ticket_number")))
         kept = [e for e in events if not (isinstance(e, SlotSet) and e.key in DRAFT_SLOTS)]
         return [BotUttered(notice), *kept] if notice else kept
 

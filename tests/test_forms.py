@@ -79,9 +79,40 @@ async def test_an_edit_at_the_summary_changes_one_detail():
     assert "已修改手机" in said and not ended(events)
 
 
-async def test_an_edit_button_asks_for_the_detail_again():
-    slots, _, _ = await reply("修改联系人", "ticket_confirmed", {**DETAILS, "demand": DEMAND})
-    assert slots["contact_name"] is None and slots["ticket_confirmed"] is None
+async def test_an_edit_button_asks_for_the_new_value_and_keeps_the_old_one_until_then():
+    draft = {**DETAILS, "demand": DEMAND}
+    slots, _, _ = await reply("修改联系人", "ticket_confirmed", draft)
+    assert slots["editing"] == "contact_name" and "contact_name" not in slots
+    slots, _, said = await reply("赵会计", "ticket_confirmed", {**draft, "editing": "contact_name"})
+    assert slots["contact_name"] == "赵会计" and slots["editing"] is None and "已修改联系人" in said
+    slots, _, _ = await reply("不改了", "ticket_confirmed", {**draft, "editing": "contact_name"})
+    assert slots == {"ticket_confirmed": None, "editing": None}  # the old contact stays
+    slots, _, _ = await reply("/affirm", "ticket_confirmed", {**draft, "editing": "content"})
+    assert slots == {"ticket_confirmed": None, "editing": None}  # a button is no new content
+
+
+async def test_another_enterprise_needs_its_own_credit_code():
+    draft = {**DETAILS, "credit_code": "91330825MA2B12345B", "demand": DEMAND}
+    slots, _, said = await reply("企业名称改为龙游县恒达机械有限公司", "ticket_confirmed", draft)
+    assert slots["company"] == "龙游县恒达机械有限公司" and slots["credit_code"] is None
+    # a skipped code is no other enterprise's code: nothing to ask again
+    slots, _, _ = await reply("企业名称改为龙游县恒达机械有限公司", "ticket_confirmed",
+                              {**DETAILS, "demand": DEMAND})
+    assert "credit_code" not in slots
+
+
+@pytest.mark.parametrize("text", ["补充：订单被取消了", "不用了，这样就行"])
+async def test_sentences_with_a_cancel_word_do_not_cancel(text):
+    _, events, _ = await reply(text, "ticket_confirmed", {**DETAILS, "demand": DEMAND})
+    assert not ended(events)
+
+
+async def test_a_department_notification_is_not_an_answer():
+    dispatcher = CollectingDispatcher()
+    tracker = form_tracker("EXTERNAL: EXTERNAL_ticket_update", "company",
+                           intent="EXTERNAL_ticket_update")
+    tracker.events.pop()  # the mapping does not take it (not_intent)
+    assert await ValidateTicketForm().run(dispatcher, tracker, {}) == []
 
 
 @pytest.mark.parametrize("text", ["柯城区", "龙游", "恒丰纸业有限公司", "91330825MA2B12345B", "8866"])
