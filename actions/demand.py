@@ -69,9 +69,10 @@ def acknowledgement(message: dict[str, Any], demands: list[dict[str, Any]] | Non
     return "\n".join(lines)
 
 
-def profile_from_last_ticket(tracker: Tracker, known: dict[str, Any]) -> list[dict[str, Any]]:
-    """Fill the enterprise's details from the sender's latest ticket: only slots that
-    neither this conversation nor this message has filled."""
+def profile_from_last_ticket(tracker: Tracker) -> list[dict[str, Any]]:
+    """Fill the enterprise's details from the sender's latest ticket, when the ticket form
+    starts: only slots this conversation has not filled (what the user stated wins)."""
+    known = {k: tracker.get_slot(k) for k in (*_PROFILE, "region_city")}
     try:
         found, _ = ticket_backend().service.store.query(
             Query(sender_id=sender_key(tracker), limit=1))
@@ -90,8 +91,7 @@ def profile_from_last_ticket(tracker: Tracker, known: dict[str, Any]) -> list[di
         last["credit_code"] = NO_CODE  # skipped last time: not asked again
     if known.get("region_city"):
         last["region"] = None  # the user named a city: ask for its county
-    return [SlotSet(k, last[k]) for k in _PROFILE
-            if last[k] and k not in known and not tracker.get_slot(k)]
+    return [SlotSet(k, last[k]) for k in _PROFILE if last[k] and not known.get(k)]
 
 
 def stated_details(text: str, tracker: Tracker) -> dict[str, Any]:
@@ -221,7 +221,7 @@ class ActionAcknowledgeDemand(Action):
             first["text"] = f"{opener}\n{first['text']}"
         return [*stated, SlotSet("demand", first), SlotSet("more_demands", demands[1:] or None),
                 SlotSet("ticket_number", None), SlotSet("ticket_confirmed", None),
-                SlotSet("confirm_ticket", True), *profile_from_last_ticket(tracker, details)]
+                SlotSet("confirm_ticket", True)]
 
 
 class ActionDeclineTicket(Action):

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backend import log_demand, sender_key, ticket_backend
-from actions.demand import profile_from_last_ticket, stated_details
+from actions.demand import stated_details
 from actions.forms import GuardedForm, left_form
 from bot.dialogue import counties_of, demand_segments, stated_regions
 from bot.entities import money_to_yuan
@@ -164,8 +164,7 @@ class ActionAnswerPolicy(Action):
         details = stated_details(question, tracker)
         offer = [SlotSet("demand", demand), SlotSet("more_demands", None),
                  SlotSet("ticket_number", None), SlotSet("ticket_confirmed", None),
-                 SlotSet("confirm_ticket", True), *(SlotSet(k, v) for k, v in details.items()),
-                 *profile_from_last_ticket(tracker, details)]
+                 SlotSet("confirm_ticket", True), *(SlotSet(k, v) for k, v in details.items())]
         if hits and hits[0].get("confidence", 1) >= CONFIDENT:
             dispatcher.utter_message(text=answer_text(hits), buttons=FEEDBACK_BUTTONS)
             return [SlotSet("kb_answer", {"question": question, "doc_id": hits[0]["doc_id"]}),

@@ -166,8 +166,10 @@ class ValidateTicketForm(GuardedForm):
         text = tracker.latest_message.get("text") or ""
         demand = tracker.get_slot("demand")
         if text.startswith("/") or not demand or _is_yes(text):
+            from actions.demand import profile_from_last_ticket
+
             return [*await super().start(dispatcher, tracker, domain),
-                    SlotSet("confirm_ticket", False)]
+                    SlotSet("confirm_ticket", False), *profile_from_last_ticket(tracker)]
         demand = {**demand, "text": f"{demand.get('text', '')}\n{normalize(text).text}"}
         dispatcher.utter_message(text="已补充到诉求内容。需要为您登记诉求并转交责任部门办理吗？",
                                  buttons=[{"title": "需要登记", "payload": "/affirm"},
