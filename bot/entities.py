@@ -116,7 +116,9 @@ _MOBILE_DIGITS_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")  # a mainland mobile
 
 def find_mobile(text: str) -> str | None:
     """The first mobile number in ``text``, written with or without spaces and dashes."""
-    match = _MOBILE_DIGITS_RE.search(re.sub(r"[\s-]", "", text))
+    digits = re.sub(r"[\s-]", "", text)
+    digits = re.sub(r"(?:\+|00)?86(?=1[3-9]\d{9}(?!\d))", "", digits)  # +86 / 0086 / 86 prefix
+    match = _MOBILE_DIGITS_RE.search(digits)
     return match.group() if match else None
 
 

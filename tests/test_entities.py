@@ -77,3 +77,7 @@ def test_find_mobile_with_separators_and_is_mobile():
     assert find_mobile("12345") is None and find_mobile("座机0570-1234567") is None
     assert is_mobile("13905701234") and not is_mobile("12905701234")
     assert not is_mobile("139057012345")
+    # with the country code, as people copy it from their phone
+    assert find_mobile("+86 139 0570 1234") == "13905701234"
+    assert find_mobile("0086 139-0570-1234") == "13905701234"
+    assert find_mobile("订单号8613905701234567") is None
