@@ -39,7 +39,7 @@ SURE_DOMAIN = 0.6  # from here a "说来话长…" message names its problem cle
 PART_CONFIDENCE = 0.35  # a part of a message is a demand of its own from this confidence
 DEMAND_INTENTS = {"report_need", "ask_policy"}
 LONG_MESSAGE = 300  # characters from which the request sentences weigh most
-_VAGUE_TEXT = ("理解您的难处，我们一起想办法。为了尽快找到负责的部门，请问主要是哪方面的问题？"
+VAGUE_QUESTION = ("理解您的难处，我们一起想办法。为了尽快找到负责的部门，请问主要是哪方面的问题？"
                "可以点下面的类别，也可以直接说说具体情况（例如“贷款到期银行不续贷”“招不到工人”）。")
 
 
@@ -122,14 +122,13 @@ def demands_in(message: dict[str, Any]) -> list[str]:
     return dialogue.demand_segments(text, enumerated_only=len(text) >= LONG_MESSAGE)
 
 
-async def read_demands(message: dict[str, Any]) -> list[dict[str, Any]]:
-    """The demands of a message: one per part when it lists several of different
-    categories (一是…二是…, 另外…), else one; for a long letter the request sentences
-    weigh most."""
+async def read_demands(message: dict[str, Any], parts: list[str]) -> list[dict[str, Any]]:
+    """The demands of a message (``parts``: its ``demands_in``): one per part when it lists
+    several of different categories (一是…二是…, 另外…), else one; for a long letter the
+    request sentences weigh most."""
     text = message.get("text") or ""
     whole = {"text": text, "domain": label_name(message.get("domain")),
              "subtopic": label_name(message.get("subtopic"))}
-    parts = demands_in(message)
     if len(parts) >= 2:
         found: list[dict[str, Any]] = []
         for part, p in zip(parts, await parse_parts(parts) or [], strict=False):
@@ -162,7 +161,7 @@ def is_vague(message: dict[str, Any]) -> bool:
 def ask_for_domain(dispatcher: CollectingDispatcher, text: str) -> list[dict[str, Any]]:
     """Acknowledge a vague opener and ask which area it is about (the eight domains as
     buttons); the opener is kept as the beginning of the problem's description."""
-    dispatcher.utter_message(text=_VAGUE_TEXT, buttons=domain_buttons())
+    dispatcher.utter_message(text=VAGUE_QUESTION, buttons=domain_buttons())
     demand = {"id": uuid.uuid4().hex, "text": text, "domain": None, "subtopic": None}
     return [SlotSet("demand", demand), SlotSet("more_demands", None),
             SlotSet("confirm_ticket", False)]
@@ -183,13 +182,13 @@ class ActionAcknowledgeDemand(Action):
         message = tracker.latest_message
         text = message.get("text") or ""
         pending = tracker.get_slot("demand")
+        parts = demands_in(message)
         if tracker.get_slot("confirm_ticket") and pending and (
                 dialogue.wants_all(text) or dialogue.is_confirmation(text)):
             # "两个都要登记": an answer to the registration question, not a new problem
             return [FollowupAction("ticket_form")]
         if tracker.get_slot("confirm_ticket") and pending and pending.get("domain") and \
-                label_name(message.get("domain")) == pending["domain"] and \
-                len(demands_in(message)) == 1:
+                label_name(message.get("domain")) == pending["domain"] and len(parts) == 1:
             # more about the same problem before the yes: the description grows
             grown = {**pending, "text": f"{pending.get('text', '')}\n{text}"}
             dispatcher.utter_message(text=f"已补充到诉求内容（{demand_label(grown)}）。"
@@ -201,7 +200,7 @@ class ActionAcknowledgeDemand(Action):
         details = stated_details(text, tracker)
         stated = [SlotSet(k, v) for k, v in details.items()]
         opener = pending.get("text") if pending and not pending.get("domain") else None
-        demands = await read_demands(message)
+        demands = await read_demands(message, parts)
         if len(demands) == 1 and not opener and is_vague(message):
             return [*stated, *ask_for_domain(dispatcher, text)]
         reply = acknowledgement(message, demands)

@@ -340,8 +340,7 @@ class ActionHandoff(Action):
                                           "工作人员会为您服务。")
             return []
         dispatcher.utter_message(response="utter_human_handoff")
-        demand = tracker.get_slot("demand")
-        if demand and demand.get("domain") and not tracker.get_slot("ticket_number"):
+        if dialogue.draft_pending(tracker.get_slot("demand"), tracker.get_slot("ticket_number")):
             dispatcher.utter_message(text="您正在登记的诉求还没有提交，已为您保留；人工服务结束后可以继续。")
         return [ConversationPaused()]
 
@@ -415,7 +414,7 @@ class ActionHandoffClosed(Action):
         else:
             dispatcher.utter_message(text="人工服务已结束，智能助手继续为您服务。还有其他问题随时告诉我。")
         demand = tracker.get_slot("demand")
-        if demand and demand.get("domain") and not tracker.get_slot("ticket_number"):
+        if dialogue.draft_pending(demand, tracker.get_slot("ticket_number")):
             dispatcher.utter_message(
                 text=f"您之前反映的问题（{demand_label(demand)}）还没有提交，需要继续登记吗？",
                 buttons=[{"title": "继续登记", "payload": "/affirm"},

@@ -139,7 +139,8 @@ class GuardedForm(FormValidationAction):
 
     async def new_problem(self, dispatcher: CollectingDispatcher,
                           tracker: Tracker) -> list[EventType] | None:
-        """A new problem described while this form asks: kept for afterwards."""
+        """A new problem described while this form asks: the user is asked to describe
+        it again once the form is done (the ticket form adds it to its draft instead)."""
         dispatcher.utter_message(text="这个问题请在当前操作完成后再描述一次，我会为您登记。")
         return []
 

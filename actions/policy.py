@@ -15,9 +15,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backend import log_demand, sender_key, ticket_backend
-from actions.demand import stated_details
+from actions.demand import VAGUE_QUESTION, stated_details
 from actions.forms import GuardedForm, left_form
-from bot.dialogue import counties_of, demand_segments, stated_regions
+from bot.dialogue import counties_of, demand_segments, is_question, stated_regions
 from bot.entities import money_to_yuan
 from bot.kb.index import KnowledgeBase, kb_file
 from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
@@ -133,7 +133,7 @@ def after_vague_opener(tracker: Tracker) -> bool:
         return False
     said = [e for e in tracker.events if e.get("event") in ("bot", "user")]
     return len(said) >= 2 and said[-2].get("event") == "bot" and \
-        "请问主要是哪方面的问题" in (said[-2].get("text") or "")
+        said[-2].get("text") == VAGUE_QUESTION
 
 
 class ActionAnswerPolicy(Action):
@@ -160,15 +160,16 @@ class ActionAnswerPolicy(Action):
         tax = taxonomy()
         if dom not in tax.domains or sub not in tax.subtopics or tax.domain_of(sub) != dom:
             dom, sub = "policy", "policy_consult"
-        demand = {"id": uuid.uuid4().hex, "text": question, "domain": dom, "subtopic": sub}
-        details = stated_details(question, tracker)
-        offer = [SlotSet("demand", demand), SlotSet("more_demands", None),
-                 SlotSet("ticket_number", None), SlotSet("ticket_confirmed", None),
-                 SlotSet("confirm_ticket", True), *(SlotSet(k, v) for k, v in details.items())]
         if hits and hits[0].get("confidence", 1) >= CONFIDENT:
             dispatcher.utter_message(text=answer_text(hits), buttons=FEEDBACK_BUTTONS)
             return [SlotSet("kb_answer", {"question": question, "doc_id": hits[0]["doc_id"]}),
                     SlotSet("confirm_ticket", False)]
+        # the question may be registered: what it states about the enterprise is kept
+        demand = {"id": uuid.uuid4().hex, "text": question, "domain": dom, "subtopic": sub}
+        offer = [SlotSet("demand", demand), SlotSet("more_demands", None),
+                 SlotSet("ticket_number", None), SlotSet("ticket_confirmed", None),
+                 SlotSet("confirm_ticket", True),
+                 *(SlotSet(k, v) for k, v in stated_details(question, tracker).items())]
         if hits:  # only "may be related": the department can answer the very question
             dispatcher.utter_message(text=answer_text(hits) + "\n" + UNSURE_OFFER,
                                      buttons=[*FEEDBACK_BUTTONS, NO_ANSWER_BUTTONS[0]])
@@ -251,7 +252,7 @@ class ValidateProfileForm(GuardedForm):
         negated = re.match(r"(?:还)?(?:不是|没有|没|无)", text) is not None
         if slot == "qualifications" and (negated or text in _NONE_WORDS) and len(text) <= 12:
             return {"qualifications": "无"}  # "不是高新企业", "没有什么资格"
-        if re.search(r"[?？吗]|什么|怎么|如何|哪些|多少", text):
+        if is_question(text):
             return None  # a question: answered as one, then the question is asked again
         if slot == "region":
             found = [r for r in stated_regions(text) if r.level != "province"]

@@ -59,8 +59,6 @@ _ASK_NEW = {"company": "请发送新的企业全称（与营业执照一致）�
             "mobile": "请发送新的手机号码（11位）。",
             "content": "请发送修改后的诉求内容（将替换原来的内容）。"}
 SURE = 0.8  # NLU confidence from which a short non-answer is taken as another request
-_QUESTION_MARKS = ("?", "？", "吗", "怎么", "什么", "如何", "多少", "哪里", "哪个", "能不能",
-                   "为啥", "为什么", "是否")
 
 
 _YES_WORDS = ("需要", "登记", "要的", "要登", "麻烦", "帮忙", "帮我", "好的", "可以", "行", "嗯",
@@ -132,12 +130,8 @@ def _company_answer(text: str) -> str | None:
     companies = [e.value for e in extract_entities(plain) if e.entity == "company"]
     if companies:
         return companies[0]
-    for prefix in ("我们公司叫", "我们公司是", "公司名称是", "企业名称是", "企业全称是", "全称是",
-                   "公司叫", "企业叫", "名称是", "叫", "是"):
-        if plain.startswith(prefix):
-            plain = plain[len(prefix):].strip("：: ")
-            break
-    if not 2 <= len(plain) <= 50 or any(q in plain for q in _QUESTION_MARKS):
+    plain = whole.strip("：: ")  # without "我们公司叫", "企业全称是" …
+    if not 2 <= len(plain) <= 50 or dialogue.is_question(plain):
         return None
     if not _LEGAL_FORM.search(plain) and (len(plain) <= 3 or _NOT_A_BARE_NAME.search(plain)):
         return None
@@ -265,8 +259,8 @@ class ValidateTicketForm(GuardedForm):
             if mobile:  # "王经理 13905701234": the mobile is taken too (_extra)
                 plain = re.sub(r"[\d\s-]{11,}", " ", plain).strip(" ,，")
             name = dialogue.contact_name(plain)
-            if name is None and plain and len(plain) <= 20 and confidence < SURE and not any(
-                    q in plain for q in _QUESTION_MARKS):
+            if name is None and plain and len(plain) <= 20 and confidence < SURE and \
+                    not dialogue.is_question(plain):
                 # a place, a company, a code or a number where a name was asked
                 dispatcher.utter_message(text=_HINTS["contact_name"])
                 return {"contact_name": None}

@@ -121,10 +121,16 @@ def is_vague(text: str) -> bool:
 FORM_NAMES = {"ticket_form": "诉求登记", "profile_form": "政策匹配", "ticket_lookup_form": "工单查询",
               "rating_form": "评价"}
 #: what a new session does not carry over: the unfinished draft and form state
-DRAFT_SLOTS = ("demand", "more_demands", "confirm_ticket", "ticket_confirmed", "requested_slot",
+NOT_CARRIED_OVER = ("demand", "more_demands", "confirm_ticket", "ticket_confirmed", "requested_slot",
                "region_city", "region_options", "editing", "form_left", "rating_pending",
                "lookup_pending", "lookup_number", "mobile_tail", "enterprise_size",
                "qualifications", "rating", "rating_ticket", "kb_answer")
+
+
+def draft_pending(demand: dict | None, ticket_number: str | None) -> bool:
+    """A recognised problem not yet registered (asked "需要登记吗", or kept through a
+    hand-over)."""
+    return bool(demand and demand.get("domain")) and not ticket_number
 
 
 def expired_draft_notice(active_loop: str | None, draft_pending: bool) -> str | None:
@@ -134,6 +140,14 @@ def expired_draft_notice(active_loop: str | None, draft_pending: bool) -> str | 
     if what is None:
         return None
     return f"您之前未完成的{what}已超过60分钟未操作，已自动取消，没有提交任何信息。"
+
+
+_QUESTION = re.compile(r"[?？吗]|怎么|什么|如何|多少|哪里|哪个|哪些|能不能|为啥|为什么|是否")
+
+
+def is_question(text: str) -> bool:
+    """A reply that asks something back (it answers no form question)."""
+    return _QUESTION.search(text or "") is not None
 
 
 _HOLD = ("等一下", "等下", "稍等", "等等", "等会", "我查一下", "我找一下", "我看一下", "马上")

@@ -6,7 +6,7 @@ every call: about 13 ms per custom action on these 2-core machines, more than
 the whole NLU. ``install()`` replaces that method with one that checks the
 schema once and reuses the compiled validator — same checks, same error message.
 
-Two dialogue fixes ride along, because Rasa 3.6 offers no hook for them:
+Three dialogue fixes ride along, because Rasa 3.6 offers no hook for them:
 
 * **Typed buttons**: a message that is exactly the title of a button the assistant
   showed in its last reply (确认提交, 政策服务 …) is handled as that button's payload.
@@ -20,7 +20,7 @@ Two dialogue fixes ride along, because Rasa 3.6 offers no hook for them:
   no action server.)
 
 It is applied by ``python -m bot.server`` (what ``govbot run`` starts); a plain
-``rasa run`` behaves as upstream Rasa, only slower and without those two.
+``rasa run`` behaves as upstream Rasa, only slower and without those three.
 """
 
 from __future__ import annotations
@@ -66,17 +66,17 @@ def _install_dialogue_fixes() -> None:
     from rasa.core.processor import MessageProcessor
     from rasa.shared.core.events import BotUttered, SlotSet
 
-    from bot.dialogue import DRAFT_SLOTS, expired_draft_notice
+    from bot.dialogue import NOT_CARRIED_OVER, draft_pending, expired_draft_notice
 
     start_session = ActionSessionStart.run
 
     async def run_session_start(self: ActionSessionStart, output_channel: Any, nlg: Any,
                                 tracker: Any, domain: Any) -> list[Any]:
         events = await start_session(self, output_channel, nlg, tracker, domain)
-        demand = tracker.get_slot("demand") or {}
-        notice = expired_draft_notice(tracker.active_loop_name, bool(
-            demand.get("domain") and not tracker.get_slot("ticket_number")))
-        kept = [e for e in events if not (isinstance(e, SlotSet) and e.key in DRAFT_SLOTS)]
+        notice = expired_draft_notice(tracker.active_loop_name, draft_pending(
+            tracker.get_slot("demand"), tracker.get_slot("ticket_number")))
+        kept = [e for e in events
+                if not (isinstance(e, SlotSet) and e.key in NOT_CARRIED_OVER)]
         return [BotUttered(notice), *kept] if notice else kept
 
     ActionSessionStart.run = run_session_start  # type: ignore[method-assign]
