@@ -28,8 +28,11 @@ from bot.text import normalize
 
 logger = logging.getLogger(__name__)
 
-PASSAGE_CHARS = 300
 CONFIDENT = 0.6  # below: "may be related", not "according to" (docs/knowledge_base.md)
+UNSURE_COVERAGE = 0.5  # a "may be related" passage holds this share of the question's words
+RELATED_SCORE = 0.8  # a related document scores this share of the answer's score at least
+RELATED_COVERAGE = 0.5  # ...and its passage holds this share of the question's words
+FOLLOW_UP_TURNS = 4  # a question within this many turns of an answer may follow it up
 FEEDBACK_BUTTONS = [{"title": "有帮助", "payload": '/kb_feedback{"helpful":"yes"}'},
                     {"title": "没帮助", "payload": '/kb_feedback{"helpful":"no"}'}]
 NO_ANSWER_BUTTONS = [{"title": "需要登记", "payload": "/affirm"},
@@ -62,56 +65,103 @@ class _LazyKnowledgeBase:
 knowledge_base = _LazyKnowledgeBase()
 
 
-def trimmed(text: str, limit: int = PASSAGE_CHARS) -> str:
-    flat = text.replace("\n", "")
-    if len(flat) <= limit:
-        return flat
-    cut = max(flat.rfind(p, 0, limit) for p in "。；")
-    return flat[:cut + 1] if cut >= limit // 2 else flat[:limit] + "……"
-
-
 def citation(hit: dict[str, Any]) -> str:
     parts = [p for p in (hit.get("doc_no"), hit.get("issuer"), hit.get("date")) if p]
     return f"《{hit['title']}》" + (f"（{'，'.join(parts)}）" if parts else "")
 
 
-def answer_text(hits: list[dict[str, Any]]) -> str:
+def related(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Other documents worth naming under the answer: close in score to it, holding most
+    of the question's words, and not the answered document itself."""
     top = hits[0]
-    lines = []
-    if top["expired"]:
-        lines.append(f"注意：该文件已于{top['valid_until']}到期，以下内容仅供了解，不代表现行政策，"
-                     "请向主管部门确认最新规定。")
+    return [h for h in hits[1:3] if h["doc_id"] != top["doc_id"] and h.get("confidence", 1) > 0
+            and h["score"] >= RELATED_SCORE * top["score"] and h["coverage"] >= RELATED_COVERAGE]
+
+
+def currency_notice(hit: dict[str, Any]) -> str | None:
+    """A replaced or expired document says so, naming its successor when known."""
+    successor = hit.get("successor")
+    if successor:
+        number = f"（{successor['doc_no']}）" if successor.get("doc_no") else ""
+        return (f"注意：该文件已被《{successor['title']}》{number}取代，以下为原文件内容，仅供了解，"
+                "请以新文件为准。")
+    if hit.get("superseded_by"):
+        return "注意：该文件已被新文件取代，以下内容仅供了解，请向主管部门确认现行规定。"
+    if hit.get("expired"):
+        return (f"注意：该文件已于{hit['valid_until']}到期，以下内容仅供了解，不代表现行政策，"
+                "请向主管部门确认最新规定。")
+    return None
+
+
+def answer_text(hits: list[dict[str, Any]]) -> str:
+    """The shown answer: the sentences that answer the question (``hit["answer"]``, the
+    same text ``govbot kb search`` gives), with the citation and the link."""
+    top = hits[0]
+    lines = [notice] if (notice := currency_notice(top)) else []
     if top.get("confidence", 1) >= CONFIDENT:
         lines.append(f"根据{citation(top)}“{top['section']}”：")
     else:
         lines.append(f"没有找到完全对应的答案，以下内容可能相关——{citation(top)}“{top['section']}”：")
-    lines.append(trimmed(top["passage"]))
+    lines.append(top["answer"])
     if top.get("url"):
         lines.append(f"原文：{top['url']}")
-    related = [h for h in hits[1:3] if h.get("confidence", 1) > 0]
-    if related:
+    if others := related(hits):
         lines.append("相关文件：")
-        lines += [f"· {citation(h)}" + ("（已到期）" if h["expired"] else "") for h in related]
+        lines += [f"· {citation(h)}" + ("（已到期）" if h["expired"] else "") for h in others]
     lines.append("以上内容摘自政策原文，具体以主管部门解释为准。这个回答对您有帮助吗？")
     return "\n".join(lines)
 
+
+def may_show(hits: list[dict[str, Any]]) -> bool:
+    """Whether the best hit may be shown: a confident answer, or a "may be related" one
+    with evidence (its passage holds most of the question's words)."""
+    if not hits:
+        return False
+    top = hits[0]
+    return top.get("confidence", 1) >= CONFIDENT or top["coverage"] >= UNSURE_COVERAGE
+
+
+def topic_of(tracker: Tracker) -> dict[str, str] | None:
+    """The policy answered in the last few turns, for follow-up questions."""
+    topic = tracker.get_slot("policy_topic")
+    if not isinstance(topic, dict) or not topic.get("doc_id"):
+        return None
+    turns = sum(e.get("event") == "user" for e in tracker.events)
+    return topic if turns - int(topic.get("turn", 0)) <= FOLLOW_UP_TURNS else None
+
+
+def answered(tracker: Tracker, question: str, hits: list[dict[str, Any]]) -> list[EventType]:
+    """The slots that remember a shown answer: for the feedback and for follow-ups."""
+    turns = sum(e.get("event") == "user" for e in tracker.events)
+    top = hits[0]
+    # a follow-up keeps the question that named the topic ("那小微企业呢" names none)
+    before = topic_of(tracker) if top.get("follow_up") else None
+    topic_question = f"{before['question']} {question}" if before else question
+    return [SlotSet("kb_answer", {"question": question, "doc_id": top["doc_id"]}),
+            SlotSet("policy_topic", {"doc_id": top["doc_id"], "question": topic_question[-200:],
+                                     "turn": turns})]
+
+
+def search(tracker: Tracker, question: str, region: str | None) -> list[dict[str, Any]]:
+    try:
+        return knowledge_base().search(question, top_k=3, region=region,
+                                       after=topic_of(tracker))
+    except Exception:  # noqa: BLE001 - a broken index must not break the conversation
+        logger.exception("Knowledge-base search failed")
+        return []
 
 
 def answer_in_passing(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """A policy question asked while a form is active: the answer, no ticket offer."""
     message = tracker.latest_message
     question = message.get("text") or ""
-    try:
-        hits = knowledge_base().search(question, top_k=3, region=tracker.get_slot("region"))
-    except Exception:  # noqa: BLE001 - a broken index must not break the conversation
-        logger.exception("Knowledge-base search failed")
-        hits = []
-    if not hits:
+    hits = search(tracker, question, tracker.get_slot("region"))
+    if not may_show(hits):
         dispatcher.utter_message(text="抱歉，政策库里暂时没有能回答这个问题的文件。当前操作完成后，"
                                       "可以把这个问题作为诉求登记，或回复“转人工”。")
         return []
     dispatcher.utter_message(text=answer_text(hits), buttons=FEEDBACK_BUTTONS)
-    return [SlotSet("kb_answer", {"question": question, "doc_id": hits[0]["doc_id"]})]
+    return answered(tracker, question, hits)
 
 
 UNSURE_OFFER = "如果没有回答您的问题，需要为您登记，请相关部门解答吗？"
@@ -151,10 +201,8 @@ class ActionAnswerPolicy(Action):
         log_demand(tracker)
         regions = [r.name for r in stated_regions(question) if r.level != "province"]
         region = regions[0] if regions else tracker.get_slot("region")
-        try:
-            hits = knowledge_base().search(question, top_k=3, region=region)
-        except Exception:  # noqa: BLE001 - a broken index must not break the conversation
-            logger.exception("Knowledge-base search failed")
+        hits = search(tracker, question, region)
+        if not may_show(hits):
             hits = []
         dom, sub = label_name(message.get("domain")), label_name(message.get("subtopic"))
         tax = taxonomy()
@@ -162,8 +210,7 @@ class ActionAnswerPolicy(Action):
             dom, sub = "policy", "policy_consult"
         if hits and hits[0].get("confidence", 1) >= CONFIDENT:
             dispatcher.utter_message(text=answer_text(hits), buttons=FEEDBACK_BUTTONS)
-            return [SlotSet("kb_answer", {"question": question, "doc_id": hits[0]["doc_id"]}),
-                    SlotSet("confirm_ticket", False)]
+            return [*answered(tracker, question, hits), SlotSet("confirm_ticket", False)]
         # the question may be registered: what it states about the enterprise is kept
         demand = {"id": uuid.uuid4().hex, "text": question, "domain": dom, "subtopic": sub}
         offer = [SlotSet("demand", demand), SlotSet("more_demands", None),
@@ -173,8 +220,7 @@ class ActionAnswerPolicy(Action):
         if hits:  # only "may be related": the department can answer the very question
             dispatcher.utter_message(text=answer_text(hits) + "\n" + UNSURE_OFFER,
                                      buttons=[*FEEDBACK_BUTTONS, NO_ANSWER_BUTTONS[0]])
-            return [SlotSet("kb_answer", {"question": question, "doc_id": hits[0]["doc_id"]}),
-                    *offer]
+            return [*answered(tracker, question, hits), *offer]
         self._log_gap(tracker, question, region, label_name(message.get("domain")))
         dispatcher.utter_message(
             text="抱歉，政策库里暂时没有能回答这个问题的文件，为避免给您不准确的答复，我不作猜测。"
@@ -237,6 +283,13 @@ def size_in(text: str) -> str | None:
         return ("micro" if people < 20 else "small" if people < 300 else
                 "medium" if people < 1000 else "large")
     return None
+
+
+def _until(doc: dict[str, Any]) -> str:
+    """"，申请截止2026-05-31" / "，政策执行至2027-12-31" — when known."""
+    if doc.get("apply_by"):
+        return f"，申请截止{doc['apply_by']}"
+    return f"，政策执行至{doc['valid_until']}" if doc.get("valid_until") else ""
 
 
 class ValidateProfileForm(GuardedForm):
@@ -310,14 +363,16 @@ class ActionMatchPolicies(Action):
                  f"资格：{'、'.join(sorted(profile.qualifications)) or '无'}），政策库中："]
         if eligible:
             lines.append("【条件已满足，可以申请】")
-            lines += [f"· 《{m.doc['title']}》（{m.doc.get('doc_no') or m.doc['id']}）"
-                      for m in eligible]
+            lines += [f"· 《{m.doc['title']}》（{m.doc.get('doc_no') or m.doc['id']}）："
+                      f"{m.doc['benefit']}" + _until(m.doc) for m in eligible]
         if to_check:
             lines.append("【可能适用，需确认】")
-            lines += [f"· 《{m.doc['title']}》——需确认：{'；'.join(m.unknown)}" for m in to_check]
+            lines += [f"· 《{m.doc['title']}》：{m.doc['benefit']}{_until(m.doc)}——需确认：{'；'.join(m.unknown)}"
+                      for m in to_check]
         if close:
             lines.append("【还差一项条件】")
-            lines += [f"· 《{m.doc['title']}》——缺少：{'；'.join(m.missing)}" for m in close]
+            lines += [f"· 《{m.doc['title']}》：{m.doc['benefit']}{_until(m.doc)}——缺少：{'；'.join(m.missing)}"
+                      for m in close]
         lines.append("以上为根据政策文件条件的初步匹配，具体以主管部门审核为准。想了解某项政策的细节，"
                      "直接问我即可。")
         dispatcher.utter_message(text="\n".join(lines))

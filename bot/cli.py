@@ -348,10 +348,12 @@ def cmd_kb_eval(args: argparse.Namespace, settings: Settings) -> int:
             markdown_report(result, Path(args.questions), Path(args.kb)), encoding="utf-8")
     if args.json:
         print(json.dumps({k: v for k, v in result.items()
-                          if k not in ("misses", "false_answers")}, ensure_ascii=False))
+                          if k not in ("misses", "false_answers", "wrong_answers")},
+                         ensure_ascii=False))
     else:
         print(f"n={result['n']}  hit@1={result['hit_at_1']:.3f}  hit@3={result['hit_at_3']:.3f}  "
-              f"MRR={result['mrr']:.3f}  refusals={result['refusal_rate']:.3f}  "
+              f"MRR={result['mrr']:.3f}  answers={result['answer_accuracy']:.3f}  "
+              f"wrong={result['wrong_answer_rate']:.3f}  refusals={result['refusal_rate']:.3f}  "
               f"false refusals={result['false_refusal_rate']:.3f}")
     return 0
 

@@ -124,7 +124,7 @@ FORM_NAMES = {"ticket_form": "诉求登记", "profile_form": "政策匹配", "ti
 NOT_CARRIED_OVER = ("demand", "more_demands", "confirm_ticket", "ticket_confirmed", "requested_slot",
                "region_city", "region_options", "editing", "form_left", "rating_pending",
                "lookup_pending", "lookup_number", "mobile_tail", "enterprise_size",
-               "qualifications", "rating", "rating_ticket", "kb_answer")
+               "qualifications", "rating", "rating_ticket", "kb_answer", "policy_topic")
 
 
 def draft_pending(demand: dict | None, ticket_number: str | None) -> bool:

@@ -122,7 +122,7 @@ class Services:
         s = self.settings
         try:
             actions, log = self._spawn("action-server", [
-                sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+                sys.executable, "-m", "actions.serve", "--actions", "actions",
                 "--port", str(s.action_port)], SANIC_HOST=s.host)  # default: 0.0.0.0
             wait_until_up(f"http://{s.host}:{s.action_port}/health", actions, timeout,
                           "the action server", log)

@@ -277,7 +277,10 @@ async def test_policy_matching_over_http(api_kb):
         "region": "龙游县", "size": "small", "qualifications": ["高企"]})
     assert status == 200 and body["profile"]["qualifications"] == ["高新技术企业"]
     eligible = [p["doc_id"] for p in body["policies"] if p["eligible"]]
-    assert "finance-qz-guarantee-reform-2021" in eligible  # 衢州's own, the enterprise is in 衢州
+    assert "finance-loan-renewal-2024" in eligible  # small firms' loan renewal
+    # only what grants something, with what it grants; never an expired policy
+    assert all(p["benefit"] for p in body["policies"])
+    assert "finance-qz-guarantee-reform-2021" not in eligible  # ended 2023-12-31
     status, body = await call(api_kb, "POST", "/kb/match", "agent", json={"size": "huge"})
     assert status == 400
 

@@ -8,6 +8,14 @@ from test_e2e_tickets import say, texts
 from bot.tickets.schema import kb_feedback, kb_gaps
 
 
+def test_a_follow_up_question_is_answered_from_the_policy_just_answered(services):
+    sender = uuid.uuid4().hex
+    (first,) = say(services, sender, "高新技术企业认定要满足哪些条件")
+    assert "高新技术企业认定管理办法" in first["text"]
+    follow = texts(say(services, sender, "研发费用占比要求是多少"))
+    assert "高新技术企业认定管理办法" in follow and "5%" in follow
+
+
 def test_an_answer_with_citation_and_feedback_is_stored(services):
     sender = uuid.uuid4().hex
     (answer,) = say(services, sender, "研发费用加计扣除比例是多少")
@@ -40,5 +48,9 @@ def test_policy_matching_conversation(services):
     assert "资格" in texts(say(services, sender, "我们厂80个人"))
     listing = texts(say(services, sender, "我们是高企"))
     assert "根据贵企业情况（龙游县，小型企业，资格：高新技术企业）" in listing
-    assert "【条件已满足，可以申请】" in listing and "衢政办发〔2021〕23号" in listing
+    assert "【条件已满足，可以申请】" in listing
+    # each with what it grants: small firms' loan renewal, 新贷还旧贷
+    assert "《关于做好续贷工作 提高小微企业金融服务水平的通知》" in listing
+    assert "衢政办发〔2021〕23号" not in listing  # ended in 2023: not offered
+    assert "负面清单" not in listing  # a negative list grants nothing
     assert "企业服务智能助手" in texts(say(services, sender, "你好"))  # the dialogue goes on

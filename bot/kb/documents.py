@@ -2,9 +2,10 @@
 
 Every format ends up as one ``PolicyDocument``: metadata (``id``, ``title``,
 ``issuer``, ``doc_no``, ``date``, ``url``, ``domains``, ``subtopics``, ``region``,
-``valid_until``, ``eligibility``) and a body in which ``## `` lines are section
-headings. Files other than Markdown have no front matter: their id is the file
-stem and their title the first line (or the document's own title).
+``valid_until``, ``superseded_by``, ``benefit``, ``apply_by``, ``eligibility``) and a
+body in which ``## `` lines are section headings. Files other than Markdown have no
+front matter: their id is the file stem and their title the first line (or the
+document's own title).
 
 Government files are often GBK/GB18030-encoded: the encoding is detected.
 Every problem raises ``DocumentError`` naming the file (and line, where known).
@@ -30,6 +31,7 @@ SIZES = ("micro", "small", "medium", "large")
 #: what the ``eligibility`` front matter may say (all conditions must hold)
 ELIGIBILITY_KEYS = {"qualifications", "size", "industries", "min_rd_expense", "min_employees"}
 MAX_BYTES = 20 * 1024 * 1024
+_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}){0,2}$")
 
 
 class DocumentError(ValueError):
@@ -54,6 +56,9 @@ class PolicyDocument:
     subtopics: tuple[str, ...] = ()
     region: str = "全国"
     valid_until: date | None = None
+    superseded_by: str = ""  # the id of the document that replaces this one
+    benefit: str = ""  # what the document grants (funds, relief, a qualification, a service)
+    apply_by: date | None = None  # the application deadline, when there is one
     eligibility: dict[str, Any] = field(default_factory=dict)
 
     def meta(self) -> dict[str, Any]:
@@ -62,6 +67,8 @@ class PolicyDocument:
                 "domains": list(self.domains), "subtopics": list(self.subtopics),
                 "region": self.region,
                 "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+                "superseded_by": self.superseded_by or None, "benefit": self.benefit,
+                "apply_by": self.apply_by.isoformat() if self.apply_by else None,
                 "eligibility": self.eligibility, "source": self.source}
 
 
@@ -319,6 +326,13 @@ def load_document(path: Path, root: Path | None = None, tax: Taxonomy | None = N
     if not body:
         raise DocumentError(path, "the document has no text after its front matter")
     published = meta.get("date")
+    if published not in (None, "") and not isinstance(published, date) \
+            and not _PARTIAL_DATE.match(str(published)):
+        raise DocumentError(path, f"date must be like 2023-03-26 (or 2023-03, 2023 when the day "
+                                  f"is not known), not {published!r}")
+    successor = str(meta.get("superseded_by") or "").strip()
+    if successor and not ID_RE.match(successor):
+        raise DocumentError(path, f"superseded_by {successor!r} must be a document id")
     return PolicyDocument(
         id=doc_id, title=str(meta.get("title") or title or doc_id).strip(), body=body,
         source=str(path.relative_to(root)) if root else path.name,
@@ -328,4 +342,6 @@ def load_document(path: Path, root: Path | None = None, tax: Taxonomy | None = N
         url=str(meta.get("url") or ""), domains=domains, subtopics=subtopics,
         region=str(meta.get("region") or "全国"),
         valid_until=_as_date(meta.get("valid_until"), "valid_until", path),
+        superseded_by=successor, benefit=str(meta.get("benefit") or "").strip(),
+        apply_by=_as_date(meta.get("apply_by"), "apply_by", path),
         eligibility=_eligibility(meta.get("eligibility"), path))

@@ -29,8 +29,10 @@ from typing import Any
 
 from bot.entities import extract_entities
 from bot.kb import tokens
+from bot.kb.answer import Ask, Knobs, ask_of, best_answer, leans_on_answer
 from bot.kb.chunks import chunk
 from bot.kb.documents import DocumentError, PolicyDocument, find_documents, load_document
+from bot.kb.faq import FaqEntry, FaqMatcher, find_faq_files, load_faq_file
 from bot.kb.refusal import RefusalModel
 from bot.regions import region_table
 from bot.text import normalize
@@ -49,8 +51,20 @@ CREATE VIRTUAL TABLE IF NOT EXISTS grams USING fts5(t, tokenize='unicode61');
 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS gram_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS faq (
+    id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, section TEXT NOT NULL, q TEXT NOT NULL,
+    similar TEXT NOT NULL, a TEXT NOT NULL, source TEXT NOT NULL);
 """
 INDEX_FILE = "index.sqlite3"
+#: follow-up questions (KnowledgeBase._follow_up): the confidence from which a question
+#: with no topic of its own is a new question elsewhere; how close the document in the
+#: conversation must rank to the best one to keep answering from it; the confidence
+#: given to a follow-up answer that holds the asked kind of fact, and to one that does not
+FOLLOW_UP_NEW_TOPIC = 0.6
+FOLLOW_UP_CLOSE = 0.8
+FOLLOW_UP_CONFIDENT = 0.8
+FOLLOW_UP_UNSURE = 0.45
+FOLLOW_UP_EARLIER_WORDS = 0.4  # the previous question's words weigh less than the new one's
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,13 @@ class Tuning:
     expired_factor: float = 0.6
     other_region_factor: float = 0.7
     own_region_factor: float = 1.15
+    # the shown passage and answer (bench/kb_answers.py): the weight of the section that
+    # holds the asked kind of fact, the bonus of the passage the search ranked first, the
+    # bonus of a sentence stating the asked kind of fact, the answer's length
+    section_weight: float = 0.3
+    found_bonus: float = 0.15
+    sentence_ask_bonus: float = 0.2
+    answer_chars: int = 300
 
 
 @dataclass
@@ -83,11 +104,13 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     chunks: int = 0
+    faq: int = 0
 
     def summary(self) -> str:
         return (f"{len(self.added)} added, {len(self.updated)} updated, "
                 f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
-                f"{len(self.errors)} error(s); {self.chunks} passages in the knowledge base")
+                f"{len(self.errors)} error(s); {self.chunks} passages and {self.faq} "
+                f"standard questions in the knowledge base")
 
 
 def _fts_query(terms: Iterable[str]) -> str:
@@ -121,6 +144,7 @@ class KnowledgeBase:
         self._n = 0
         self._metas: dict[str, dict[str, Any]] | None = None
         self._doc_terms: dict[str, DocTerms] = {}
+        self._faq: FaqMatcher | None = None
         self.refusal = refusal or RefusalModel.load()
 
     def close(self) -> None:
@@ -173,8 +197,49 @@ class KnowledgeBase:
             self._rebuild_terms()
             self.db.execute("INSERT OR REPLACE INTO info (key, value) VALUES ('tokens', ?)",
                             (tokens.fingerprint(),))
+            report.faq = self._ingest_faq(folder, report.errors)
         report.chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return report
+
+    def _ingest_faq(self, folder: Path, errors: list[str]) -> int:
+        """Replace the standard questions with those of the folder's FAQ files; a pair
+        citing a document or section the knowledge base does not have is reported and
+        left out."""
+        sections: dict[str, set[str]] = {}
+        for doc_id, section in self.db.execute("SELECT doc_id, section FROM chunks"):
+            sections.setdefault(doc_id, set()).add(section)
+        self.db.execute("DELETE FROM faq")
+        seen: set[str] = set()
+        for path in find_faq_files(folder):
+            entries, problems = load_faq_file(path, folder)
+            errors += problems
+            for e in entries:
+                if e.id in seen:
+                    errors.append(f"{path}: duplicate FAQ id {e.id!r}")
+                elif e.doc not in sections:
+                    errors.append(f"{path}: FAQ {e.id!r} cites {e.doc!r}, which is not in the "
+                                  "knowledge base")
+                elif e.section and e.section not in sections[e.doc]:
+                    errors.append(f"{path}: FAQ {e.id!r}: {e.doc!r} has no section "
+                                  f"{e.section!r}")
+                else:
+                    seen.add(e.id)
+                    self.db.execute(
+                        "INSERT INTO faq (id, doc_id, section, q, similar, a, source) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (e.id, e.doc, e.section, e.q, json.dumps(e.similar, ensure_ascii=False),
+                         e.a, e.source))
+        self._faq = None
+        return len(seen)
+
+    def faq(self) -> FaqMatcher:
+        """The standard questions (loaded once per ingest)."""
+        if self._faq is None:
+            self._faq = FaqMatcher(
+                FaqEntry(i, q, tuple(json.loads(sim)), a, doc, section, source)
+                for i, doc, section, q, sim, a, source in self.db.execute(
+                    "SELECT id, doc_id, section, q, similar, a, source FROM faq ORDER BY id"))
+        return self._faq
 
     def _insert(self, doc: PolicyDocument) -> None:
         self.db.execute("INSERT INTO documents (id, source, hash, meta) VALUES (?, ?, ?, ?)",
@@ -212,11 +277,15 @@ class KnowledgeBase:
         self._metas = None
         self._doc_terms.clear()
 
-    def _meta(self, doc_id: str) -> dict[str, Any]:
+    def _all_metas(self) -> dict[str, dict[str, Any]]:
+        """Every document's metadata by id (loaded once per ingest)."""
         if self._metas is None:
             self._metas = {i: json.loads(m) for i, m in
                            self.db.execute("SELECT id, meta FROM documents")}
-        return self._metas[doc_id]
+        return self._metas
+
+    def _meta(self, doc_id: str) -> dict[str, Any]:
+        return self._all_metas()[doc_id]
 
     # -- reading ----------------------------------------------------------------------
     def documents(self) -> list[dict[str, Any]]:
@@ -261,8 +330,67 @@ class KnowledgeBase:
         return [w for w in terms if w not in common]
 
     def search(self, query: str, top_k: int = 5, region: str | None = None,
-               today: date | None = None, refuse: bool = True) -> list[dict[str, Any]]:
-        """The best documents for ``query``, best first; ``[]`` when nothing answers it."""
+               today: date | None = None, refuse: bool = True,
+               after: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """The best documents for ``query``, best first; ``[]`` when nothing answers it. A
+        question that is one of the standard questions (bot.kb.faq) gets its answer
+        first. ``after`` is the previous answer in the conversation (``doc_id`` and
+        ``question``): a follow-up question is answered from that document."""
+        today = today or date.today()
+        if after and after.get("doc_id") in self._all_metas():
+            followed = self._follow_up(query, after, top_k, region, today)
+            if followed:
+                return followed
+        standard = self.faq().match(subject(query))
+        if standard is None:
+            return self._passage_search(query, top_k, region, today, refuse)
+        others = [h for h in self._passage_search(query, top_k, region, today, refuse=False)
+                  if h["doc_id"] != standard.doc][:max(top_k - 1, 0)]
+        return [self._faq_hit(standard, today), *others]
+
+    def _follow_up(self, query: str, after: dict[str, str], top_k: int, region: str | None,
+                   today: date) -> list[dict[str, Any]]:
+        """The answer from the document in the conversation when ``query`` is a follow-up
+        question of ``after`` — ``[]`` when it is a new topic. A question that says it
+        follows up ("那小微企业呢") does; one with no topic of its own ("要什么材料") does
+        unless on its own it is confidently about words that document lacks; another does
+        when that document ranks close to the best one for it."""
+        doc_id = after["doc_id"]
+        leaning = leans_on_answer(query)
+        alone = self._passage_search(query, top_k, region, today, refuse=False)
+        top = alone[0] if alone else None
+        mine = next((h for h in alone if h["doc_id"] == doc_id), None)
+        q = tokens.Text(subject(query))
+        if leaning == "no topic" and top is not None and top["doc_id"] != doc_id \
+                and top["confidence"] >= FOLLOW_UP_NEW_TOPIC:
+            own = self._terms_of(top["doc_id"]).whole
+            if lacking(q.words, self._terms_of(doc_id).whole) - lacking(q.words, own):
+                leaning = None  # "这个月社保什么时候交" after a tax answer: a new question
+        if leaning is None and (mine is None or mine["score"] < FOLLOW_UP_CLOSE * top["score"]):
+            return []
+        # the passage is chosen with the words of both questions; the kind of fact asked is
+        # the new question's, or the previous one's ("那小微企业呢" asks the same again)
+        before = tokens.Text(after.get("question", ""))
+        ask = ask_of(q.clean) if ask_of(q.clean).kinds else ask_of(before.clean)
+        now = set(q.words)
+        words = list(dict.fromkeys([*q.words, *before.words]))
+        doc = self._terms_of(doc_id)
+        t = self.tuning
+        rowid, answer = best_answer(
+            ((r, doc.sections[r], doc.texts[r]) for r in sorted(doc.passages)), words, ask,
+            lambda w: self._idf(w) * (1.0 if w in now else FOLLOW_UP_EARLIER_WORDS),
+            Knobs(t.section_weight, 0.0, t.sentence_ask_bonus, t.answer_chars))
+        hit = self._hit(doc_id, mine["score"] if mine else 0.0, rowid, answer, words, today)
+        # answered when the passage holds what is asked, else "may be related"
+        holds = (ask.section_fit(hit["section"]) > 0 or ask.states(answer)) if ask.kinds \
+            else hit["coverage"] >= 0.5
+        hit.update(confidence=FOLLOW_UP_CONFIDENT if holds else FOLLOW_UP_UNSURE,
+                   follow_up=True)
+        others = [h for h in alone if h["doc_id"] != doc_id][:max(top_k - 1, 0)]
+        return [hit, *others]
+
+    def _passage_search(self, query: str, top_k: int, region: str | None, today: date,
+                        refuse: bool) -> list[dict[str, Any]]:
         t = self.tuning
         q = tokens.Text(subject(query))
         query_words = list(dict.fromkeys(q.words))
@@ -274,7 +402,6 @@ class KnowledgeBase:
         blended = {rowid: t.word_weight * by_words.get(rowid, 0.0) / top_w
                    + (1 - t.word_weight) * by_grams.get(rowid, 0.0) / top_g
                    for rowid in by_words.keys() | by_grams.keys()}
-        today = today or date.today()
         place = _place(region) if region else _place_in(q.clean)
         best: dict[str, tuple[float, int]] = {}
         rows = self.db.execute(
@@ -285,11 +412,11 @@ class KnowledgeBase:
             if doc_id not in best or score > best[doc_id][0]:
                 best[doc_id] = (score, rowid)
         ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:top_k]
-        passages = {row[0]: row[1:] for row in self.db.execute(
-            f"SELECT rowid, section, text, words FROM chunks WHERE rowid IN "
-            f"({','.join('?' * len(ranked))})", [rowid for _, (_, rowid) in ranked])}
-        hits = [self._hit(doc_id, score, rowid, passages[rowid], query_words, today)
-                for doc_id, (score, rowid) in ranked]
+        ask = ask_of(q.clean)
+        shown = {doc_id: self._answer(doc_id, query_words, ask, rowid)
+                 for doc_id, (_, rowid) in ranked}
+        hits = [self._hit(doc_id, score, *shown[doc_id], query_words, today)
+                for doc_id, (score, _) in ranked]
         if not hits:
             return []
         features = self.evidence(q, hits, ranked[0][1][1])
@@ -336,22 +463,35 @@ class KnowledgeBase:
                 if query_words else 0.0,
                 min(1.0, len(lacking(q.terms, second)) / 2))
 
+    def _answer(self, doc_id: str, words: list[str], ask: Ask,
+                found: int | None) -> tuple[int, str]:
+        """The passage of ``doc_id`` that answers the question and the answer shown: the
+        passage the search found (``found``) unless another holds a sentence that answers
+        better (the conditions, not the procedure)."""
+        doc = self._terms_of(doc_id)
+        t = self.tuning
+        knobs = Knobs(t.section_weight, t.found_bonus, t.sentence_ask_bonus, t.answer_chars)
+        return best_answer(((r, doc.sections[r], doc.texts[r]) for r in sorted(doc.passages)),
+                           words, ask, self._idf, knobs, found)
+
     def _terms_of(self, doc_id: str) -> DocTerms:
         """The words and bigrams of a document, of its title and headings, and of each
         of its passages (cached)."""
         doc = self._doc_terms.get(doc_id)
         if doc is not None:
             return doc
-        doc = DocTerms(Terms(), Terms(), {}, Counter())
+        doc = DocTerms(Terms(), Terms(), {}, Counter(), {}, {})
         sections = set()
-        for row, section, ws, gs in self.db.execute(
-                "SELECT c.rowid, c.section, c.words, g.t FROM chunks c "
+        for row, section, text, ws, gs in self.db.execute(
+                "SELECT c.rowid, c.section, c.text, c.words, g.t FROM chunks c "
                 "JOIN grams g ON g.rowid = c.rowid WHERE c.doc_id = ?", (doc_id,)):
             words = ws.split()
             doc.passages[row] = Terms(set(words), set(gs.split()))
             doc.whole.words.update(words)
             doc.whole.grams.update(doc.passages[row].grams)
             doc.counts.update(words)
+            doc.sections[row] = section
+            doc.texts[row] = text
             sections.add(section)
         focus = tokens.Text(" ".join([self._meta(doc_id)["title"], *sorted(sections)]))
         doc.focus.words.update(focus.words)
@@ -369,18 +509,37 @@ class KnowledgeBase:
             return 0.0
         return sum(self._idf(w) for w in query_words if w in passage_words) / total
 
-    def _hit(self, doc_id: str, score: float, rowid: int, passage: tuple[str, str, str],
+    def _faq_hit(self, entry: FaqEntry, today: date) -> dict[str, Any]:
+        doc = self._terms_of(entry.doc)
+        rowid = next((r for r in sorted(doc.passages) if doc.sections[r] == entry.section),
+                     min(doc.passages))
+        hit = self._hit(entry.doc, 1.0, rowid, entry.a, [], today)
+        hit.update(faq_id=entry.id, confidence=1.0, coverage=1.0)
+        return hit
+
+    def _hit(self, doc_id: str, score: float, rowid: int, answer: str,
              query_words: list[str], today: date) -> dict[str, Any]:
-        section, text, ws = passage
+        doc = self._terms_of(doc_id)
         meta = self._meta(doc_id)
         until = meta.get("valid_until")
+        successor = meta.get("superseded_by")
+        text = doc.texts[rowid]
         return {"doc_id": doc_id, "title": meta["title"], "score": round(score, 4),
-                "passage_id": rowid, "section": section, "snippet": snippet(text), "passage": text,
+                "passage_id": rowid, "section": doc.sections[rowid], "snippet": snippet(text),
+                "passage": text, "answer": answer,
                 "url": meta.get("url", ""), "doc_no": meta.get("doc_no", ""),
                 "issuer": meta.get("issuer", ""), "date": meta.get("date", ""),
                 "region": meta.get("region", ""), "valid_until": until,
                 "expired": bool(until and date.fromisoformat(until) < today),
-                "coverage": round(self.coverage(query_words, set(ws.split())), 3)}
+                "superseded_by": successor,
+                "successor": self._successor(successor),
+                "coverage": round(self.coverage(query_words, doc.passages[rowid].words), 3)}
+
+    def _successor(self, doc_id: str | None) -> dict[str, str] | None:
+        """The title and number of the document that replaces another, when known."""
+        meta = self._all_metas().get(doc_id or "")
+        return {"doc_id": meta["id"], "title": meta["title"],
+                "doc_no": meta.get("doc_no", "")} if meta else None
 
 
 @dataclass
@@ -395,6 +554,8 @@ class DocTerms:
     focus: Terms  # title and headings
     passages: dict[int, Terms]  # by rowid
     counts: Counter[str]  # word → occurrences in the document
+    sections: dict[int, str]  # section name by passage rowid
+    texts: dict[int, str]  # passage text by rowid
 
 
 def lacking(nouns: Iterable[str], terms: Terms) -> set[str]:

@@ -4,7 +4,10 @@ A document declares its conditions in the front matter (``eligibility``, see
 docs/knowledge_base.md); every condition must hold. For a profile each candidate
 policy gets the conditions it meets, the ones it misses, and the ones the profile
 does not say (unknown) — so the enterprise sees what is missing, not just yes/no.
-Expired documents and documents of other regions are left out.
+Only documents that grant something (``benefit`` in the front matter: funds, tax or fee
+relief, a qualification, a service) are candidates — a law, a procedure or a negative
+list is never offered as a benefit. Expired and replaced documents and documents of
+other regions are left out.
 """
 
 from __future__ import annotations
@@ -53,8 +56,14 @@ class Match:
         d = self.doc
         return {"doc_id": d["id"], "title": d["title"], "doc_no": d.get("doc_no", ""),
                 "url": d.get("url", ""), "region": d.get("region", ""),
+                "benefit": d.get("benefit", ""), "deadline": deadline(d),
                 "valid_until": d.get("valid_until"), "eligible": self.eligible,
                 "met": self.met, "missing": self.missing, "unknown": self.unknown}
+
+
+def deadline(doc: dict[str, Any]) -> str | None:
+    """The application deadline, else the end of the policy (ISO date), if known."""
+    return doc.get("apply_by") or doc.get("valid_until")
 
 
 def qualifications_in(text: str) -> frozenset[str]:
@@ -90,7 +99,7 @@ def _place(profile: Profile) -> set[str] | None:
 def evaluate_policy(doc: dict[str, Any], profile: Profile) -> Match | None:
     """The match of one document, or None when it is not a candidate at all."""
     rules = doc.get("eligibility") or {}
-    if not rules:
+    if not rules or not doc.get("benefit"):
         return None
     place = _place(profile)
     where = _in_region(doc.get("region") or "全国", place)
@@ -135,8 +144,8 @@ def match_policies(documents: list[dict[str, Any]], profile: Profile,
     today = today or date.today()
     out = []
     for doc in documents:
-        until = doc.get("valid_until")
-        if until and date.fromisoformat(until) < today:
+        until = doc.get("apply_by") or doc.get("valid_until")
+        if doc.get("superseded_by") or (until and date.fromisoformat(until) < today):
             continue
         m = evaluate_policy(doc, profile)
         if m is not None:

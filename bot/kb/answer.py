@@ -1,0 +1,203 @@
+"""What a policy question asks, and the sentences of a passage that answer it.
+
+A user reads one short text, so retrieval finding the right document is not enough:
+the shown answer must hold the asked fact. A question asks for conditions, a rate or
+amount, a procedure, materials, a time limit, a place or department — or just yes or
+no. Each kind prefers the sections that hold it (``支持标准`` for a rate) and the
+sentences that state it (a figure with 万元 or %). The answer leads with the best
+sentence and is trimmed around it, not cut from the top of the section.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from bot.kb import tokens
+
+#: what a question asks → the words that say so (checked on the cleaned question)
+ASK_CUES: dict[str, tuple[str, ...]] = {
+    "materials": ("材料", "资料", "证件", "带什么", "带哪些", "提交什么", "提交哪些", "准备什么",
+                  "准备哪些", "要交什么", "交哪些", "什么手续", "哪些手续", "要啥"),
+    "where": ("哪里", "哪个部门", "哪些部门", "找谁", "去哪", "在哪", "哪儿", "什么部门",
+              "窗口", "网站", "电话", "热线", "哪个单位", "归谁", "哪一级", "谁管", "谁负责",
+              "哪家", "什么平台", "哪个平台", "线上", "网上"),
+    "deadline": ("多久", "多长时间", "几天", "几个工作日", "期限", "时限", "截止", "什么时候",
+                 "有效期", "几年", "到期", "何时", "哪一年", "哪年", "多少天", "多少个工作日",
+                 "时间", "几号", "几月", "延期", "延续", "期满", "多长"),
+    "procedure": ("流程", "怎么办", "如何办", "怎么申请", "如何申请", "怎么申报", "如何申报",
+                  "步骤", "程序", "怎么弄", "咋办", "咋弄", "办理方式", "怎么享受", "如何享受",
+                  "怎么操作", "如何操作", "怎么走", "怎么做", "咋申请", "怎么报", "怎么登记",
+                  "如何登记", "怎么办理", "如何办理", "怎么认定", "怎么备案", "怎么续"),
+    "amount": ("多少", "几成", "比例", "税率", "费率", "征收率", "补贴标准", "补助标准", "金额",
+               "额度", "上限", "最高", "几个点", "百分之", "减多少", "免多少", "能拿", "奖励",
+               "补多少", "给多少", "罚多少", "扣多少", "怎么算", "如何计算", "怎么计算", "标准是",
+               "几倍", "多大", "倍数", "利率", "贴息"),
+    "conditions": ("条件", "资格", "要求", "哪些企业", "什么企业", "哪类", "什么样的",
+                   "能不能享受", "可以享受", "能享受", "符合", "够不够", "能申请", "可以申请",
+                   "适用", "范围", "门槛", "算不算", "属不属于", "能不能申请", "有没有资格",
+                   "谁可以", "哪些人", "什么人"),
+}
+#: the section names that hold each kind of fact (matched as substrings)
+ASK_SECTIONS: dict[str, tuple[str, ...]] = {
+    "materials": ("材料",),
+    "where": ("地点", "部门", "受理", "咨询", "渠道", "窗口"),
+    "deadline": ("时限", "期限", "有效期", "时间"),
+    "amount": ("标准", "优惠内容", "支持内容", "补贴", "计算", "收费", "税率", "比例", "处罚"),
+    "procedure": ("流程", "程序", "如何", "办理方式", "步骤"),
+    "conditions": ("适用", "条件", "对象", "范围", "认定标准"),
+}
+#: the sentences that state each kind of fact
+ASK_SENTENCES: dict[str, re.Pattern[str]] = {
+    "materials": re.compile(r"材料|证明|复印件|申请表|申请书|合同|营业执照|身份证|报告|清单|资料"),
+    "where": re.compile(r"局|部门|窗口|中心|网站|平台|热线|123\d\d|政务服务网|浙里办|机关|委员会|"
+                        r"办事处|银行|公司"),
+    "deadline": re.compile(r"\d+\s*(?:个)?(?:工作日|日|天|个月|月|年)|[一二三四五六七八九十两]+"
+                           r"(?:个)?(?:工作日|日|天|个月|年)|日前|日起|以内|内|有效期|期限|届满"),
+    "amount": re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|万元|亿元|元|倍|万|‰)|百分之|减半|免征|"
+                         r"全额|减按|税率|征收率|比例|[一二三四五六七八九十两]+倍"),
+    "procedure": re.compile(r"申请|提交|审核|审批|登录|填报|申报|办理|受理|先|然后|之后|网上"),
+    "conditions": re.compile(r"条件|符合|满足|不超过|不低于|以上|以下|具备|适用|对象|应当|须|"
+                             r"属于|范围|不得"),
+}
+#: a sentence starting so leans on the one before it
+_LEANS_BACK = re.compile(r"^(?:该|这|其|此|上述|前述|同时|但|但是|其中|对此|为此|另外|此外|以上)")
+_SENTENCE = re.compile(r"[^。！？；!?;]+[。！？；!?;]?")
+ANSWER_CHARS = 300
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a question asks for, most specific first (``()`` for "tell me about")."""
+
+    kinds: tuple[str, ...]
+
+    @property
+    def main(self) -> str | None:
+        return self.kinds[0] if self.kinds else None
+
+    def section_fit(self, section: str) -> float:
+        """1 when the section is where the main asked fact lives, 0.5 for another asked
+        kind, else 0."""
+        for i, kind in enumerate(self.kinds):
+            if any(name in section for name in ASK_SECTIONS[kind]):
+                return 1.0 if i == 0 else 0.5
+        return 0.0
+
+    def states(self, sentence: str) -> bool:
+        return self.main is not None and ASK_SENTENCES[self.main].search(sentence) is not None
+
+
+def ask_of(question: str) -> Ask:
+    """The kinds of fact ``question`` asks for, in the order of ``ASK_CUES`` (a question
+    about the materials' deadline asks first for the deadline...)."""
+    text = tokens.clean(question)
+    kinds = [kind for kind, cues in ASK_CUES.items() if any(c in text for c in cues)]
+    return Ask(tuple(kinds))
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a text; a line (a list item) ends a sentence too."""
+    return [s.strip() for line in text.splitlines() for s in _SENTENCE.findall(line)
+            if s.strip()]
+
+
+def _tidy(sentence: str) -> str:
+    return sentence if sentence[-1] in "。！？；!?;：:" else sentence + "。"
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """How the answering sentence is chosen (``bot.kb.index.Tuning`` holds the measured
+    values): the bonus of a sentence in a section that holds the asked kind of fact, in the
+    passage the search ranked first, or stating the asked kind of fact; the answer's
+    length in characters."""
+
+    section_weight: float = 0.3
+    found_bonus: float = 0.15
+    ask_bonus: float = 0.2
+    limit: int = ANSWER_CHARS
+
+
+def best_answer(passages: Iterable[tuple[int, str, str]], query_words: Iterable[str],
+                ask: Ask, weight: Callable[[str], float], knobs: Knobs = Knobs(),
+                found: int | None = None) -> tuple[int, str]:
+    """The passage (``(rowid, section, text)``, of one document) whose sentence answers
+    the question best, and the answer: that sentence first, trimmed to about
+    ``knobs.limit`` characters around it. ``weight`` is a word's importance (its IDF in
+    the knowledge base)."""
+    words = list(dict.fromkeys(query_words))
+    total = sum(weight(w) for w in words) or 1.0
+    grams = set(tokens.bigrams(tokens.clean("".join(words))))
+
+    def score(sentence: str, section: str) -> float:
+        clean = tokens.clean(f"{section} {sentence}")  # the heading is the sentence's context
+        by_words = sum(weight(w) for w in words if w in clean) / total
+        by_grams = len(grams & set(tokens.bigrams(clean))) / len(grams) if grams else 0.0
+        return 0.6 * by_words + 0.2 * by_grams \
+            + (knobs.ask_bonus if ask.states(sentence) else 0.0)
+
+    best: tuple[float, int, list[str], list[float], int] | None = None
+    for rowid, section, text in passages:
+        parts = sentences(text) or [text.strip()]
+        bonus = knobs.section_weight * ask.section_fit(section) \
+            + (knobs.found_bonus if rowid == found else 0.0)
+        scores = [score(p, section) + bonus for p in parts]
+        i = max(range(len(parts)), key=lambda i: (scores[i], -i))
+        if best is None or scores[i] > best[0]:
+            best = (scores[i], rowid, parts, scores, i)
+    if best is None:
+        raise ValueError("no passage to answer from")
+    _, rowid, parts, scores, i = best
+    return rowid, _window(parts, scores, i, knobs.limit)
+
+
+def _window(parts: list[str], scores: list[float], best: int, limit: int) -> str:
+    """The best sentence (with the one before it when it leans back on it), then the next
+    ones or a close second best elsewhere in the passage, within ``limit`` characters."""
+    start = best - 1 if best > 0 and _LEANS_BACK.match(parts[best]) else best
+    chosen = sorted({start, best})
+    length = sum(len(parts[i]) for i in chosen)
+    for i in sorted(range(len(parts)), key=lambda i: (-scores[i], i)):
+        if i in chosen or length + len(parts[i]) > limit:
+            continue
+        if i == max(chosen) + 1 or scores[i] >= 0.75 * scores[best]:
+            chosen.append(i)
+            length += len(parts[i])
+    # the answer leads with the best sentence; earlier ones it chose follow it
+    order = sorted(i for i in chosen if i >= start) + sorted(i for i in chosen if i < start)
+    out, previous = [], None
+    for i in order:
+        if previous is not None and i != previous + 1:
+            out.append("……")
+        out.append(_tidy(parts[i]))
+        previous = i
+    text = "".join(out)
+    return text if len(text) <= limit + 60 else text[:limit] + "……"  # one long sentence
+
+
+#: a question that leans on the previous answer: "那小微企业呢", "制造业一样吗", "这个要交什么材料"
+_LEANS_ON_ANSWER = re.compile(
+    r"^(?:那|那么|那如果|如果是|要是|还有|另外|同样|其他|其它|像)"
+    r"|(?:呢|一样吗|一样不|一样么|也能吗|也可以吗|也行吗|也适用吗|也算吗|也要吗|也有吗|也享受吗)"
+    r"[？?。!！啊呀吧]*$")
+#: nouns that name no topic of their own: "要什么材料", "去哪个部门办"
+_GENERIC_NOUNS = frozenset("材料 资料 条件 时间 部门 地方 流程 手续 企业 公司 政策 文件 单位 窗口 "
+                           "网站 电话 要求 标准 比例 金额 期限 时限 有效期 地点 程序 事项 情况 "
+                           "问题 内容 规定 办法 东西 多少 哪里 证件 申请 办理 申报 证明".split())
+
+
+_OFFICE = re.compile(r"(?:局|部门|厅|委|中心|窗口|大厅|机关|网)$")
+
+
+def leans_on_answer(question: str) -> str | None:
+    """How ``question`` leans on the previous answer: ``"says so"`` ("那小微企业呢",
+    "制造业一样吗": a cue and one topic at most), ``"no topic"`` ("要什么材料", "这个多久能
+    批": no topic of its own), else None (a question that stands alone)."""
+    text = tokens.clean(question)
+    topics = {n for n in tokens.Text(text).nouns
+              if n not in _GENERIC_NOUNS and not _OFFICE.search(n)}
+    if len(topics) <= 1 and _LEANS_ON_ANSWER.search(text) is not None:
+        return "says so"
+    return None if topics else "no topic"
