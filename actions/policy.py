@@ -83,8 +83,8 @@ def currency_notice(hit: dict[str, Any]) -> str | None:
     successor = hit.get("successor")
     if successor:
         number = f"（{successor['doc_no']}）" if successor.get("doc_no") else ""
-        return (f"注意：该文件已被《{successor['title']}》{number}取代，以下为原文件内容，仅供了解，"
-                "请以新文件为准。")
+        return (f"注意：该文件已被《{successor['title']}》{number}取代，以下为原文件内容，"
+                "仅供了解，请以新文件为准。")
     if hit.get("superseded_by"):
         return "注意：该文件已被新文件取代，以下内容仅供了解，请向主管部门确认现行规定。"
     if hit.get("expired"):
@@ -285,11 +285,11 @@ def size_in(text: str) -> str | None:
     return None
 
 
-def _until(doc: dict[str, Any]) -> str:
-    """"，申请截止2026-05-31" / "，政策执行至2027-12-31" — when known."""
-    if doc.get("apply_by"):
-        return f"，申请截止{doc['apply_by']}"
-    return f"，政策执行至{doc['valid_until']}" if doc.get("valid_until") else ""
+def _offer(doc: dict[str, Any]) -> str:
+    """"《title》（doc no）：what it grants，申请截止 / 政策执行至 date" — as far as known."""
+    until = (f"，申请截止{doc['apply_by']}" if doc.get("apply_by") else
+             f"，政策执行至{doc['valid_until']}" if doc.get("valid_until") else "")
+    return f"《{doc['title']}》（{doc.get('doc_no') or doc['id']}）：{doc['benefit']}{until}"
 
 
 class ValidateProfileForm(GuardedForm):
@@ -355,7 +355,7 @@ class ActionMatchPolicies(Action):
             dispatcher.utter_message(text="政策库中暂时没有与贵企业条件对应的政策。可以直接描述想了解的"
                                           "政策问题，或回复“转人工”。")
             return reset
-        eligible = [m for m in matches if m.eligible][:5]
+        eligible = [m for m in matches if m.eligible][:8]
         to_check = [m for m in matches if not m.eligible and not m.missing][:3]
         close = [m for m in matches if len(m.missing) == 1][:3]
         lines = [f"根据贵企业情况（{profile.region or '地区未知'}，"
@@ -363,16 +363,13 @@ class ActionMatchPolicies(Action):
                  f"资格：{'、'.join(sorted(profile.qualifications)) or '无'}），政策库中："]
         if eligible:
             lines.append("【条件已满足，可以申请】")
-            lines += [f"· 《{m.doc['title']}》（{m.doc.get('doc_no') or m.doc['id']}）："
-                      f"{m.doc['benefit']}" + _until(m.doc) for m in eligible]
+            lines += [f"· {_offer(m.doc)}" for m in eligible]
         if to_check:
             lines.append("【可能适用，需确认】")
-            lines += [f"· 《{m.doc['title']}》：{m.doc['benefit']}{_until(m.doc)}——需确认：{'；'.join(m.unknown)}"
-                      for m in to_check]
+            lines += [f"· {_offer(m.doc)}——需确认：{'；'.join(m.unknown)}" for m in to_check]
         if close:
             lines.append("【还差一项条件】")
-            lines += [f"· 《{m.doc['title']}》：{m.doc['benefit']}{_until(m.doc)}——缺少：{'；'.join(m.missing)}"
-                      for m in close]
+            lines += [f"· {_offer(m.doc)}——缺少：{'；'.join(m.missing)}" for m in close]
         lines.append("以上为根据政策文件条件的初步匹配，具体以主管部门审核为准。想了解某项政策的细节，"
                      "直接问我即可。")
         dispatcher.utter_message(text="\n".join(lines))

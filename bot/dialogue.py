@@ -142,7 +142,8 @@ def expired_draft_notice(active_loop: str | None, draft_pending: bool) -> str | 
     return f"您之前未完成的{what}已超过60分钟未操作，已自动取消，没有提交任何信息。"
 
 
-_QUESTION = re.compile(r"[?？吗]|怎么|什么|如何|多少|哪里|哪个|哪些|能不能|为啥|为什么|是否")
+_QUESTION = re.compile(r"[?？吗]|怎么|什么|如何|多少|哪里|哪个|哪些|能不能|为啥|为什么|是否|"
+                       r"要不要|需不需要|可不可以|是不是|有没有|咋|啥")
 
 
 def is_question(text: str) -> bool:

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from playwright.async_api import async_playwright, expect
 from sqlalchemy import create_engine, func, select
 
+from bot.kb.log import KbLog
 from bot.stats.log import record_demand
 from bot.tickets.schema import demands
 from bot.web.users import UserError, UserStore
@@ -67,6 +68,12 @@ async def test_an_agent_analyses_a_call_and_opens_a_ticket(browser, web_users):
     await expect(page.locator("#kb .kb-hit").first).to_contain_text("研发费用")
     await expect(page.locator("#kb .cite").first).to_contain_text("财政部 税务总局公告2023年第7号")
     await expect(page.locator("#company")).to_have_value("龙游县恒丰纸业有限公司")
+    # the answer is worth keeping: proposed as a standard question for the admin to approve
+    await page.locator("#kb .kb-hit button.propose").first.click()
+    await page.locator("#kb .faq-form textarea[name=answer]").fill(
+        "研发费用未形成无形资产的，按实际发生额的100%在税前加计扣除。")
+    await page.locator("#kb .faq-form button[type=submit]").click()
+    await expect(page.locator("#kb .faq-form")).to_contain_text("已提交，待管理员审核")
     await page.fill("#contact", "王经理")
     await page.fill("#mobile", "13905701234")
     await page.screenshot(path=SHOTS / "console.png", full_page=True)
@@ -115,9 +122,14 @@ async def test_an_admin_filters_the_dashboard_and_downloads_xlsx(browser, web_us
     for domain, n in (("finance", 3), ("open", 2)):
         for _ in range(n):
             record_demand(engine, "report_need", domain, None, "江山市", "wechat", "出口难")
+    KbLog(engine).propose("出口信用保险保费有补贴吗", "以当地商务部门当年通知为准。",
+                          "open-export-tax-rebate-2022", "注意事项", "b-agent")
     page = await signed_in(browser, web_users, "b-admin")
     await expect(page).to_have_url(f"{web_users}/dashboard")
     await expect(page.locator("body[data-loaded='1']")).to_have_count(1)
+    # the knowledge base's editors: a proposal to decide, documents to review
+    await expect(page.locator("#faq")).to_contain_text("出口信用保险保费有补贴吗")
+    await expect(page.locator("#review")).to_contain_text("已被新文件取代")
     await page.select_option("#region", "江山市")
     await page.click("#filters button[type=submit]")
     await expect(page.locator("#domains .bar").first).to_be_visible()

@@ -7,6 +7,7 @@ REST channel); tests/test_browser.py drives the real one in Chromium.
 
 import io
 import re
+import shutil
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -24,6 +25,7 @@ from bot.tickets.factory import build_backend
 from bot.tickets.model import CHINA, Enterprise, NewTicket
 from bot.tickets.schema import demands, nlu_corrections
 from bot.web.app import add_web
+from bot.web.knowledge import add_knowledge_routes
 from bot.web.users import UserStore
 
 PASSWORD = "correct horse battery"
@@ -76,15 +78,18 @@ async def site(settings, tmp_path, rasa):
     users.add("admin", PASSWORD, "admin")
     users.add("agent", PASSWORD, "agent", display_name="话务员小王")
     users.add("finance", PASSWORD, "handler", "龙游县金融工作服务中心")
+    policies = tmp_path / "policies"  # a copy: approving a standard question writes to it
+    shutil.copytree(settings.kb_source_dir, policies)
     kb = KnowledgeBase(tmp_path / "kb", create=True)
-    kb.ingest(settings.kb_source_dir)
+    kb.ingest(policies)
     rasa_url = str(rasa.make_url("")).rstrip("/")
     app = create_app(backend, {}, RasaNotifier(rasa_url, backend.service.store),
                      s.openapi_file.read_text(encoding="utf-8"), kb=kb)
     add_web(app, users, rasa_url)
+    add_knowledge_routes(app, policies)
     client = TestClient(TestServer(app))
     await client.start_server()
-    client.backend = backend
+    client.backend, client.kb, client.policies = backend, kb, policies
     yield client
     await client.close()
     kb.close()
@@ -150,7 +155,7 @@ async def test_the_console_analyses_and_opens_a_ticket_with_a_correction(site):
     a = await r.json()
     assert a["domain"]["name"] == "finance" and a["region"] == "龙游县"
     assert a["route"]["department"] == "龙游县金融工作服务中心"
-    assert a["kb"] and a["kb"][0]["answer"].startswith("根据《")
+    assert a["kb"] and a["kb"][0]["reply"].startswith("根据《")
     r = await site.post("/web/tickets", headers=h, json={
         "text": a["text"], "intent": "report_need", "domain": "legal",
         "subtopic": "contract_debt", "predicted_domain": "finance",
@@ -289,3 +294,34 @@ async def test_the_web_chat_receives_notifications_by_polling(site):
     r = await site.get("/chat/updates", params={"sender": "abcdef123456", "after": "200.6"})
     assert (await r.json())["messages"] == []
     assert (await site.get("/chat/updates", params={"sender": "x"})).status == 400
+
+
+async def test_an_agent_proposes_a_standard_question_and_an_admin_approves_it(site):
+    question = "衢州小微企业首次贷款有没有专门的贴息"
+    assert site.kb.search(question) == [] or site.kb.search(question)[0].get("faq_id") is None
+    _, csrf = await login(site, "agent")
+    pair = {"question": question, "answer": "首次贷款贴息以所在县（市、区）当年通知为准，"
+            "可咨询当地金融工作服务中心。", "doc_id": "finance-loan-renewal-2024",
+            "section": "适用对象"}
+    bad = await site.post("/web/faq", json={**pair, "section": "不存在"},
+                          headers={"X-CSRF-Token": csrf})
+    assert bad.status == 400 and "不存在" in (await bad.json())["error"]["message"]
+    bad = await site.post("/web/faq", data="not json", headers={"X-CSRF-Token": csrf})
+    assert bad.status == 400
+    r = await site.post("/web/faq", json=pair, headers={"X-CSRF-Token": csrf})
+    assert r.status == 201
+    proposal = (await r.json())["id"]
+    assert (await site.get("/web/faq")).status == 403  # agents propose, admins decide
+    site.session.cookie_jar.clear()
+    _, csrf = await login(site, "admin")
+    listed = (await (await site.get("/web/faq")).json())["proposals"]
+    assert [(p["id"], p["proposed_by"]) for p in listed] == [(proposal, "agent")]
+    r = await site.post(f"/web/faq/{proposal}/approve", headers={"X-CSRF-Token": csrf})
+    assert r.status == 200 and (await r.json())["faq_id"] == f"console-{proposal}"
+    again = await site.post(f"/web/faq/{proposal}/approve", headers={"X-CSRF-Token": csrf})
+    assert again.status == 409
+    # written to the knowledge-base folder, ingested, and answered from now on
+    assert "console-" in (site.policies / "faq" / "approved.yml").read_text(encoding="utf-8")
+    top = site.kb.search(question)[0]
+    assert top["faq_id"] == f"console-{proposal}" and top["answer"] == pair["answer"]
+    assert (await (await site.get("/web/faq")).json())["proposals"] == []

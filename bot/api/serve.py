@@ -14,6 +14,7 @@ from bot.kb.index import KnowledgeBase, kb_file
 from bot.settings import Settings
 from bot.tickets.factory import build_backend
 from bot.web.app import add_web
+from bot.web.knowledge import add_knowledge_routes
 from bot.web.users import UserStore
 
 logger = logging.getLogger(__name__)
@@ -32,14 +33,17 @@ def build_app(settings: Settings, jobs: bool = True) -> web.Application:
         from bot.kb.scope import scope_model
 
         kb = KnowledgeBase(settings.kb_dir, scope=scope_model(settings))
+        kb.warm_up()  # before the server answers: the console's first search is not cold
     else:
         logger.warning("No knowledge base at %s (govbot run builds it): /api/v1/kb/* answer "
                        "503.", settings.kb_dir)
     app = create_app(backend, tokens, notifier,
                      settings.openapi_file.read_text(encoding="utf-8"),
                      job_interval=settings.job_interval if jobs else None, kb=kb)
-    return add_web(app, UserStore(backend.engine), settings.rasa_url,
-                   secure_cookie=settings.secure_cookies)
+    add_web(app, UserStore(backend.engine), settings.rasa_url,
+            secure_cookie=settings.secure_cookies)
+    add_knowledge_routes(app, settings.kb_source_dir)
+    return app
 
 
 def serve(settings: Settings, jobs: bool = True) -> None:

@@ -2,7 +2,8 @@
 
 Every format ends up as one ``PolicyDocument``: metadata (``id``, ``title``,
 ``issuer``, ``doc_no``, ``date``, ``url``, ``domains``, ``subtopics``, ``region``,
-``valid_until``, ``superseded_by``, ``benefit``, ``apply_by``, ``eligibility``) and a
+``valid_until``, ``superseded_by``, ``benefit``, ``apply_by``, ``audience``,
+``eligibility``) and a
 body in which ``## `` lines are section headings. Files other than Markdown have no
 front matter: their id is the file stem and their title the first line (or the
 document's own title).
@@ -59,6 +60,7 @@ class PolicyDocument:
     superseded_by: str = ""  # the id of the document that replaces this one
     benefit: str = ""  # what the document grants (funds, relief, a qualification, a service)
     apply_by: date | None = None  # the application deadline, when there is one
+    audience: tuple[str, ...] = ()  # words naming who it is only for (集成电路, 工业母机)
     eligibility: dict[str, Any] = field(default_factory=dict)
 
     def meta(self) -> dict[str, Any]:
@@ -69,6 +71,7 @@ class PolicyDocument:
                 "valid_until": self.valid_until.isoformat() if self.valid_until else None,
                 "superseded_by": self.superseded_by or None, "benefit": self.benefit,
                 "apply_by": self.apply_by.isoformat() if self.apply_by else None,
+                "audience": list(self.audience),
                 "eligibility": self.eligibility, "source": self.source}
 
 
@@ -344,4 +347,5 @@ def load_document(path: Path, root: Path | None = None, tax: Taxonomy | None = N
         valid_until=_as_date(meta.get("valid_until"), "valid_until", path),
         superseded_by=successor, benefit=str(meta.get("benefit") or "").strip(),
         apply_by=_as_date(meta.get("apply_by"), "apply_by", path),
+        audience=_as_list(meta.get("audience"), "audience", path),
         eligibility=_eligibility(meta.get("eligibility"), path))

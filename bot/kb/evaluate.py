@@ -68,6 +68,7 @@ def evaluate(kb: KnowledgeBase, questions: list[Question], top_k: int = 5) -> di
     answerable = [q for q in questions if q.expect]
     unanswerable = [q for q in questions if not q.expect]
     h1 = h3 = rr = refused_answerable = refused_unanswerable = right = wrong = 0.0
+    ranked_h1 = ranked_h3 = 0.0  # the ranking alone, before the decision not to answer
     misses, false_answers, wrong_answers, ms = [], [], [], []
     for q in questions:
         t0 = time.perf_counter()
@@ -80,6 +81,9 @@ def evaluate(kb: KnowledgeBase, questions: list[Question], top_k: int = 5) -> di
                 false_answers.append({"q": q.q, "got": ids[:3], "answer": hits[0]["answer"]})
             continue
         refused_answerable += not ids
+        ranked = [h["doc_id"] for h in kb.search(q.q, top_k=top_k, refuse=False)]
+        ranked_h1 += bool(ranked) and ranked[0] in q.expect
+        ranked_h3 += any(d in q.expect for d in ranked[:3])
         rank = next((i for i, d in enumerate(ids, start=1) if d in q.expect), None)
         h1 += rank == 1
         h3 += rank is not None and rank <= 3
@@ -101,6 +105,8 @@ def evaluate(kb: KnowledgeBase, questions: list[Question], top_k: int = 5) -> di
             "unanswerable": len(unanswerable),
             "with_facts": sum(bool(q.facts) for q in answerable),
             "hit_at_1": round(h1 / a, 3), "hit_at_3": round(h3 / a, 3), "mrr": round(rr / a, 3),
+            "ranking_hit_at_1": round(ranked_h1 / a, 3),
+            "ranking_hit_at_3": round(ranked_h3 / a, 3),
             "answer_accuracy": round(right / a, 3), "wrong_answer_rate": round(wrong / a, 3),
             "refusal_rate": round(refused_unanswerable / u, 3),
             "false_refusal_rate": round(refused_answerable / a, 3),
@@ -119,6 +125,8 @@ def markdown_report(result: dict[str, Any], questions: Path, kb: Path) -> str:
         "| measure | value |", "|---|---|",
         f"| hit@1 (answerable) | {result['hit_at_1']:.3f} |",
         f"| hit@3 (answerable) | {result['hit_at_3']:.3f} |",
+        f"| hit@1 / hit@3 of the ranking alone (before the decision not to answer) | "
+        f"{result['ranking_hit_at_1']:.3f} / {result['ranking_hit_at_3']:.3f} |",
         f"| MRR (answerable) | {result['mrr']:.3f} |",
         f"| answer accuracy (answerable; right document, its answer states the facts) | "
         f"{result['answer_accuracy']:.3f} |",

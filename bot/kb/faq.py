@@ -19,6 +19,8 @@ faq:
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,8 @@ from bot.kb import tokens
 from bot.kb.answer import ask_of
 from bot.kb.documents import ID_RE
 
+#: where pairs approved in the console are written, inside the knowledge-base folder
+APPROVED_FILE = Path("faq") / "approved.yml"
 #: bigram similarity (Dice) from which a question counts as the FAQ's question; measured
 #: with ``govbot kb eval`` (docs/knowledge_base.md)
 MATCH_AT = 0.72
@@ -126,3 +130,24 @@ class FaqMatcher:
     def match(self, question: str, at: float = MATCH_AT) -> FaqEntry | None:
         found = self.best(question)
         return found[0] if found and found[1] >= at else None
+
+
+def append_approved(folder: Path, entry: FaqEntry) -> Path:
+    """Add an approved pair to the knowledge-base folder's ``faq/approved.yml`` (written to
+    a temporary file and renamed: never half-written)."""
+    path = folder / APPROVED_FILE
+    raw: dict[str, Any] = {"version": 1, "faq": []}
+    if path.exists():
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or raw
+    pairs = [p for p in raw.get("faq") or [] if p.get("id") != entry.id]
+    pairs.append({"id": entry.id, "q": entry.q, "similar": list(entry.similar), "a": entry.a,
+                  "doc": entry.doc, "section": entry.section})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = ("# Standard questions approved in the govbot console (one per proposal).\n"
+            + yaml.safe_dump({"version": 1, "faq": pairs}, allow_unicode=True,
+                             sort_keys=False, width=100))
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".approved-", suffix=".yml")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    return path

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -28,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.entities import extract_entities
-from bot.kb import tokens
+from bot.kb import answer_check, tokens
 from bot.kb.answer import Ask, Knobs, ask_of, best_answer, leans_on_answer
+from bot.kb.answer_check import AnswerCheck
 from bot.kb.chunks import chunk
 from bot.kb.documents import DocumentError, PolicyDocument, find_documents, load_document
 from bot.kb.faq import FaqEntry, FaqMatcher, find_faq_files, load_faq_file
@@ -56,15 +58,18 @@ CREATE TABLE IF NOT EXISTS faq (
     similar TEXT NOT NULL, a TEXT NOT NULL, source TEXT NOT NULL);
 """
 INDEX_FILE = "index.sqlite3"
+#: goes through every stage of a search (standard questions, passages, both models)
+WARM_UP_QUESTION = "小微企业研发费用加计扣除比例是多少，要准备什么材料"
 #: follow-up questions (KnowledgeBase._follow_up): the confidence from which a question
 #: with no topic of its own is a new question elsewhere; how close the document in the
 #: conversation must rank to the best one to keep answering from it; the confidence
 #: given to a follow-up answer that holds the asked kind of fact, and to one that does not
 FOLLOW_UP_NEW_TOPIC = 0.6
+BARE_FOLLOW_UP_CHARS = 10  # "要交什么材料": too short and topic-less to stand alone
 FOLLOW_UP_CLOSE = 0.8
 FOLLOW_UP_CONFIDENT = 0.8
 FOLLOW_UP_UNSURE = 0.45
-FOLLOW_UP_EARLIER_WORDS = 0.4  # the previous question's words weigh less than the new one's
+FOLLOW_UP_EARLIER_WORDS = 0.15  # the previous question's words weigh less than the new one's
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class Tuning:
     expired_factor: float = 0.6
     other_region_factor: float = 0.7
     own_region_factor: float = 1.15
+    other_audience_factor: float = 0.6  # a document only for firms the question does not name
     # the shown passage and answer (bench/kb_answers.py): the weight of the section that
     # holds the asked kind of fact, the bonus of the passage the search ranked first, the
     # bonus of a sentence stating the asked kind of fact, the answer's length
@@ -125,10 +131,13 @@ def kb_file(path: Path) -> Path:
 class KnowledgeBase:
     def __init__(self, path: Path, tuning: Tuning | None = None, create: bool = False,
                  scope: Callable[[str], float] | None = None,
-                 refusal: RefusalModel | None = None) -> None:
+                 refusal: RefusalModel | None = None,
+                 check: AnswerCheck | None | bool = True) -> None:
         """``scope``: P(the text is an enterprise-service question) — bot.kb.scope; without
         it every question counts as in scope. ``refusal``: the no-answer model (default:
-        the fitted one, bot/resources/kb_refusal.json)."""
+        the fitted one, bot/resources/kb_refusal.json). ``check``: whether the shown answer
+        is right (bot.kb.answer_check; default: the fitted one when there is one; False:
+        none, the no-answer model alone decides)."""
         self.path = path
         self.tuning = tuning or Tuning()
         self.scope = scope
@@ -145,7 +154,12 @@ class KnowledgeBase:
         self._metas: dict[str, dict[str, Any]] | None = None
         self._doc_terms: dict[str, DocTerms] = {}
         self._faq: FaqMatcher | None = None
+        self.use_faq = True  # False: passage search only (fitting the answer check)
+        self._data_version: int | None = None
         self.refusal = refusal or RefusalModel.load()
+        if check is True:
+            check = AnswerCheck.load() if answer_check.MODEL_FILE.exists() else None
+        self.answer_check: AnswerCheck | None = check or None
 
     def close(self) -> None:
         self.db.close()
@@ -277,6 +291,29 @@ class KnowledgeBase:
         self._metas = None
         self._doc_terms.clear()
 
+    def warm_up(self) -> None:
+        """Load everything a search needs (jieba and its tagger, the scope, no-answer and
+        answer-check models, the standard questions, the term tables) by answering a
+        question and a follow-up: the first user's question is then as fast as the next."""
+        hits = self.search(WARM_UP_QUESTION, top_k=3, refuse=False)
+        if hits:
+            self.search("那个体工商户呢", top_k=3,
+                        after={"doc_id": hits[0]["doc_id"], "question": WARM_UP_QUESTION})
+
+    def _refresh(self) -> None:
+        """Forget what was loaded when another process changed the knowledge base (an
+        ingest from the console or ``govbot kb ingest`` while the assistant runs)."""
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._data_version = version
+            self._df = self._gram_df = self._metas = self._faq = None
+            self._doc_terms.clear()
+
+    def sections(self, doc_id: str) -> set[str]:
+        """The section names of a document (empty when it is not in the knowledge base)."""
+        return {s for (s,) in self.db.execute("SELECT section FROM chunks WHERE doc_id = ?",
+                                               (doc_id,))}
+
     def _all_metas(self) -> dict[str, dict[str, Any]]:
         """Every document's metadata by id (loaded once per ingest)."""
         if self._metas is None:
@@ -337,11 +374,16 @@ class KnowledgeBase:
         first. ``after`` is the previous answer in the conversation (``doc_id`` and
         ``question``): a follow-up question is answered from that document."""
         today = today or date.today()
+        self._refresh()
         if after and after.get("doc_id") in self._all_metas():
             followed = self._follow_up(query, after, top_k, region, today)
             if followed:
                 return followed
-        standard = self.faq().match(subject(query))
+        if len(tokens.clean(query)) <= BARE_FOLLOW_UP_CHARS \
+                and leans_on_answer(query) == "no topic" \
+                and (after or {}).get("doc_id") not in self._all_metas():
+            return []  # "要什么材料" with no policy in the conversation: about what?
+        standard = self.faq().match(subject(query)) if self.use_faq else None
         if standard is None:
             return self._passage_search(query, top_k, region, today, refuse)
         others = [h for h in self._passage_search(query, top_k, region, today, refuse=False)
@@ -360,7 +402,7 @@ class KnowledgeBase:
         alone = self._passage_search(query, top_k, region, today, refuse=False)
         top = alone[0] if alone else None
         mine = next((h for h in alone if h["doc_id"] == doc_id), None)
-        q = tokens.Text(subject(query))
+        q = tokens.Text(re.sub(r"^(?:那么|那)", "", subject(query)))  # 那个体户呢 → 个体户
         if leaning == "no topic" and top is not None and top["doc_id"] != doc_id \
                 and top["confidence"] >= FOLLOW_UP_NEW_TOPIC:
             own = self._terms_of(top["doc_id"]).whole
@@ -368,13 +410,25 @@ class KnowledgeBase:
                 leaning = None  # "这个月社保什么时候交" after a tax answer: a new question
         if leaning is None and (mine is None or mine["score"] < FOLLOW_UP_CLOSE * top["score"]):
             return []
-        # the passage is chosen with the words of both questions; the kind of fact asked is
-        # the new question's, or the previous one's ("那小微企业呢" asks the same again)
         before = tokens.Text(after.get("question", ""))
-        ask = ask_of(q.clean) if ask_of(q.clean).kinds else ask_of(before.clean)
+        doc = self._terms_of(doc_id)
+        passing = {n for n in q.nouns if doc.counts[n] <= 1 and n not in doc.focus.words}
+        if leaning == "says so" and (lacking(q.nouns, doc.whole) or passing):
+            # "那个体户呢" after 小型微利企业: the same question about what another document
+            # covers — asked again with the previous question's words
+            again = self._passage_search(f"{before.clean} {q.clean}", top_k, region, today,
+                                         refuse=True)
+            if again and again[0]["doc_id"] != doc_id:
+                again[0]["follow_up"] = True
+                return again
+        # the passage is chosen with the words of both questions; the kind of fact asked is
+        # the new question's, or the previous one's when it asks the same again ("那小微企业
+        # 呢", "…一样吗"; not "个体户也要公示吗", a yes-or-no of its own)
+        same_again = re.search(r"(?:呢|一样吗|一样不|一样么)[？?。!！]*$", q.clean) is not None
+        ask = ask_of(q.clean) if ask_of(q.clean).kinds or not same_again \
+            else ask_of(before.clean)
         now = set(q.words)
         words = list(dict.fromkeys([*q.words, *before.words]))
-        doc = self._terms_of(doc_id)
         t = self.tuning
         rowid, answer = best_answer(
             ((r, doc.sections[r], doc.texts[r]) for r in sorted(doc.passages)), words, ask,
@@ -383,7 +437,8 @@ class KnowledgeBase:
         hit = self._hit(doc_id, mine["score"] if mine else 0.0, rowid, answer, words, today)
         # answered when the passage holds what is asked, else "may be related"
         holds = (ask.section_fit(hit["section"]) > 0 or ask.states(answer)) if ask.kinds \
-            else hit["coverage"] >= 0.5
+            else self.coverage(list(dict.fromkeys(q.words)),
+                               doc.passages[rowid].words) >= 0.5  # the new question's words
         hit.update(confidence=FOLLOW_UP_CONFIDENT if holds else FOLLOW_UP_UNSURE,
                    follow_up=True)
         others = [h for h in alone if h["doc_id"] != doc_id][:max(top_k - 1, 0)]
@@ -407,8 +462,9 @@ class KnowledgeBase:
         rows = self.db.execute(
             f"SELECT rowid, doc_id FROM chunks WHERE rowid IN ({','.join('?' * len(blended))})",
             list(blended)).fetchall()
+        asked = Terms(set(q.words), set(q.grams))
         for rowid, doc_id in rows:
-            score = blended[rowid] * _factor(self._meta(doc_id), place, today, t)
+            score = blended[rowid] * _factor(self._meta(doc_id), place, today, t, asked)
             if doc_id not in best or score > best[doc_id][0]:
                 best[doc_id] = (score, rowid)
         ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:top_k]
@@ -420,12 +476,23 @@ class KnowledgeBase:
         if not hits:
             return []
         features = self.evidence(q, hits, ranked[0][1][1])
-        confidence = round(self.refusal.probability(features), 3)
+        document = round(self.refusal.probability(features), 3)
         for h in hits:
-            h["confidence"] = confidence  # of the answer as a whole (the best hit)
-        if refuse and confidence < t.min_confidence:
+            h["confidence"] = h["document_confidence"] = document
+        if self.answer_check is None:  # not fitted: the document's confidence decides
+            return [] if refuse and document < t.min_confidence else hits
+        checked = self.answer_check.probability(self.answer_evidence(q, hits[0]))
+        for h in hits:
+            h["confidence"] = round(checked, 3)  # of the answer as a whole (the best hit)
+        if refuse and checked < self.answer_check.threshold:
             return []
         return hits
+
+    def answer_evidence(self, q: tokens.Text, hit: dict[str, Any]) -> dict[str, float]:
+        """The named evidence that ``hit``'s answer is right (bot.kb.answer_check)."""
+        return answer_check.evidence(
+            q, hit, self._idf, lambda nouns, words, grams: len(lacking(nouns, Terms(words,
+                                                                                      grams))))
 
     def evidence(self, q: tokens.Text, hits: list[dict[str, Any]],
                  rowid: int | None) -> tuple[float, ...]:
@@ -618,8 +685,12 @@ def _place_in(cleaned: str) -> _Place | None:
     return _place(found[0].name) if found else None
 
 
-def _factor(meta: dict[str, Any], place: _Place | None, today: date, t: Tuning) -> float:
+def _factor(meta: dict[str, Any], place: _Place | None, today: date, t: Tuning,
+            asked: Terms | None = None) -> float:
     factor = 1.0
+    audience = meta.get("audience") or []
+    if audience and asked is not None and len(lacking(audience, asked)) == len(audience):
+        factor *= t.other_audience_factor  # for 集成电路 firms; the question names none
     until = meta.get("valid_until")
     if until and date.fromisoformat(until) < today:
         factor *= t.expired_factor

@@ -1,15 +1,16 @@
-"""What the knowledge base could not answer (knowledge gaps) and whether answers helped,
-kept in the application database beside the tickets for the statistics pages."""
+"""What the knowledge base could not answer (knowledge gaps), whether answers helped, and
+the standard questions agents propose — kept in the application database beside the
+tickets for the statistics and review pages."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from bot.tickets.schema import kb_feedback, kb_gaps
+from bot.tickets.schema import faq_proposals, kb_feedback, kb_gaps
 
 
 class KbLog:
@@ -49,3 +50,36 @@ class KbLog:
                 row = out.setdefault(doc_id, {"doc_id": doc_id, "helpful": 0, "not_helpful": 0})
                 row["helpful" if flag else "not_helpful"] += n
         return sorted(out.values(), key=lambda r: -(r["helpful"] + r["not_helpful"]))
+
+    # -- standard questions proposed from the console --------------------------------------
+    def propose(self, question: str, answer: str, doc_id: str, section: str,
+                by: str) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(insert(faq_proposals).values(
+                at=datetime.now(timezone.utc), proposed_by=by, question=question,
+                answer=answer, doc_id=doc_id, section=section, status="proposed")
+            ).inserted_primary_key[0]
+
+    def proposals(self, status: str | None = "proposed",
+                  limit: int = 100) -> list[dict[str, Any]]:
+        query = select(faq_proposals).order_by(faq_proposals.c.id.desc()).limit(limit)
+        if status:
+            query = query.where(faq_proposals.c.status == status)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def proposal(self, proposal_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(faq_proposals).where(
+                faq_proposals.c.id == proposal_id)).first()
+        return dict(row._mapping) if row else None
+
+    def decide(self, proposal_id: int, approved: bool, by: str,
+               faq_id: str | None = None) -> bool:
+        """Approve or reject a pending proposal; False when it is not pending (any more)."""
+        with self.engine.begin() as conn:
+            done = conn.execute(update(faq_proposals).where(
+                faq_proposals.c.id == proposal_id, faq_proposals.c.status == "proposed"
+            ).values(status="approved" if approved else "rejected", decided_by=by,
+                     decided_at=datetime.now(timezone.utc), faq_id=faq_id))
+            return done.rowcount == 1

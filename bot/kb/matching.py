@@ -150,5 +150,7 @@ def match_policies(documents: list[dict[str, Any]], profile: Profile,
         m = evaluate_policy(doc, profile)
         if m is not None:
             out.append(m)
-    return sorted(out, key=lambda m: (len(m.missing), len(m.unknown), -len(m.met),
+    # fully met first; among those, the ones the enterprise's qualifications open
+    return sorted(out, key=lambda m: (len(m.missing), len(m.unknown),
+                                      -sum("资格" in c for c in m.met), -len(m.met),
                                       m.doc["id"]))

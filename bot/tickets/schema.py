@@ -128,6 +128,24 @@ kb_feedback = Table(
     Column("helpful", Boolean, nullable=False),
 )
 
+# Standard questions (FAQ) proposed by agents from the console, approved or rejected by an
+# administrator; an approved pair is written to the knowledge base's FAQ folder.
+# Migration 0007.
+faq_proposals = Table(
+    "faq_proposals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("proposed_by", String(64), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("doc_id", String(100), nullable=False),
+    Column("section", String(200), nullable=False),
+    Column("status", String(16), nullable=False, index=True),  # proposed|approved|rejected
+    Column("decided_by", String(64)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("faq_id", String(100)),  # the id it got in the FAQ file, once approved
+)
+
 # Every enterprise demand the assistant recognised (a reported problem or a policy
 # question), whether or not it became a ticket: the statistics count these.
 # Migration 0005.

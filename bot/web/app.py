@@ -37,7 +37,6 @@ from bot.api.app import (
     respond,
     ticket_view,
 )
-from bot.kb.index import snippet
 from bot.parsing import label_name
 from bot.regions import region_table
 from bot.stats import queries
@@ -310,9 +309,13 @@ async def analyze(request: web.Request) -> web.Response:
     regions = [e["value"] for e in parse.get("entities", []) if e.get("entity") == "region"]
     region = str(body.get("region") or "") or (regions[0] if regions else None)
     domain, subtopic = label_name(parse.get("domain")), label_name(parse.get("subtopic"))
-    hits = []
+    hits: list[dict[str, Any]] = []
+    candidates: list[dict[str, Any]] = []  # no answer: what the agent may cite instead
     if KB in request.app:
         hits = await asyncio.to_thread(request.app[KB].search, text, 3, region)
+        if not hits:
+            candidates = await asyncio.to_thread(request.app[KB].search, text, 3, region,
+                                                 None, False)
     similar: list[dict[str, Any]] = []
     if subtopic:
         found, _ = await asyncio.to_thread(backend.service.store.query, Query(
@@ -330,13 +333,14 @@ async def analyze(request: web.Request) -> web.Response:
         route = {"department": r.department, "level": r.level,
                  "first_response_due": first.isoformat(), "resolution_due": resolution.isoformat(),
                  "needs_level": r.needs_level}
-    for h in hits:
+    for h in hits:  # the answer the assistant shows, with its citation
         source = h["doc_no"] or h["issuer"]
-        h["answer"] = f"根据《{h['title']}》（{source}）：{snippet(h['passage'], 300)}"
+        h["reply"] = f"根据《{h['title']}》（{source}）“{h['section']}”：{h['answer']}"
     return respond({"text": text, "intent": parse.get("intent"), "domain": parse.get("domain"),
                     "subtopic": parse.get("subtopic"), "domain_ranking":
                     parse.get("domain_ranking", []), "entities": parse.get("entities", []),
-                    "region": region, "kb": hits, "similar": similar, "route": route})
+                    "region": region, "kb": hits, "kb_candidates": candidates,
+                    "similar": similar, "route": route})
 
 
 async def open_ticket(request: web.Request) -> web.Response:

@@ -48,15 +48,21 @@
     const r = analysis.route;
     $("route").textContent = r ? r.department + "（" + {county: "县级", city: "市级", province: "省级"}[r.level] + "），首次响应 " + r.first_response_due + " 前，办结 " + r.resolution_due + " 前" + (r.needs_level ? "；按权责清单需提级" : "") : "请先确定地区";
     const kb = $("kb"); kb.innerHTML = "";
-    if (!analysis.kb.length) kb.appendChild(el("p", "政策库中没有能直接回答的文件。", "hint"));
+    if (!analysis.kb.length) kb.appendChild(el("p", "政策库中没有能直接回答的文件。答复来电后，可引用相近文件提交标准问答，供管理员审核。", "hint"));
     analysis.kb.forEach(h => {
       const box = el("div", null, "kb-hit");
       box.appendChild(el("strong", h.title + (h.expired ? "（已到期）" : "")));
-      box.appendChild(el("p", h.section + "：" + h.snippet));
+      box.appendChild(el("p", h.section + "：" + h.answer));
       box.appendChild(el("p", [h.doc_no, h.issuer, h.date].filter(Boolean).join("，"), "cite"));
       const copy = el("button", "复制答复"); copy.type = "button"; copy.className = "copy";
-      copy.addEventListener("click", () => { navigator.clipboard.writeText(h.answer).catch(() => {}); copy.textContent = "已复制"; });
-      box.appendChild(copy); kb.appendChild(box);
+      copy.addEventListener("click", () => { navigator.clipboard.writeText(h.reply).catch(() => {}); copy.textContent = "已复制"; });
+      box.appendChild(copy); box.appendChild(proposeButton(h, h.answer)); kb.appendChild(box);
+    });
+    (analysis.kb_candidates || []).forEach(h => {
+      const box = el("div", null, "kb-hit candidate");
+      box.appendChild(el("strong", "相近文件：" + h.title));
+      box.appendChild(el("p", h.section + "：" + h.answer));
+      box.appendChild(proposeButton(h, "")); kb.appendChild(box);
     });
     const sim = $("similar"); sim.innerHTML = "";
     if (!analysis.similar.length) sim.appendChild(el("p", "暂无同类已办结工单。", "hint"));
@@ -64,6 +70,27 @@
     const find = name => (analysis.entities.find(e => e.entity === name) || {}).value || "";
     $("company").value = find("company"); $("credit_code").value = find("credit_code");
     $("region").value = analysis.region || ""; $("mobile").value = find("phone");
+  }
+  // a standard question (标准问答) for the knowledge base: question, answer, cited section
+  function proposeButton(hit, answer) {
+    const button = el("button", "提交为标准问答"); button.type = "button"; button.className = "propose";
+    button.addEventListener("click", () => {
+      const form = el("form", null, "faq-form");
+      const q = el("textarea"); q.name = "question"; q.value = $("text").value.trim().slice(0, 200);
+      const a = el("textarea"); a.name = "answer"; a.value = answer; a.placeholder = "答案（写明依据中的具体条件、标准或时限）";
+      const send = el("button", "提交审核"); send.type = "submit";
+      const status = el("span", "", "hint");
+      form.append(el("label", "标准问题"), q, el("label", "答案（引用《" + hit.title + "》“" + hit.section + "”）"), a, send, status);
+      form.addEventListener("submit", async e => {
+        e.preventDefault();
+        try {
+          await post("/web/faq", {question: q.value, answer: a.value, doc_id: hit.doc_id, section: hit.section});
+          status.textContent = "已提交，待管理员审核。"; send.disabled = true;
+        } catch (err) { status.textContent = err.message; }
+      });
+      button.replaceWith(form);
+    });
+    return button;
   }
   $("analyze").addEventListener("click", analyze);
   $("text").addEventListener("keydown", e => { if (e.key === "Enter" && e.ctrlKey) analyze(); });

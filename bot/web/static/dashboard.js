@@ -1,8 +1,10 @@
 // Demand statistics: filters → /web/stats; bars, a trend chart (SVG) and a heat map drawn
-// here, with no chart library; every table downloadable as CSV / XLSX.
+// here, with no chart library; every table downloadable as CSV / XLSX; the knowledge
+// base's standard questions to approve and documents to review.
 (function () {
   "use strict";
   const $ = id => document.getElementById(id);
+  const csrf = document.querySelector("meta[name=csrf]").content;
   const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
   const monthAgo = new Date(Date.now() + 8 * 3600 * 1000 - 29 * 86400 * 1000).toISOString().slice(0, 10);
   $("start").value = monthAgo; $("end").value = today;
@@ -110,7 +112,34 @@
     table("gaps", data.gaps, ["question", "count", "last"], ["问题", "次数", "最近"]);
     table("escalated", data.escalated, ["number", "at", "region", "subtopic", "to", "reason"],
           ["工单号", "时间", "地区", "子类", "提交至", "原因"]);
+    await knowledge();
     document.body.dataset.loaded = "1";
+  }
+  // the knowledge base's editors: standard questions to approve, documents to review
+  async function knowledge() {
+    const [faq, review] = await Promise.all([fetch("/web/faq"), fetch("/web/kb/review")]);
+    const box = $("faq"); box.innerHTML = "";
+    const proposals = faq.ok ? (await faq.json()).proposals : [];
+    if (!proposals.length) box.appendChild(el("p", "暂无待审核的建议。", "hint"));
+    proposals.forEach(p => {
+      const item = el("div", null, "faq-proposal");
+      item.appendChild(el("strong", p.question));
+      item.appendChild(el("p", p.answer));
+      item.appendChild(el("p", "依据：" + p.doc_id + "“" + p.section + "”；提交人：" + p.proposed_by, "cite"));
+      ["approve", "reject"].forEach(action => {
+        const b = el("button", action === "approve" ? "通过" : "驳回"); b.type = "button";
+        b.addEventListener("click", async () => {
+          const r = await fetch(`/web/faq/${p.id}/${action}`, {method: "POST", headers: {"X-CSRF-Token": csrf}});
+          const data = await r.json();
+          if (!r.ok) { alert((data.error && data.error.message) || "操作失败"); return; }
+          item.replaceWith(el("p", action === "approve" ? "已通过并加入政策库：" + p.question : "已驳回：" + p.question, "hint"));
+        });
+        item.appendChild(b);
+      });
+      box.appendChild(item);
+    });
+    const docs = review.ok ? (await review.json()).documents : [];
+    table("review", docs, ["doc_id", "title", "reason_text", "detail"], ["文件", "标题", "问题", "日期/取代文件"]);
   }
   $("filters").addEventListener("submit", e => { e.preventDefault(); load(); });
   document.querySelectorAll("a.export").forEach(a => a.addEventListener("click", e => {
