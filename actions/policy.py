@@ -29,7 +29,6 @@ from bot.text import normalize
 logger = logging.getLogger(__name__)
 
 CONFIDENT = 0.6  # below: "may be related", not "according to" (docs/knowledge_base.md)
-UNSURE_COVERAGE = 0.5  # a "may be related" passage holds this share of the question's words
 RELATED_SCORE = 0.8  # a related document scores this share of the answer's score at least
 RELATED_COVERAGE = 0.5  # ...and its passage holds this share of the question's words
 FOLLOW_UP_TURNS = 4  # a question within this many turns of an answer may follow it up
@@ -113,12 +112,10 @@ def answer_text(hits: list[dict[str, Any]]) -> str:
 
 
 def may_show(hits: list[dict[str, Any]]) -> bool:
-    """Whether the best hit may be shown: a confident answer, or a "may be related" one
-    with evidence (its passage holds most of the question's words)."""
-    if not hits:
-        return False
-    top = hits[0]
-    return top.get("confidence", 1) >= CONFIDENT or top["coverage"] >= UNSURE_COVERAGE
+    """Whether the best hit may be shown: the search has already refused what its answer
+    check judges more likely wrong than right (bot.kb.answer_check); below ``CONFIDENT``
+    the answer is shown as "may be related", with the offer to register the question."""
+    return bool(hits)
 
 
 def topic_of(tracker: Tracker) -> dict[str, str] | None:

@@ -124,9 +124,9 @@ def test_the_answer_is_the_section_and_sentence_holding_the_asked_fact(demo):
     conditions = answer("高新技术企业认定要满足哪些条件")
     assert conditions["section"] == "申请条件" and conditions["answer"].startswith("申请认定的企业")
     ratio = answer("高企研发费用占销售收入的比例要多少")
-    assert ratio["answer"].startswith("企业近三个会计年度研究开发费用") and "5%" in ratio["answer"]
+    assert "研究开发费用总额占同期销售收入总额的比例不低于5%" in ratio["answer"]
     validity = answer("高新技术企业资格有效期几年")
-    assert "有效期为三年" in validity["answer"].split("。")[0]
+    assert "有效期为三年" in validity["answer"]
     papers = answer("申请高新技术企业认定要交什么材料")
     assert papers["section"] == "申报材料" and "专项审计报告" in papers["answer"]
 

@@ -34,7 +34,7 @@ ASK_CUES: dict[str, tuple[str, ...]] = {
                "额度", "上限", "最高", "几个点", "百分之", "减多少", "免多少", "能拿", "奖励",
                "补多少", "给多少", "罚多少", "扣多少", "怎么算", "如何计算", "怎么计算", "标准是",
                "几倍", "多大", "倍数", "利率", "贴息", "咋算", "怎么补", "补多少", "怎么赔",
-               "赔多少", "赔偿", "补偿"),
+               "赔多少", "赔偿", "补偿", "赔啥", "赔什么", "罚啥", "补啥"),
     "conditions": ("条件", "资格", "要求", "哪些企业", "什么企业", "哪类", "什么样的",
                    "能不能享受", "可以享受", "能享受", "符合", "够不够", "能申请", "可以申请",
                    "适用", "范围", "门槛", "算不算", "属不属于", "能不能申请", "有没有资格",
@@ -117,7 +117,7 @@ class Knobs:
 
     section_weight: float = 0.3
     found_bonus: float = 0.15
-    ask_bonus: float = 0.2
+    ask_bonus: float = 0.1
     limit: int = ANSWER_CHARS
 
 
@@ -184,9 +184,10 @@ _LEANS_ON_ANSWER = re.compile(
     r"|(?:呢|一样吗|一样不|一样么|也能吗|也可以吗|也行吗|也适用吗|也算吗|也要吗|也有吗|也享受吗)"
     r"[？?。!！啊呀吧]*$")
 #: nouns that name no topic of their own: "要什么材料", "去哪个部门办"
-_GENERIC_NOUNS = frozenset("材料 资料 条件 时间 部门 地方 流程 手续 企业 公司 政策 文件 单位 窗口 "
+GENERIC_NOUNS = frozenset("材料 资料 条件 时间 部门 地方 流程 手续 企业 公司 政策 文件 单位 窗口 "
                            "网站 电话 要求 标准 比例 金额 期限 时限 有效期 地点 程序 事项 情况 "
-                           "问题 内容 规定 办法 东西 多少 哪里 证件 申请 办理 申报 证明".split())
+                           "问题 内容 规定 办法 东西 多少 哪里 证件 申请 办理 申报 证明 电话 "
+                           "咨询电话 热线 联系方式 地址 网址 费用 收费 多久".split())
 
 
 _OFFICE = re.compile(r"(?:局|部门|厅|委|中心|窗口|大厅|机关|网)$")
@@ -198,7 +199,41 @@ def leans_on_answer(question: str) -> str | None:
     批": no topic of its own), else None (a question that stands alone)."""
     text = tokens.clean(question)
     topics = {n for n in tokens.Text(text).nouns
-              if n not in _GENERIC_NOUNS and not _OFFICE.search(n)}
+              if n not in GENERIC_NOUNS and not _OFFICE.search(n)}
     if len(topics) <= 1 and _LEANS_ON_ANSWER.search(text) is not None:
         return "says so"
     return None if topics else "no topic"
+
+
+#: clauses that only open the conversation: a greeting, "I'd like to ask", a salutation
+_PREAMBLE = re.compile(
+    r"^(?:喂|你好|您好|哈喽|hello|hi|在吗|在不在|尊敬的|致|领导|各位|工作人员|打扰|麻烦|"
+    r"请问一下$|我想问(?:一?下)?$|想问(?:一?下)?$|问一?下$|咨询一?下$|我想咨询(?:一?下)?$|"
+    r"我(?:想|要)?(?:问|咨询)(?:一?下)?(?:啊|哈|呀)?$)", re.I)
+_QUESTION_CUE = (r"[?？吗呢]|什么|怎么|怎样|多少|多久|哪|几|能否|是否|可否|能不能|可不可以|"
+                 r"要不要|有没有|是不是|算不算|咋|啥")
+_ASKS = re.compile(_QUESTION_CUE)
+_ASKING = re.compile(_QUESTION_CUE + r"|请教|咨询")  # a letter's request sentence too
+#: "想咨询一下", "我这边是龙游的一家做机械配件的企业哈": about the caller, not the question
+_INTRO = re.compile(r"^(?:我?(?:想|要)?(?:咨询|问|请教)一?下(?:啊|哈|呀)?|"
+                    r"我(?:们|司)?(?:这边|公司|厂)?(?:是|系)(?:一家|一个)?.{0,20}"
+                    r"(?:企业|公司|厂|店|单位|个体户)(?:哈|啊|呀)?)$")
+LONG_QUESTION = 60  # characters: a letter or a story, read for its question sentences
+
+
+def question_core(text: str) -> str:
+    """The part of a message that asks: without a greeting or "我想问一下" in front, and
+    for a long message (a letter, a story), the sentences that ask a question with the one
+    before each ("…我司拟新开设一家餐饮门店，需办理食品经营许可。请问审批要多久？")."""
+    clean = tokens.clean(text)
+    clauses = [c.strip() for c in re.split(r"[，,。！!；;：:\n]", clean) if c.strip()]
+    while len(clauses) > 1 and _PREAMBLE.match(clauses[0]):
+        clauses.pop(0)
+    kept = [c for c in clauses if not _INTRO.match(c) or _ASKS.search(c)]
+    core = "，".join(kept or clauses)
+    if len(core) <= LONG_QUESTION:
+        return core or clean
+    sentences = [s.strip() for s in re.split(r"(?<=[。！？!?；;])", clean) if s.strip()]
+    keep = sorted({j for i, s in enumerate(sentences) if _ASKING.search(s)
+                   for j in (i - 1, i) if j >= 0})
+    return "".join(sentences[i] for i in keep) or core

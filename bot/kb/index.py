@@ -30,7 +30,15 @@ from typing import Any
 
 from bot.entities import extract_entities
 from bot.kb import answer_check, tokens
-from bot.kb.answer import Ask, Knobs, ask_of, best_answer, leans_on_answer
+from bot.kb.answer import (
+    GENERIC_NOUNS,
+    Ask,
+    Knobs,
+    ask_of,
+    best_answer,
+    leans_on_answer,
+    question_core,
+)
 from bot.kb.answer_check import AnswerCheck
 from bot.kb.chunks import chunk
 from bot.kb.documents import DocumentError, PolicyDocument, find_documents, load_document
@@ -63,12 +71,11 @@ WARM_UP_QUESTION = "小微企业研发费用加计扣除比例是多少，要准
 #: follow-up questions (KnowledgeBase._follow_up): the confidence from which a question
 #: with no topic of its own is a new question elsewhere; how close the document in the
 #: conversation must rank to the best one to keep answering from it; the confidence
-#: given to a follow-up answer that holds the asked kind of fact, and to one that does not
+#: given to a follow-up answer that holds the asked kind of fact
 FOLLOW_UP_NEW_TOPIC = 0.6
 BARE_FOLLOW_UP_CHARS = 10  # "要交什么材料": too short and topic-less to stand alone
 FOLLOW_UP_CLOSE = 0.8
 FOLLOW_UP_CONFIDENT = 0.8
-FOLLOW_UP_UNSURE = 0.45
 FOLLOW_UP_EARLIER_WORDS = 0.15  # the previous question's words weigh less than the new one's
 
 
@@ -98,7 +105,7 @@ class Tuning:
     # bonus of a sentence stating the asked kind of fact, the answer's length
     section_weight: float = 0.3
     found_bonus: float = 0.15
-    sentence_ask_bonus: float = 0.2
+    sentence_ask_bonus: float = 0.1
     answer_chars: int = 300
 
 
@@ -155,6 +162,7 @@ class KnowledgeBase:
         self._doc_terms: dict[str, DocTerms] = {}
         self._faq: FaqMatcher | None = None
         self.use_faq = True  # False: passage search only (fitting the answer check)
+        self.use_core = True  # False: the whole message is searched (measuring)
         self._data_version: int | None = None
         self.refusal = refusal or RefusalModel.load()
         if check is True:
@@ -375,6 +383,8 @@ class KnowledgeBase:
         ``question``): a follow-up question is answered from that document."""
         today = today or date.today()
         self._refresh()
+        if self.use_core:
+            query = question_core(query)  # without "喂你好，我想问一下", a letter's asking part
         if after and after.get("doc_id") in self._all_metas():
             followed = self._follow_up(query, after, top_k, region, today)
             if followed:
@@ -406,21 +416,13 @@ class KnowledgeBase:
         if leaning == "no topic" and top is not None and top["doc_id"] != doc_id \
                 and top["confidence"] >= FOLLOW_UP_NEW_TOPIC:
             own = self._terms_of(top["doc_id"]).whole
-            if lacking(q.words, self._terms_of(doc_id).whole) - lacking(q.words, own):
+            topics = [n for n in q.nouns if n not in GENERIC_NOUNS]
+            if lacking(topics, self._terms_of(doc_id).whole) - lacking(topics, own):
                 leaning = None  # "这个月社保什么时候交" after a tax answer: a new question
         if leaning is None and (mine is None or mine["score"] < FOLLOW_UP_CLOSE * top["score"]):
             return []
         before = tokens.Text(after.get("question", ""))
         doc = self._terms_of(doc_id)
-        passing = {n for n in q.nouns if doc.counts[n] <= 1 and n not in doc.focus.words}
-        if leaning == "says so" and (lacking(q.nouns, doc.whole) or passing):
-            # "那个体户呢" after 小型微利企业: the same question about what another document
-            # covers — asked again with the previous question's words
-            again = self._passage_search(f"{before.clean} {q.clean}", top_k, region, today,
-                                         refuse=True)
-            if again and again[0]["doc_id"] != doc_id:
-                again[0]["follow_up"] = True
-                return again
         # the passage is chosen with the words of both questions; the kind of fact asked is
         # the new question's, or the previous one's when it asks the same again ("那小微企业
         # 呢", "…一样吗"; not "个体户也要公示吗", a yes-or-no of its own)
@@ -436,13 +438,29 @@ class KnowledgeBase:
             Knobs(t.section_weight, 0.0, t.sentence_ask_bonus, t.answer_chars))
         hit = self._hit(doc_id, mine["score"] if mine else 0.0, rowid, answer, words, today)
         # answered when the passage holds what is asked, else "may be related"
+        shown = tokens.Text(f"{hit['section']} {answer}")
         holds = (ask.section_fit(hit["section"]) > 0 or ask.states(answer)) if ask.kinds \
-            else self.coverage(list(dict.fromkeys(q.words)),
-                               doc.passages[rowid].words) >= 0.5  # the new question's words
-        hit.update(confidence=FOLLOW_UP_CONFIDENT if holds else FOLLOW_UP_UNSURE,
-                   follow_up=True)
-        others = [h for h in alone if h["doc_id"] != doc_id][:max(top_k - 1, 0)]
-        return [hit, *others]
+            else max(self.coverage(list(dict.fromkeys(q.words)), set(shown.words)),
+                     len(set(q.grams) & set(shown.surface_grams)) / max(1, len(set(q.grams)))
+                     ) >= 0.5  # of the new question's own words
+        hit.update(confidence=FOLLOW_UP_CONFIDENT, follow_up=True)
+        if same_again and q.clean.rstrip("？?。!！").endswith("呢") and lacking(q.nouns, Terms(
+                set(tokens.Text(answer).words), set(tokens.bigrams(tokens.clean(answer))))):
+            # "那个体户呢" after 小型微利企业 and this document's answer does not speak of 个体户:
+            # the same question about it, asked again with the previous question's words —
+            # the first other document whose answer speaks of it
+            for other in self._passage_search(f"{before.clean} {q.clean}", 5, region, today,
+                                              refuse=False):
+                spoken = tokens.Text(other["answer"])
+                if other["doc_id"] != doc_id and not lacking(q.nouns, Terms(
+                        set(spoken.words), set(spoken.surface_grams))):
+                    if self.answer_check and other["confidence"] < self.answer_check.threshold:
+                        break
+                    other["follow_up"] = True
+                    return [other]
+        # the document in the conversation holds what is asked: its answer alone (no
+        # "related documents" found for a few words); else the question is searched anew
+        return [hit] if holds else []
 
     def _passage_search(self, query: str, top_k: int, region: str | None, today: date,
                         refuse: bool) -> list[dict[str, Any]]:
@@ -636,7 +654,8 @@ def lacking(nouns: Iterable[str], terms: Terms) -> set[str]:
     return out
 
 
-#: entities that say who asks, not what about: left out of the search
+#: entities that say who asks, not what about: left out of the search (a company's name is
+#: not: the entity also matches topics such as 担保公司, 外资公司, 上市公司 — measured)
 _CALLER = {"phone", "credit_code", "id_number", "ticket_number"}
 
 

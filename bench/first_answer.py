@@ -1,0 +1,69 @@
+"""How fast is the first policy answer after the assistant reports ready?
+
+    uv run python bench/first_answer.py
+
+Starts the assistant as ``govbot run`` does (web application, action server, Rasa server
+on free loopback ports, a scratch ticket database), waits until it is ready, then times
+policy questions through the REST channel: the first one, a different one, a follow-up,
+and the first one again from another user. Writes bench/results/first_answer.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import requests  # noqa: E402
+
+from bot.runner import Services  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from bot.shell import free_port  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = (("first question", "a", "研发费用加计扣除比例是多少"),
+             ("another question", "a", "小型微利企业所得税怎么优惠"),
+             ("a follow-up", "a", "那个体户呢"),
+             ("the first question, another user", "b", "研发费用加计扣除比例是多少"))
+
+
+def main() -> int:
+    settings = load_settings()
+    live = replace(settings, rasa_port=free_port(), action_port=free_port(),
+                   api_port=free_port())
+    model = sorted(settings.models_dir.glob("*.tar.gz"))[-1]
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["GOVBOT_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'tickets.db'}"
+        services = Services(live, model, Path(tmp))
+        started = time.perf_counter()
+        services.start()
+        ready = time.perf_counter() - started
+        senders = {"a": uuid.uuid4().hex, "b": uuid.uuid4().hex}
+        rows = []
+        try:
+            for label, who, text in QUESTIONS:
+                t0 = time.perf_counter()
+                r = requests.post(f"{services.rasa_url}/webhooks/rest/webhook", timeout=60,
+                                  json={"sender": senders[who], "message": text})
+                ms = round(1000 * (time.perf_counter() - t0), 1)
+                reply = " ".join(m.get("text", "") for m in r.json())
+                rows.append({"turn": label, "text": text, "ms": ms, "reply": reply[:80]})
+                print(f"{label:34s} {ms:8.1f} ms  {reply[:50]}")
+        finally:
+            services.stop()
+    out = {"seconds_to_ready": round(ready, 1), "turns": rows}
+    print(f"ready after {ready:.1f} s")
+    (ROOT / "bench" / "results" / "first_answer.json").write_text(
+        json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
