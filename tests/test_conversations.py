@@ -25,7 +25,11 @@ def player(services):
                          services.database_url))
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=[s.id for s in SCRIPTS])
+@pytest.mark.parametrize("script", [
+    pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=s.known_gap)) if s.known_gap
+    else s for s in SCRIPTS], ids=[s.id for s in SCRIPTS])
 def test_conversation(player, script):
+    """A script marked ``known_gap`` is an open defect: it must fail (strict), so that when
+    a change fixes it the mark is removed."""
     outcome = player.play(script)
     assert outcome.passed, "\n".join([*outcome.failures, "", *outcome.transcript])

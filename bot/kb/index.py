@@ -475,7 +475,7 @@ class KnowledgeBase:
         blended = {rowid: t.word_weight * by_words.get(rowid, 0.0) / top_w
                    + (1 - t.word_weight) * by_grams.get(rowid, 0.0) / top_g
                    for rowid in by_words.keys() | by_grams.keys()}
-        place = _place(region) if region else _place_in(q.clean)
+        place = _place(region) if region else _place_in(tokens.clean(query))
         best: dict[str, tuple[float, int]] = {}
         rows = self.db.execute(
             f"SELECT rowid, doc_id FROM chunks WHERE rowid IN ({','.join('?' * len(blended))})",
@@ -654,17 +654,23 @@ def lacking(nouns: Iterable[str], terms: Terms) -> set[str]:
     return out
 
 
-#: entities that say who asks, not what about: left out of the search (a company's name is
-#: not: the entity also matches topics such as 担保公司, 外资公司, 上市公司 — measured)
+#: entities that say who asks, not what about: left out of the search
 _CALLER = {"phone", "credit_code", "id_number", "ticket_number"}
+#: a registered company name (龙游县恒丰纸业有限公司) is who asks too — but not 担保公司,
+#: 外资公司 or 个人独资企业转成有限公司, which are what the question is about (measured)
+_REGISTERED_NAME = re.compile(r"^[^转成给跟和与的是]{4,}(?:股份有限公司|有限责任公司|有限公司)$")
 
 
 def subject(query: str) -> str:
-    """The question without the caller's own numbers — phone, credit code, ID number,
-    ticket number: unknown to every document, they would count as what it lacks."""
+    """The question without who asks: the caller's numbers (phone, credit code, ID and
+    ticket numbers) and a registered company name (龙游县恒丰纸业有限公司; its place still
+    prefers local documents, read from the whole question) — unknown to every document,
+    they would count as what it lacks."""
     text = normalize(query).text
     for ent in reversed(extract_entities(text)):
         if ent.entity in _CALLER:
+            text = f"{text[:ent.start]} {text[ent.end:]}"
+        elif ent.entity == "company" and _REGISTERED_NAME.match(ent.value):
             text = f"{text[:ent.start]} {text[ent.end:]}"
     return text
 
