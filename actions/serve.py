@@ -1,7 +1,8 @@
 """The action server: rasa_sdk's, started only once everything a policy answer needs is
-loaded — the knowledge base, its scope and no-answer models, the standard questions,
-jieba's dictionaries — so the first question after start is as fast as the next, and the
-server's /health (what ``govbot run`` waits for) means ready.
+loaded — the knowledge base, its scope, no-answer and answer-check models, the standard
+questions, jieba's dictionaries, the ticket database — so the first question after start
+is as fast as the next, and the server's /health (what ``govbot run`` waits for) means
+ready.
 
     python -m actions.serve --actions actions --port 5055
 """
@@ -14,11 +15,14 @@ import time
 logger = logging.getLogger(__name__)
 
 def warm_up() -> float:
-    """Open the knowledge base and answer one question; the seconds it took."""
+    """Open the knowledge base and answer one question, and open the ticket database
+    (migrated on first use); the seconds it took."""
+    from actions.backend import ticket_backend
     from actions.policy import knowledge_base
 
     started = time.perf_counter()
     knowledge_base().warm_up()
+    ticket_backend()  # a database that is down is retried by the first action that needs it
     return time.perf_counter() - started
 
 

@@ -121,37 +121,54 @@ class Knobs:
     limit: int = ANSWER_CHARS
 
 
-def best_answer(passages: Iterable[tuple[int, str, str]], query_words: Iterable[str],
-                ask: Ask, weight: Callable[[str], float], knobs: Knobs = Knobs(),
-                found: int | None = None) -> tuple[int, str]:
-    """The passage (``(rowid, section, text)``, of one document) whose sentence answers
-    the question best, and the answer: that sentence and its neighbours, trimmed to about
-    ``knobs.limit`` characters around it. ``weight`` is a word's importance (its IDF in
-    the knowledge base)."""
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a passage, cut and cleaned once (``prepare``), with its section
+    heading as context."""
+
+    text: str
+    clean: str  # the section heading and the sentence, cleaned
+    grams: frozenset[str]
+
+
+def prepare(section: str, text: str) -> list[Sentence]:
+    out = []
+    for part in sentences(text) or [text.strip()]:
+        clean = tokens.clean(f"{section} {part}")
+        out.append(Sentence(part, clean, frozenset(tokens.bigrams(clean))))
+    return out
+
+
+def best_answer(passages: Iterable[tuple[int, str, list[Sentence]]],
+                query_words: Iterable[str], ask: Ask, weight: Callable[[str], float],
+                knobs: Knobs = Knobs(), found: int | None = None) -> tuple[int, str]:
+    """The passage (``(rowid, section, its prepared sentences)``, of one document) whose
+    sentence answers the question best, and the answer: that sentence and its neighbours,
+    trimmed to about ``knobs.limit`` characters around it. ``weight`` is a word's
+    importance (its IDF in the knowledge base)."""
     words = list(dict.fromkeys(query_words))
-    total = sum(weight(w) for w in words) or 1.0
+    weights = [weight(w) for w in words]
+    total = sum(weights) or 1.0
     grams = set(tokens.bigrams(tokens.clean("".join(words))))
 
-    def score(sentence: str, section: str) -> float:
-        clean = tokens.clean(f"{section} {sentence}")  # the heading is the sentence's context
-        by_words = sum(weight(w) for w in words if w in clean) / total
-        by_grams = len(grams & set(tokens.bigrams(clean))) / len(grams) if grams else 0.0
-        return 0.6 * by_words + 0.2 * by_grams \
-            + (knobs.ask_bonus if ask.states(sentence) else 0.0)
+    def score(s: Sentence) -> float:
+        by_words = sum(wt for w, wt in zip(words, weights, strict=True) if w in s.clean) / total
+        by_grams = len(grams & s.grams) / len(grams) if grams else 0.0
+        return 0.6 * by_words + 0.2 * by_grams + (knobs.ask_bonus if ask.states(s.text)
+                                                 else 0.0)
 
-    best: tuple[float, int, list[str], int] | None = None
-    for rowid, section, text in passages:
-        parts = sentences(text) or [text.strip()]
+    best: tuple[float, int, list[Sentence], int] | None = None
+    for rowid, section, parts in passages:
         bonus = knobs.section_weight * ask.section_fit(section) \
             + (knobs.found_bonus if rowid == found else 0.0)
-        scores = [score(p, section) + bonus for p in parts]
+        scores = [score(p) + bonus for p in parts]
         i = max(range(len(parts)), key=lambda i: (scores[i], -i))
         if best is None or scores[i] > best[0]:
             best = (scores[i], rowid, parts, i)
     if best is None:
         raise ValueError("no passage to answer from")
     _, rowid, parts, i = best
-    return rowid, _window(parts, i, knobs.limit)
+    return rowid, _window([p.text for p in parts], i, knobs.limit)
 
 
 #: at most this many sentences before the best one (bench: 0 / 1 / 2 / unlimited gave

@@ -34,9 +34,11 @@ from bot.kb.answer import (
     GENERIC_NOUNS,
     Ask,
     Knobs,
+    Sentence,
     ask_of,
     best_answer,
     leans_on_answer,
+    prepare,
     question_core,
 )
 from bot.kb.answer_check import AnswerCheck
@@ -433,7 +435,7 @@ class KnowledgeBase:
         words = list(dict.fromkeys([*q.words, *before.words]))
         t = self.tuning
         rowid, answer = best_answer(
-            ((r, doc.sections[r], doc.texts[r]) for r in sorted(doc.passages)), words, ask,
+            ((r, doc.sections[r], doc.sentences(r)) for r in sorted(doc.passages)), words, ask,
             lambda w: self._idf(w) * (1.0 if w in now else FOLLOW_UP_EARLIER_WORDS),
             Knobs(t.section_weight, 0.0, t.sentence_ask_bonus, t.answer_chars))
         hit = self._hit(doc_id, mine["score"] if mine else 0.0, rowid, answer, words, today)
@@ -556,7 +558,7 @@ class KnowledgeBase:
         doc = self._terms_of(doc_id)
         t = self.tuning
         knobs = Knobs(t.section_weight, t.found_bonus, t.sentence_ask_bonus, t.answer_chars)
-        return best_answer(((r, doc.sections[r], doc.texts[r]) for r in sorted(doc.passages)),
+        return best_answer(((r, doc.sections[r], doc.sentences(r)) for r in sorted(doc.passages)),
                            words, ask, self._idf, knobs, found)
 
     def _terms_of(self, doc_id: str) -> DocTerms:
@@ -641,6 +643,13 @@ class DocTerms:
     counts: Counter[str]  # word → occurrences in the document
     sections: dict[int, str]  # section name by passage rowid
     texts: dict[int, str]  # passage text by rowid
+    prepared: dict[int, list[Sentence]] = field(default_factory=dict)
+
+    def sentences(self, rowid: int) -> list[Sentence]:
+        """The passage's sentences, cut and cleaned once."""
+        if rowid not in self.prepared:
+            self.prepared[rowid] = prepare(self.sections[rowid], self.texts[rowid])
+        return self.prepared[rowid]
 
 
 def lacking(nouns: Iterable[str], terms: Terms) -> set[str]:
