@@ -27,6 +27,10 @@ from bot.tickets.schema import turns
 
 logger = logging.getLogger(__name__)
 
+#: the conversation ``govbot run`` plays before it reports ready (bot/runner.py): not a
+#: user's, so never a statistic
+WARM_UP_SENDER = "govbot-warm-up"
+
 
 class TurnRecorder:
     """Keeps, per conversation, the id of its latest user turn to fill in its latency."""
@@ -37,7 +41,7 @@ class TurnRecorder:
 
     def record(self, event: dict[str, Any]) -> None:
         sender, kind, ts = event.get("sender_id"), event.get("event"), event.get("timestamp")
-        if not sender or ts is None:
+        if not sender or ts is None or sender == WARM_UP_SENDER:
             return
         if kind == "user":
             parse = event.get("parse_data") or {}

@@ -36,14 +36,12 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-#: the sender of the one turn played before the assistant reports ready (a greeting: it
-#: runs the NLU and the policies, writes no ticket, demand or statistic)
-WARM_UP_SENDER = "govbot-warm-up"
-
-
 def warm_up_rasa(rasa_url: str, timeout: float = 60.0) -> None:
-    """One real turn through the REST channel, so the first user's turn is not the one
-    that loads the model's graphs (measured: bench/first_answer.py)."""
+    """One real turn through the REST channel (a greeting: it runs the NLU and the
+    policies, writes no ticket or demand, and its events are not counted as turns), so
+    the first user's turn is not the one that loads the model's graphs."""
+    from bot.events import WARM_UP_SENDER
+
     body = json.dumps({"sender": WARM_UP_SENDER, "message": "你好"}).encode()
     req = urllib.request.Request(f"{rasa_url}/webhooks/rest/webhook", data=body,
                                  headers={"Content-Type": "application/json"})
