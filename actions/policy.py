@@ -32,6 +32,7 @@ CONFIDENT = 0.6  # below: "may be related", not "according to" (docs/knowledge_b
 RELATED_SCORE = 0.8  # a related document scores this share of the answer's score at least
 RELATED_COVERAGE = 0.5  # ...and its passage holds this share of the question's words
 FOLLOW_UP_TURNS = 4  # a question within this many turns of an answer may follow it up
+STALE_NOTICE = 0.25  # below the answer check's threshold, a stale document is still named
 FEEDBACK_BUTTONS = [{"title": "有帮助", "payload": '/kb_feedback{"helpful":"yes"}'},
                     {"title": "没帮助", "payload": '/kb_feedback{"helpful":"no"}'}]
 NO_ANSWER_BUTTONS = [{"title": "需要登记", "payload": "/affirm"},
@@ -116,6 +117,21 @@ def may_show(hits: list[dict[str, Any]]) -> bool:
     check judges more likely wrong than right (bot.kb.answer_check); below ``CONFIDENT``
     the answer is shown as "may be related", with the offer to register the question."""
     return bool(hits)
+
+
+def stale_policy(question: str, region: str | None) -> dict[str, Any] | None:
+    """When no answer is shown: the expired or replaced document the question is most
+    likely about (its answer too unsure to quote, but close enough to name), else None."""
+    try:
+        hits = knowledge_base().search(question, top_k=1, region=region, refuse=False)
+    except Exception:  # noqa: BLE001 - a broken index must not break the conversation
+        logger.exception("Knowledge-base search failed")
+        return None
+    top = hits[0] if hits else None
+    if top and (top["expired"] or top.get("superseded_by")) and \
+            top.get("confidence", 0) >= STALE_NOTICE:
+        return top
+    return None
 
 
 def topic_of(tracker: Tracker) -> dict[str, str] | None:
@@ -219,6 +235,13 @@ class ActionAnswerPolicy(Action):
                                      buttons=[*FEEDBACK_BUTTONS, NO_ANSWER_BUTTONS[0]])
             return [*answered(tracker, question, hits), *offer]
         self._log_gap(tracker, question, region, label_name(message.get("domain")))
+        stale = stale_policy(question, region)
+        if stale is not None:  # about a policy that ended: say so, quote none of its figures
+            dispatcher.utter_message(
+                text=f"{currency_notice(stale)}\n您问的可能是{citation(stale)}的规定。该文件不代表"
+                     "现行政策，为避免给您不准确的答复，这里不引用其中的标准。需要为您登记，请相关部门"
+                     "解答现行规定吗？也可以转人工服务。", buttons=NO_ANSWER_BUTTONS)
+            return [SlotSet("kb_answer", None), *offer]
         dispatcher.utter_message(
             text="抱歉，政策库里暂时没有能回答这个问题的文件，为避免给您不准确的答复，我不作猜测。"
                  "需要为您登记，请相关部门解答吗？也可以转人工服务。",

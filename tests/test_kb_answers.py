@@ -172,6 +172,28 @@ def test_a_replaced_document_says_so_and_names_its_successor(demo):
     assert text.startswith("注意：该文件已被《示例梯度培育管理办法》（示例经信〔2026〕1号）取代")
 
 
+def test_a_refused_question_about_an_ended_policy_names_it_without_its_figures(monkeypatch):
+    import actions.policy as policy
+
+    hit = {"doc_id": "old", "title": "示例暂行办法", "doc_no": "示例〔2022〕1号", "issuer": "",
+           "date": "2022-06-01", "expired": True, "valid_until": "2025-12-31",
+           "superseded_by": None, "successor": None, "confidence": 0.3}
+
+    class Found:
+        def __init__(self, hits):
+            self.hits = hits
+
+        def search(self, *args, **kwargs):
+            return self.hits
+
+    monkeypatch.setattr(policy, "knowledge_base", lambda: Found([hit]))
+    assert policy.stale_policy("2022年的暂行办法还能用吗", None) is hit
+    monkeypatch.setattr(policy, "knowledge_base", lambda: Found([{**hit, "confidence": 0.1}]))
+    assert policy.stale_policy("2022年的暂行办法还能用吗", None) is None  # too far off
+    monkeypatch.setattr(policy, "knowledge_base", lambda: Found([{**hit, "expired": False}]))
+    assert policy.stale_policy("现行办法怎么规定", None) is None  # current: a plain refusal
+
+
 def test_related_documents_are_relevant_and_never_the_answered_one():
     top = {"doc_id": "a", "score": 1.0, "coverage": 0.9, "confidence": 0.9}
     same = {**top, "score": 0.95}
