@@ -153,6 +153,9 @@ async def test_bad_requests_get_clear_errors(api):
     assert status == 404 and body["error"]["message"] == "没有找到该工单。"
     response = await api.post(url, data=b"x" * 70_000, headers=auth(api, "handler"))
     assert response.status == 413
+    status, body = await call(api, "POST", f"/tickets/{t.number}/escalate", "handler",
+                              json={"version": t.version, "reason": "x", "level": "galaxy"})
+    assert status == 400 and "level" in body["error"]["message"]  # issue 16
 
 
 async def test_escalation_and_rerouting(api, rasa):
@@ -283,6 +286,10 @@ async def test_policy_matching_over_http(api_kb):
     assert "finance-qz-guarantee-reform-2021" not in eligible  # ended 2023-12-31
     status, body = await call(api_kb, "POST", "/kb/match", "agent", json={"size": "huge"})
     assert status == 400
+    response = await api_kb.post("/api/v1/kb/match", data=b'{"employees": 1e400}',
+                                 headers={**auth(api_kb, "agent"),
+                                          "Content-Type": "application/json"})
+    assert response.status == 400  # issue 16: not a 500
 
 
 async def test_knowledge_gaps_are_for_admins(api_kb):

@@ -325,3 +325,60 @@ async def test_an_agent_proposes_a_standard_question_and_an_admin_approves_it(si
     top = site.kb.search(question)[0]
     assert top["faq_id"] == f"console-{proposal}" and top["answer"] == pair["answer"]
     assert (await (await site.get("/web/faq")).json())["proposals"] == []
+
+
+async def test_no_export_cell_starts_a_formula(site):
+    """Issue 16: a company name or an unanswered question that starts like a formula is
+    text in every export (CSV and XLSX)."""
+    service = site.backend.service
+    service.open(NewTicket(Enterprise("=1+1有限公司", contact="@王", mobile="13905701234"),
+                           "龙游", "finance", "bridge_loan", "=HYPERLINK(\"http://x\",\"点我\")"),
+                 "test")
+    site.backend.kb_log.gap('=HYPERLINK("http://x","点我")', "rest:u1", "龙游县", "finance")
+    await login(site, "admin")
+    for table in ("tickets", "gaps"):
+        csv_text = (await (await site.get(f"/web/export/{table}.csv")).read()).decode("utf-8-sig")
+        cells = [c for line in csv_text.splitlines()[1:] for c in line.split(",")]
+        assert cells and not any(c.lstrip('"').startswith(("=", "+", "-", "@")) for c in cells)
+        book = load_workbook(io.BytesIO(await (await site.get(f"/web/export/{table}.xlsx")).read()))
+        values = [cell for row in book.active.iter_rows() for cell in row]
+        assert not any(c.data_type == "f" for c in values)
+        assert any(str(c.value).startswith(("'=", "=")) and c.data_type == "s" for c in values)
+
+
+async def test_malformed_web_requests_get_a_chinese_400(site):
+    """Issue 16: bad bodies and parameters answer 4xx with a message, never 500."""
+    number = site.backend.service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司"), "龙游",
+                                                 "finance", "bridge_loan", "过桥"), "test"
+                                       ).ticket.number
+    _, csrf = await login(site, "admin")
+    h = {"X-CSRF-Token": csrf}
+    for body in ({"version": "abc"}, [1]):
+        r = await site.post(f"/web/tickets/{number}/accept", json=body, headers=h)
+        assert r.status == 400 and (await r.json())["error"]["message"]
+    r = await site.post(f"/web/tickets/{number}/accept", data="not json",
+                        headers={**h, "Content-Type": "application/json"})
+    assert r.status == 400
+    r = await site.post("/web/analyze", data="not json",
+                        headers={**h, "Content-Type": "application/json"})
+    assert r.status == 400 and "请求格式有误" in (await r.json())["error"]["message"]
+    r = await site.get("/web/export/trend.csv?period=bogus")
+    assert r.status == 400 and "统计周期" in (await r.json())["error"]["message"]
+
+
+async def test_corrections_cannot_inject_yaml(site):
+    """Issue 16: an intent that carries a line break and keys stays one quoted value."""
+    _, csrf = await login(site, "agent")
+    await site.post("/web/tickets", headers={"X-CSRF-Token": csrf}, json={
+        "text": "货款拖欠", "domain": "legal", "subtopic": "contract_debt",
+        "intent": "report_need\n- intent: greet\n  examples: |\n    - 你好",
+        "predicted_domain": "finance", "predicted_subtopic": "loan_financing",
+        "company": "江山市宏达门业有限公司", "region": "江山市"})
+    site.session.cookie_jar.clear()
+    await login(site, "admin")
+    text = await (await site.get("/web/corrections.yml")).text()
+    import yaml
+
+    blocks = yaml.safe_load(text)["nlu"]
+    assert len(blocks) == 1 and blocks[0]["intent"].startswith("report_need\n- intent: greet")
+    assert blocks[0]["examples"].strip() == "- 货款拖欠"

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
 from datetime import date, datetime, timezone
@@ -315,6 +316,9 @@ async def return_ticket(request: web.Request) -> web.Response:
 async def escalate(request: web.Request) -> web.Response:
     ticket = await ticket_for(request, "admin", "handler")
     body = await body_of(request, "version", "reason")
+    if body.get("level") not in (None, "county", "city", "province"):
+        raise ApiError(400, "invalid", "level 应为 county、city 或 province。",
+                       f"unknown level {body.get('level')!r}")
     service = request.app[BACKEND].service
     return await changed(request, await asyncio.to_thread(
         service.escalate, ticket.number, principal_of(request).actor, body["version"],
@@ -416,7 +420,9 @@ async def kb_match(request: web.Request) -> web.Response:
                           is not None else None,
                           employees=int(body["employees"]) if body.get("employees")
                           is not None else None)
-    except (TypeError, ValueError):
+        if profile.rd_expense is not None and not math.isfinite(profile.rd_expense):
+            raise ValueError("rd_expense is not a finite number")
+    except (TypeError, ValueError, OverflowError):
         raise ApiError(400, "invalid", "rd_expense 和 employees 应为数字。",
                        "rd_expense and employees must be numbers") from None
     documents = await asyncio.to_thread(_kb(request).documents)

@@ -1,5 +1,5 @@
 """Tables as CSV and XLSX downloads, with personal data masked for roles that may not
-see it."""
+see it, and no cell a spreadsheet would run as a formula."""
 
 from __future__ import annotations
 
@@ -25,11 +25,23 @@ def masked_rows(rows: list[dict[str, Any]], may_see_personal: bool) -> list[dict
     return [{k: mask(v, k) if k in PERSONAL else v for k, v in r.items()} for r in rows]
 
 
+#: what makes a spreadsheet read a cell as a formula (OWASP "CSV injection")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: Any) -> Any:
+    """A text that would start a formula (=HYPERLINK(…), =1+1有限公司, +86…) gets a leading
+    apostrophe, which spreadsheets show as text; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({c: inert(r.get(c)) for c in columns} for r in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
 
 
@@ -42,6 +54,9 @@ def to_xlsx(rows: list[dict[str, Any]], columns: list[str], title: str) -> bytes
     sheet.append(columns)
     for r in rows:
         sheet.append([r.get(c) for c in columns])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.data_type = "s"  # stored as text: openpyxl would write it as a formula
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import aiohttp
 import jinja2
+import yaml
 from aiohttp import web
 from sqlalchemy import insert, select
 
@@ -293,7 +294,7 @@ async def analyze(request: web.Request) -> web.Response:
     """What the caller said: intent, domain, sub-topic, entities, cited policy passages,
     similar past tickets, and where the routing rules would send a ticket."""
     need(request, "agent", "admin")
-    body = await request.json()
+    body = await json_object(request)
     text = str(body.get("text") or "").strip()
     if not text:
         raise ApiError(400, "missing_field", "请输入来电内容。", "missing text")
@@ -346,7 +347,7 @@ async def analyze(request: web.Request) -> web.Response:
 async def open_ticket(request: web.Request) -> web.Response:
     """The agent confirmed (or corrected) the analysis: open the ticket."""
     s = need(request, "agent", "admin")
-    b = await request.json()
+    b = await json_object(request)
     tax = taxonomy()
     domain, subtopic = b.get("domain"), b.get("subtopic")
     if subtopic not in tax.subtopics or tax.domain_of(subtopic) != domain:
@@ -384,23 +385,47 @@ async def corrections_export(request: web.Request) -> web.Response:
              "# examples into data/nlu/domains/<domain>.yml and run govbot train.",
              'version: "3.1"', "nlu:"]
     for (intent, domain, sub), texts in sorted(blocks.items()):
-        lines += [f"- intent: {intent}", "  metadata:", f"    domain: {domain}",
-                  f"    subtopic: {sub}", "  examples: |"]
+        # every value quoted by the YAML library: an intent or text cannot add keys or
+        # blocks ("report_need\n- intent: …"); examples are one line each
+        lines += [f"- intent: {_scalar(intent)}", "  metadata:", f"    domain: {_scalar(domain)}",
+                  f"    subtopic: {_scalar(sub)}", "  examples: |"]
         lines += [f"    - {' '.join(t.split())}" for t in dict.fromkeys(texts)]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/yaml",
                         headers={"Content-Disposition":
                                  'attachment; filename="nlu_corrections.yml"'})
 
 
+def _scalar(value: Any) -> str:
+    """One YAML scalar on one line, quoted as the YAML library needs."""
+    return yaml.safe_dump(str(value), allow_unicode=True, default_flow_style=True,
+                          width=10_000).strip().removesuffix("...").strip()
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The request's JSON body, which must be an object; else HTTP 400 in Chinese."""
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid", "请求格式有误，请刷新页面后重试。",
+                       f"{request.path}: the body is not a JSON object")
+    return body
+
+
 # -- the handler's queue (same operations as the API, with the session) -------------------
 async def queue_action(request: web.Request) -> web.Response:
     s = need(request, "handler", "admin")
     number, action = request.match_info["number"], request.match_info["action"]
-    b = await request.json()
+    b = await json_object(request)
     service = request.app[BACKEND].service
     check_department(s.user.role, s.user.department,
                      await asyncio.to_thread(service.store.get, number))
-    version = int(b.get("version", -1))
+    try:
+        version = int(b.get("version", -1))
+    except (TypeError, ValueError):
+        raise ApiError(400, "invalid", "工单版本号有误，请刷新页面后重试。",
+                       f"bad version {b.get('version')!r}") from None
     if action == "accept":
         changed = await asyncio.to_thread(service.accept, number, s.user.actor, version)
     elif action == "resolve":
@@ -429,6 +454,13 @@ def filters_of(request: web.Request) -> queries.Filters:
     return queries.Filters(start, end, region=q.get("region") or None, domain=domain)
 
 
+def period_of(request: web.Request) -> str:
+    period = request.query.get("period", "day")
+    if period not in queries.PERIODS:
+        raise ApiError(400, "invalid", "统计周期应为 day、week 或 month。", "bad period")
+    return period
+
+
 def _stats(engine, f: queries.Filters, period: str) -> dict[str, Any]:  # noqa: ANN001
     return {"filters": {"start": f.start.isoformat(), "end": f.end.isoformat(),
                         "region": f.region, "domain": f.domain, "period": period},
@@ -446,9 +478,7 @@ def _stats(engine, f: queries.Filters, period: str) -> dict[str, Any]:  # noqa: 
 
 async def stats(request: web.Request) -> web.Response:
     need(request, "admin")
-    period = request.query.get("period", "day")
-    if period not in queries.PERIODS:
-        raise ApiError(400, "invalid", "统计周期应为 day、week 或 month。", "bad period")
+    period = period_of(request)
     data = await asyncio.to_thread(_stats, request.app[BACKEND].engine, filters_of(request),
                                    period)
     tax = taxonomy()
@@ -464,6 +494,7 @@ async def export(request: web.Request) -> web.Response:
         raise ApiError(404, "not_found", "没有这个报表。", f"no export {table}.{fmt}")
     function, columns = EXPORTS[table]
     f = filters_of(request)
+    period = period_of(request)
     engine = request.app[BACKEND].engine
 
     def rows() -> list[dict[str, Any]]:
@@ -471,7 +502,7 @@ async def export(request: web.Request) -> web.Response:
         if function == "demand_counts":
             return fn(engine, f, table.removesuffix("s"))
         if function == "trend":
-            return fn(engine, f, request.query.get("period", "day"))
+            return fn(engine, f, period)
         return fn(engine, f)
     data = masked_rows(await asyncio.to_thread(rows), may_see_personal=s.user.role == "admin"
                        and request.query.get("personal") == "1")
