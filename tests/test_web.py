@@ -382,3 +382,20 @@ async def test_corrections_cannot_inject_yaml(site):
     blocks = yaml.safe_load(text)["nlu"]
     assert len(blocks) == 1 and blocks[0]["intent"].startswith("report_need\n- intent: greet")
     assert blocks[0]["examples"].strip() == "- 货款拖欠"
+
+
+async def test_escalations_show_their_own_target_and_mask_free_text(site):
+    """Issue 16: each escalation row names the department it went to (not where the
+    ticket is now), and free text in default exports hides mobiles."""
+    service = site.backend.service
+    t = service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司"), "龙游", "finance",
+                               "bridge_loan", "过桥资金到期，联系人手机13905701234"), "test").ticket
+    first = service.escalate(t.number, "handler:finance", t.version, "超出县级权限")
+    second = service.escalate(t.number, "handler:city", first.version, "超出市级权限")
+    assert first.department != second.department
+    await login(site, "admin")
+    csv_text = (await (await site.get("/web/export/escalated.csv")).read()).decode("utf-8-sig")
+    rows = [line for line in csv_text.splitlines() if t.number in line]
+    assert len(rows) == 2
+    assert second.department in rows[0] and first.department in rows[1]  # newest first
+    assert "13905701234" not in csv_text and "139****1234" in csv_text

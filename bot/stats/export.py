@@ -8,6 +8,25 @@ import io
 from typing import Any
 
 PERSONAL = ("contact", "mobile")
+#: free text in which a mobile, an ID number or a credit code may be written
+FREE_TEXT = ("text", "question", "reason", "comment")
+_NUMBERS = {"phone", "id_number", "credit_code"}
+
+
+def mask_text(text: Any) -> Any:
+    """A free text with the mobiles, ID numbers and credit codes in it masked
+    (139****1234, 3308**********1234)."""
+    if not isinstance(text, str) or not text:
+        return text
+    from bot.entities import extract_entities
+
+    for ent in reversed(extract_entities(text)):
+        if ent.entity in _NUMBERS:
+            value = text[ent.start:ent.end]
+            keep = 3 if ent.entity == "phone" else 4
+            hidden = value[:keep] + "*" * max(len(value) - keep - 4, 4) + value[-4:]
+            text = text[:ent.start] + hidden + text[ent.end:]
+    return text
 
 
 def mask(value: Any, column: str) -> Any:
@@ -22,7 +41,8 @@ def mask(value: Any, column: str) -> Any:
 def masked_rows(rows: list[dict[str, Any]], may_see_personal: bool) -> list[dict[str, Any]]:
     if may_see_personal:
         return rows
-    return [{k: mask(v, k) if k in PERSONAL else v for k, v in r.items()} for r in rows]
+    return [{k: mask(v, k) if k in PERSONAL else mask_text(v) if k in FREE_TEXT else v
+             for k, v in r.items()} for r in rows]
 
 
 #: what makes a spreadsheet read a cell as a formula (OWASP "CSV injection")

@@ -205,8 +205,10 @@ def escalated_beyond_authority(engine: Engine, f: Filters,
                     ticket_events.c.actor != "system:deadline", *_ticket_where(f))
              .order_by(ticket_events.c.at.desc()).limit(limit))
     with engine.connect() as conn:
+        # the target of that escalation (its event), not where the ticket is now
         return [{"number": r.number, "region": r.region, "domain": r.domain,
-                 "subtopic": r.subtopic, "to": r.department, "level": r.level,
+                 "subtopic": r.subtopic, "to": (r.data or {}).get("department", r.department),
+                 "level": (r.data or {}).get("level", r.level),
                  "at": _utc(r.at).astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
                  "by": r.actor, "reason": (r.data or {}).get("reason", ""),
                  "text": r.text[:200]} for r in conn.execute(query)]
