@@ -290,3 +290,19 @@ def test_replicas_starting_together_migrate_once():
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_a_failed_statement_is_logged_without_its_values(settings, tmp_path):
+    """Issue 16: SQLAlchemy's error text would carry the statement's parameters (a mobile);
+    the engines are built with ``hide_parameters``."""
+    from sqlalchemy import insert
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.tickets.factory import build_backend
+    from bot.tickets.schema import kb_gaps
+
+    backend = build_backend(replace(settings, var=str(tmp_path), database_url=""))
+    with pytest.raises(SQLAlchemyError) as failed, backend.engine.begin() as conn:
+        conn.execute(insert(kb_gaps).values(question="手机13905701234", at=None))
+    assert "13905701234" not in str(failed.value)
+    assert "hidden due to hide_parameters" in str(failed.value)

@@ -37,7 +37,8 @@ def build_backend(settings: Settings, migrate_schema: bool = True) -> Backend:
     url = settings.ticket_database_url
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+    # hide_parameters: a failed statement is logged without its values (mobiles, names)
+    engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
     if migrate_schema:
         migrate.upgrade(engine)
     service = TicketService(SqlTicketStore(engine), load_routing(settings.routing_file),

@@ -141,7 +141,7 @@ class SqlTicketStore:
 
     @classmethod
     def from_url(cls, url: str) -> SqlTicketStore:
-        return cls(create_engine(url, future=True, pool_pre_ping=True))
+        return cls(create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True))
 
     # -- reading ---------------------------------------------------------------
     def get(self, number: str) -> Ticket:
