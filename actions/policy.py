@@ -112,13 +112,6 @@ def answer_text(hits: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def may_show(hits: list[dict[str, Any]]) -> bool:
-    """Whether the best hit may be shown: the search has already refused what its answer
-    check judges more likely wrong than right (bot.kb.answer_check); below ``CONFIDENT``
-    the answer is shown as "may be related", with the offer to register the question."""
-    return bool(hits)
-
-
 def stale_policy(question: str, region: str | None) -> dict[str, Any] | None:
     """When no answer is shown: the expired or replaced document the question is most
     likely about (its answer too unsure to quote, but close enough to name), else None."""
@@ -139,20 +132,22 @@ def topic_of(tracker: Tracker) -> dict[str, str] | None:
     topic = tracker.get_slot("policy_topic")
     if not isinstance(topic, dict) or not topic.get("doc_id"):
         return None
-    turns = sum(e.get("event") == "user" for e in tracker.events)
-    return topic if turns - int(topic.get("turn", 0)) <= FOLLOW_UP_TURNS else None
+    return topic if user_turns(tracker) - int(topic.get("turn", 0)) <= FOLLOW_UP_TURNS else None
+
+
+def user_turns(tracker: Tracker) -> int:
+    return sum(e.get("event") == "user" for e in tracker.events)
 
 
 def answered(tracker: Tracker, question: str, hits: list[dict[str, Any]]) -> list[EventType]:
     """The slots that remember a shown answer: for the feedback and for follow-ups."""
-    turns = sum(e.get("event") == "user" for e in tracker.events)
     top = hits[0]
     # a follow-up keeps the question that named the topic ("那小微企业呢" names none)
     before = topic_of(tracker) if top.get("follow_up") else None
     topic_question = f"{before['question']} {question}" if before else question
     return [SlotSet("kb_answer", {"question": question, "doc_id": top["doc_id"]}),
             SlotSet("policy_topic", {"doc_id": top["doc_id"], "question": topic_question[-200:],
-                                     "turn": turns})]
+                                     "turn": user_turns(tracker)})]
 
 
 def search(tracker: Tracker, question: str, region: str | None) -> list[dict[str, Any]]:
@@ -169,7 +164,7 @@ def answer_in_passing(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     message = tracker.latest_message
     question = message.get("text") or ""
     hits = search(tracker, question, tracker.get_slot("region"))
-    if not may_show(hits):
+    if not hits:
         dispatcher.utter_message(text="抱歉，政策库里暂时没有能回答这个问题的文件。当前操作完成后，"
                                       "可以把这个问题作为诉求登记，或回复“转人工”。")
         return []
@@ -215,8 +210,6 @@ class ActionAnswerPolicy(Action):
         regions = [r.name for r in stated_regions(question) if r.level != "province"]
         region = regions[0] if regions else tracker.get_slot("region")
         hits = search(tracker, question, region)
-        if not may_show(hits):
-            hits = []
         dom, sub = label_name(message.get("domain")), label_name(message.get("subtopic"))
         tax = taxonomy()
         if dom not in tax.domains or sub not in tax.subtopics or tax.domain_of(sub) != dom:

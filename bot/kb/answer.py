@@ -203,7 +203,7 @@ _LEANS_ON_ANSWER = re.compile(
 #: nouns that name no topic of their own: "要什么材料", "去哪个部门办"
 GENERIC_NOUNS = frozenset("材料 资料 条件 时间 部门 地方 流程 手续 企业 公司 政策 文件 单位 窗口 "
                            "网站 电话 要求 标准 比例 金额 期限 时限 有效期 地点 程序 事项 情况 "
-                           "问题 内容 规定 办法 东西 多少 哪里 证件 申请 办理 申报 证明 电话 "
+                           "问题 内容 规定 办法 东西 多少 哪里 证件 申请 办理 申报 证明 "
                            "咨询电话 热线 联系方式 地址 网址 费用 收费 多久".split())
 
 
@@ -250,7 +250,7 @@ def question_core(text: str) -> str:
     core = "，".join(kept or clauses)
     if len(core) <= LONG_QUESTION:
         return core or clean
-    sentences = [s.strip() for s in re.split(r"(?<=[。！？!?；;])", clean) if s.strip()]
-    keep = sorted({j for i, s in enumerate(sentences) if _ASKING.search(s)
+    said = [s.strip() for s in re.split(r"(?<=[。！？!?；;])", clean) if s.strip()]
+    keep = sorted({j for i, s in enumerate(said) if _ASKING.search(s)
                    for j in (i - 1, i) if j >= 0})
-    return "".join(sentences[i] for i in keep) or core
+    return "".join(said[i] for i in keep) or core

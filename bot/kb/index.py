@@ -22,7 +22,7 @@ import math
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -387,31 +387,33 @@ class KnowledgeBase:
         self._refresh()
         if self.use_core:
             query = question_core(query)  # without "喂你好，我想问一下", a letter's asking part
-        if after and after.get("doc_id") in self._all_metas():
-            followed = self._follow_up(query, after, top_k, region, today)
+        in_conversation = bool(after) and after.get("doc_id") in self._all_metas()
+        if not in_conversation and len(tokens.clean(query)) <= BARE_FOLLOW_UP_CHARS \
+                and leans_on_answer(query) == "no topic":
+            return []  # "要什么材料" with no policy in the conversation: about what?
+        # the question ranked once, for a follow-up, a standard question and the answer
+        ranked = self._ranked(query, top_k, region, today)
+        if in_conversation:
+            followed = self._follow_up(query, after, ranked[0], region, today)
             if followed:
                 return followed
-        if len(tokens.clean(query)) <= BARE_FOLLOW_UP_CHARS \
-                and leans_on_answer(query) == "no topic" \
-                and (after or {}).get("doc_id") not in self._all_metas():
-            return []  # "要什么材料" with no policy in the conversation: about what?
         standard = self.faq().match(subject(query)) if self.use_faq else None
+        hits, answerable = ranked
         if standard is None:
-            return self._passage_search(query, top_k, region, today, refuse)
-        others = [h for h in self._passage_search(query, top_k, region, today, refuse=False)
-                  if h["doc_id"] != standard.doc][:max(top_k - 1, 0)]
+            return hits if answerable or not refuse else []
+        others = [h for h in hits if h["doc_id"] != standard.doc][:max(top_k - 1, 0)]
         return [self._faq_hit(standard, today), *others]
 
-    def _follow_up(self, query: str, after: dict[str, str], top_k: int, region: str | None,
-                   today: date) -> list[dict[str, Any]]:
+    def _follow_up(self, query: str, after: dict[str, str], alone: list[dict[str, Any]],
+                   region: str | None, today: date) -> list[dict[str, Any]]:
         """The answer from the document in the conversation when ``query`` is a follow-up
         question of ``after`` — ``[]`` when it is a new topic. A question that says it
         follows up ("那小微企业呢") does; one with no topic of its own ("要什么材料") does
         unless on its own it is confidently about words that document lacks; another does
-        when that document ranks close to the best one for it."""
+        when that document ranks close to the best one for it. ``alone``: the question's
+        own ranking."""
         doc_id = after["doc_id"]
         leaning = leans_on_answer(query)
-        alone = self._passage_search(query, top_k, region, today, refuse=False)
         top = alone[0] if alone else None
         mine = next((h for h in alone if h["doc_id"] == doc_id), None)
         q = tokens.Text(re.sub(r"^(?:那么|那)", "", subject(query)))  # 那个体户呢 → 个体户
@@ -429,33 +431,30 @@ class KnowledgeBase:
         # the new question's, or the previous one's when it asks the same again ("那小微企业
         # 呢", "…一样吗"; not "个体户也要公示吗", a yes-or-no of its own)
         same_again = re.search(r"(?:呢|一样吗|一样不|一样么)[？?。!！]*$", q.clean) is not None
-        ask = ask_of(q.clean) if ask_of(q.clean).kinds or not same_again \
-            else ask_of(before.clean)
+        ask = ask_of(q.clean)
+        if same_again and not ask.kinds:
+            ask = ask_of(before.clean)
         now = set(q.words)
         words = list(dict.fromkeys([*q.words, *before.words]))
-        t = self.tuning
         rowid, answer = best_answer(
-            ((r, doc.sections[r], doc.sentences(r)) for r in sorted(doc.passages)), words, ask,
+            doc.answerable(), words, ask,
             lambda w: self._idf(w) * (1.0 if w in now else FOLLOW_UP_EARLIER_WORDS),
-            Knobs(t.section_weight, 0.0, t.sentence_ask_bonus, t.answer_chars))
+            self._knobs(found_bonus=0.0))
         hit = self._hit(doc_id, mine["score"] if mine else 0.0, rowid, answer, words, today)
-        # answered when the passage holds what is asked, else "may be related"
+        # does the answer hold what is asked (else the question is searched anew)?
         shown = tokens.Text(f"{hit['section']} {answer}")
         holds = (ask.section_fit(hit["section"]) > 0 or ask.states(answer)) if ask.kinds \
             else max(self.coverage(list(dict.fromkeys(q.words)), set(shown.words)),
                      len(set(q.grams) & set(shown.surface_grams)) / max(1, len(set(q.grams)))
                      ) >= 0.5  # of the new question's own words
         hit.update(confidence=FOLLOW_UP_CONFIDENT, follow_up=True)
-        if same_again and q.clean.rstrip("？?。!！").endswith("呢") and lacking(q.nouns, Terms(
-                set(tokens.Text(answer).words), set(tokens.bigrams(tokens.clean(answer))))):
+        if same_again and q.clean.rstrip("？?。!！").endswith("呢") \
+                and lacking(q.nouns, Terms.of(answer)):
             # "那个体户呢" after 小型微利企业 and this document's answer does not speak of 个体户:
             # the same question about it, asked again with the previous question's words —
             # the first other document whose answer speaks of it
-            for other in self._passage_search(f"{before.clean} {q.clean}", 5, region, today,
-                                              refuse=False):
-                spoken = tokens.Text(other["answer"])
-                if other["doc_id"] != doc_id and not lacking(q.nouns, Terms(
-                        set(spoken.words), set(spoken.surface_grams))):
+            for other in self._ranked(f"{before.clean} {q.clean}", 5, region, today)[0]:
+                if other["doc_id"] != doc_id and not lacking(q.nouns, Terms.of(other["answer"])):
                     if self.answer_check and other["confidence"] < self.answer_check.threshold:
                         break
                     other["follow_up"] = True
@@ -464,15 +463,17 @@ class KnowledgeBase:
         # "related documents" found for a few words); else the question is searched anew
         return [hit] if holds else []
 
-    def _passage_search(self, query: str, top_k: int, region: str | None, today: date,
-                        refuse: bool) -> list[dict[str, Any]]:
+    def _ranked(self, query: str, top_k: int, region: str | None,
+                today: date) -> tuple[list[dict[str, Any]], bool]:
+        """The best documents for ``query`` by passage search, with their answers, and
+        whether the best answer may be shown (the answer check, else the no-answer model)."""
         t = self.tuning
         q = tokens.Text(subject(query))
         query_words = list(dict.fromkeys(q.words))
         by_words = self._bm25("words", query_words)
         by_grams = self._bm25("grams", q.grams)
         if not by_words and not by_grams:
-            return []
+            return [], False
         top_w, top_g = max(by_words.values(), default=1.0), max(by_grams.values(), default=1.0)
         blended = {rowid: t.word_weight * by_words.get(rowid, 0.0) / top_w
                    + (1 - t.word_weight) * by_grams.get(rowid, 0.0) / top_g
@@ -494,19 +495,17 @@ class KnowledgeBase:
         hits = [self._hit(doc_id, score, *shown[doc_id], query_words, today)
                 for doc_id, (score, _) in ranked]
         if not hits:
-            return []
+            return [], False
         features = self.evidence(q, hits, ranked[0][1][1])
         document = round(self.refusal.probability(features), 3)
         for h in hits:
             h["confidence"] = h["document_confidence"] = document
         if self.answer_check is None:  # not fitted: the document's confidence decides
-            return [] if refuse and document < t.min_confidence else hits
+            return hits, document >= t.min_confidence
         checked = self.answer_check.probability(self.answer_evidence(q, hits[0]))
         for h in hits:
             h["confidence"] = round(checked, 3)  # of the answer as a whole (the best hit)
-        if refuse and checked < self.answer_check.threshold:
-            return []
-        return hits
+        return hits, checked >= self.answer_check.threshold
 
     def answer_evidence(self, q: tokens.Text, hit: dict[str, Any]) -> dict[str, float]:
         """The named evidence that ``hit``'s answer is right (bot.kb.answer_check)."""
@@ -555,11 +554,15 @@ class KnowledgeBase:
         """The passage of ``doc_id`` that answers the question and the answer shown: the
         passage the search found (``found``) unless another holds a sentence that answers
         better (the conditions, not the procedure)."""
-        doc = self._terms_of(doc_id)
+        return best_answer(self._terms_of(doc_id).answerable(), words, ask, self._idf,
+                           self._knobs(), found)
+
+    def _knobs(self, found_bonus: float | None = None) -> Knobs:
+        """How an answering sentence is chosen (``Tuning``); a follow-up has no passage
+        the search found, so no bonus for one."""
         t = self.tuning
-        knobs = Knobs(t.section_weight, t.found_bonus, t.sentence_ask_bonus, t.answer_chars)
-        return best_answer(((r, doc.sections[r], doc.sentences(r)) for r in sorted(doc.passages)),
-                           words, ask, self._idf, knobs, found)
+        return Knobs(t.section_weight, t.found_bonus if found_bonus is None else found_bonus,
+                     t.sentence_ask_bonus, t.answer_chars)
 
     def _terms_of(self, doc_id: str) -> DocTerms:
         """The words and bigrams of a document, of its title and headings, and of each
@@ -634,6 +637,12 @@ class Terms:
     words: set[str] = field(default_factory=set)
     grams: set[str] = field(default_factory=set)
 
+    @classmethod
+    def of(cls, text: str) -> Terms:
+        """The words and bigrams of a text as written."""
+        t = tokens.Text(text)
+        return cls(set(t.words), set(t.surface_grams))
+
 
 @dataclass
 class DocTerms:
@@ -650,6 +659,10 @@ class DocTerms:
         if rowid not in self.prepared:
             self.prepared[rowid] = prepare(self.sections[rowid], self.texts[rowid])
         return self.prepared[rowid]
+
+    def answerable(self) -> Iterator[tuple[int, str, list[Sentence]]]:
+        """Every passage, in order, as ``best_answer`` reads them."""
+        return ((r, self.sections[r], self.sentences(r)) for r in sorted(self.passages))
 
 
 def lacking(nouns: Iterable[str], terms: Terms) -> set[str]:
@@ -677,9 +690,8 @@ def subject(query: str) -> str:
     they would count as what it lacks."""
     text = normalize(query).text
     for ent in reversed(extract_entities(text)):
-        if ent.entity in _CALLER:
-            text = f"{text[:ent.start]} {text[ent.end:]}"
-        elif ent.entity == "company" and _REGISTERED_NAME.match(ent.value):
+        if ent.entity in _CALLER or (ent.entity == "company"
+                                     and _REGISTERED_NAME.match(ent.value)):
             text = f"{text[:ent.start]} {text[ent.end:]}"
     return text
 
