@@ -4,6 +4,7 @@ user stated (their own enterprise, the county) and the sender's earlier ticket."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Any
@@ -13,7 +14,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.backend import log_demand, sender_key, ticket_backend
+from actions.backend import channel_of, log_demand, sender_key, ticket_backend
 from actions.nlu import parse_parts
 from actions.tickets import NO_CODE, demand_label
 from bot import dialogue
@@ -247,6 +248,21 @@ class ActionOfferDomains(Action):
         return [SlotSet("confirm_ticket", False)]
 
 
+def remember_correction(tracker: Tracker, demand: dict[str, Any],
+                        chosen: tuple[str, str]) -> None:
+    """类别不对 with a category chosen: a correction for the administrator's review
+    (bot.corrections). Never fails the turn."""
+    from bot import corrections
+
+    try:
+        corrections.record(ticket_backend().engine, text=demand.get("text") or "",
+                           intent="report_need",
+                           predicted=(demand.get("domain"), demand.get("subtopic")),
+                           chosen=chosen, source="user", username=channel_of(tracker))
+    except (SQLAlchemyError, corrections.CorrectionError) as err:
+        logger.warning("User correction not stored: %s", type(err).__name__)
+
+
 class ActionSetDomain(Action):
     """The user picked a domain (then a sub-topic): correct the demand and ask again."""
 
@@ -269,6 +285,8 @@ class ActionSetDomain(Action):
                 {"title": s.name, "payload": payload.format(picked, s.id)}
                 for s in tax.domains[picked].subtopics])
             return [*reset, SlotSet("confirm_ticket", False)]
+        if demand.get("domain") and not demand.get("corrected"):
+            await asyncio.to_thread(remember_correction, tracker, demand, (picked, sub))
         demand.update(domain=picked, subtopic=sub, corrected=True)
         dispatcher.utter_message(
             text=f"已改为：{tax.label(picked, sub)}\n{_FOLLOW_UP['report_need']}",

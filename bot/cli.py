@@ -54,12 +54,43 @@ def _current_model(settings: Settings, model: str | None) -> Path:
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from bot.model import train
 
+    if args.with_corrections:
+        _write_corrections(settings)
     result = train(settings, force=args.force)
     if result.trained:
         print(f"Trained {result.model} in {result.seconds:.1f} s.")
     else:
         print(f"{result.model} is up to date (use --force to retrain).")
     return 0
+
+
+def _write_corrections(settings: Settings) -> None:
+    """The accepted corrections into data/nlu/corrections.yml (held-out texts left out);
+    the model they change is kept as models/govbot.before-corrections.tar.gz."""
+    import shutil
+
+    from bot.corrections import accepted, write_training_file
+    from bot.examples import load_test_file
+    from bot.tickets.factory import build_backend
+
+    engine = build_backend(settings).engine
+    try:
+        rows = accepted(engine)
+    finally:
+        engine.dispose()
+    heldout = [e.text for f in settings.heldout_files for e in load_test_file(f)]
+    before = settings.corrections_file.read_text(encoding="utf-8") \
+        if settings.corrections_file.is_file() else None
+    n = write_training_file(settings.corrections_file, rows, exclude=heldout)
+    changed = settings.corrections_file.read_text(encoding="utf-8") != before
+    if changed and settings.model_file.is_file():
+        shutil.copy2(settings.model_file, before_corrections_model(settings))
+    print(f"{n} accepted corrections in {settings.corrections_file}"
+          + ("" if changed else " (unchanged)") + ".")
+
+
+def before_corrections_model(settings: Settings) -> Path:
+    return settings.models_dir / "govbot.before-corrections.tar.gz"
 
 
 def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
@@ -90,9 +121,19 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     views = [parser.parse(g.text) for g in gold]
     parse_ms = 1000 * (time.perf_counter() - started) / max(len(gold), 1)
-    parser.close()
     model_pred = [Prediction(v["intent"]["name"], v["domain"]["name"], v["subtopic"]["name"])
                   for v in views]
+    fixed = load_training_examples([settings.corrections_file]) \
+        if settings.corrections_file.is_file() else []
+    before = before_corrections_model(settings)
+    compare = {}
+    if fixed and before.is_file() and not args.model:  # govbot train --with-corrections
+        compare["corrections"] = {"after": score(fixed, _predict(parser, fixed)), "n": len(fixed)}
+        parser.close()
+        parser = NluParser(before)
+        compare["before_corrections"] = score(gold, _predict(parser, gold))
+        compare["corrections"]["before"] = score(fixed, _predict(parser, fixed))
+    parser.close()
 
     started = time.perf_counter()
     baseline = Baseline().fit(train_examples)
@@ -107,6 +148,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                   / max(len(views), 1)},
         "baseline": {**score(gold, base_pred), "fit_seconds": baseline_seconds},
         "errors": errors(gold, model_pred),
+        **compare,
     }
     if not args.test or args.report:
         settings.reports_dir.mkdir(exist_ok=True)
@@ -120,6 +162,14 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(markdown_report(result))
     return 0
+
+
+def _predict(parser, examples):  # noqa: ANN001, ANN202 - NluParser, list[Example]
+    from bot.examples import Prediction
+
+    views = [parser.parse(e.text) for e in examples]
+    return [Prediction(v["intent"]["name"], v["domain"]["name"], v["subtopic"]["name"])
+            for v in views]
 
 
 def cmd_conversations(args: argparse.Namespace, settings: Settings) -> int:
@@ -390,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train the Rasa model into models/")
     p.add_argument("--force", action="store_true", help="retrain even if the model is current")
+    p.add_argument("--with-corrections", action="store_true",
+                   help="first add the corrections an administrator accepted on the dashboard "
+                        "(data/nlu/corrections.yml)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("classify", help="classify stdin lines, one JSON object per line")

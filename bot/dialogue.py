@@ -417,7 +417,7 @@ def demand_segments(text: str, enumerated_only: bool = False) -> list[str]:
     return [p.strip(" ，,。；;") for p in parts if len(clean(p)) >= 6]
 
 
-_REQUEST_RE = re.compile(r"恳请|请求|希望|能否|可否|请问|请帮|帮忙|帮助|协调|解决|诉求|呼吁|盼望|"
+REQUEST_WORDS = re.compile(r"恳请|请求|希望|能否|可否|请问|请帮|帮忙|帮助|协调|解决|诉求|呼吁|盼望|"
                          r"恳求|麻烦|建议|要求|能不能|可不可以|怎么办|如何")
 
 
@@ -425,4 +425,4 @@ def request_sentences(text: str) -> list[str]:
     """The sentences of a long message that carry its request (恳请/希望/能否…)."""
     plain = normalize(text or "", max_chars=5000).text
     sentences = [s.strip() for s in re.split(r"(?<=[。！？!?；;\n])", plain) if s.strip()]
-    return [s for s in sentences if _REQUEST_RE.search(s)]
+    return [s for s in sentences if REQUEST_WORDS.search(s)]

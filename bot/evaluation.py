@@ -7,7 +7,10 @@ Definitions (the same for the model and the baseline):
   gold domain (demand messages); predicting no domain for them is an error.
 * ``domain_macro_f1`` — mean F1 of the domain classes, computed over every
   example, so a domain wrongly given to a greeting costs precision.
-* ``null_accuracy`` — share of non-demand examples that correctly got no domain.
+* ``null_accuracy`` — share of non-demand examples that correctly got no domain
+  (greetings, thanks and chatter kept out of the domains);
+* ``null_precision`` — share of the examples given no domain that carry no demand
+  (a demand given no domain costs it).
 """
 
 from __future__ import annotations
@@ -58,11 +61,16 @@ def score(gold: Sequence[Example], pred: Sequence[Prediction]) -> dict[str, Any]
             labels=sorted({g_sub[i] for i in demand}), average="macro", zero_division=0)
         if demand else None,
         "null_accuracy": acc(other, g_dom, p_dom),
+        "null_precision": _share([g_dom[i] == NONE for i in range(n) if p_dom[i] == NONE]),
         "n_demand": len(demand),
         "per_domain": per_domain,
         "confusion": {"labels": labels,
                       "matrix": confusion_matrix(g_dom, p_dom, labels=labels).tolist()},
     }
+
+
+def _share(flags: list[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
 
 
 def errors(gold: Sequence[Example], pred: Sequence[Prediction], limit: int = 40
@@ -81,7 +89,7 @@ def _fmt(x: Any) -> str:
 
 
 HEADLINE = ("intent_accuracy", "intent_macro_f1", "domain_accuracy", "domain_macro_f1",
-            "subtopic_accuracy", "subtopic_macro_f1", "null_accuracy", "n")
+            "subtopic_accuracy", "subtopic_macro_f1", "null_accuracy", "null_precision", "n")
 
 
 def markdown_report(result: dict[str, Any]) -> str:
@@ -93,6 +101,8 @@ def markdown_report(result: dict[str, Any]) -> str:
              f"{result['n_train']} · model: `{result['model_file']}`", "",
              "| metric | model | baseline |", "|---|---|---|"]
     lines += [f"| {k} | {_fmt(model[k])} | {_fmt(base[k])} |" for k in HEADLINE]
+    if result.get("before_corrections"):
+        lines += _corrections_section(result)
     lines += ["", "## Per domain (model)", "",
               "| domain | precision | recall | F1 | support | baseline F1 |",
               "|---|---|---|---|---|---|"]
@@ -112,3 +122,19 @@ def markdown_report(result: dict[str, Any]) -> str:
             lines.append(f"- {e['text']} — {' / '.join(map(str, e['gold']))} → "
                          f"{' / '.join(map(str, e['predicted']))}")
     return "\n".join(lines) + "\n"
+
+
+def _corrections_section(result: dict[str, Any]) -> list[str]:
+    """Before/after ``govbot train --with-corrections``: the same test file, and the
+    accepted corrections themselves."""
+    before, after = result["before_corrections"], result["model"]
+    fixed = result["corrections"]
+    lines = ["", "## Effect of the accepted corrections", "",
+             f"Model before (`models/govbot.before-corrections.tar.gz`) and after adding "
+             f"{fixed['n']} accepted corrections (`data/nlu/corrections.yml`).", "",
+             "| metric | before | after | corrections before | corrections after |",
+             "|---|---|---|---|---|"]
+    for k in ("intent_accuracy", "domain_accuracy", "domain_macro_f1", "subtopic_accuracy"):
+        lines.append(f"| {k} | {_fmt(before[k])} | {_fmt(after[k])} | "
+                     f"{_fmt(fixed['before'][k])} | {_fmt(fixed['after'][k])} |")
+    return lines

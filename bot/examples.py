@@ -85,3 +85,41 @@ def load_training_examples(files: list[Path]) -> list[Example]:
             _check(ex, f"{path}: {ex.text[:20]!r}", tax)
             examples.append(ex)
     return examples
+
+
+VALIDATION_SHARE = 0.2
+
+
+def is_validation(example: Example, share: float = VALIDATION_SHARE) -> bool:
+    """Whether a training example belongs to the validation split: a fixed fifth of the
+    training data, chosen by a hash of the text as overlap checks compare it, so that the
+    same message in two spellings never lands on both sides. Every pipeline and parameter
+    choice is made on this split (bench/nlu_variants.py); the held-out sets only report."""
+    import hashlib
+
+    from bot.text import comparison_key
+
+    digest = hashlib.sha256(comparison_key(example.text).encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < share
+
+
+def split_validation(examples: list[Example], share: float = VALIDATION_SHARE
+                     ) -> tuple[list[Example], list[Example]]:
+    """(training part, validation part) of the training examples."""
+    train = [e for e in examples if not is_validation(e, share)]
+    return train, [e for e in examples if is_validation(e, share)]
+
+
+def rasa_nlu_data(examples: list[Example]) -> dict:
+    """Examples as Rasa NLU training data (one block per intent and sub-topic)."""
+    blocks: dict[tuple[str, str | None], list[str]] = {}
+    for e in examples:
+        blocks.setdefault((e.intent, e.subtopic), []).append(" ".join(e.text.split()))
+    out = []
+    for (intent, sub), texts in blocks.items():
+        block: dict = {"intent": intent}
+        if sub:
+            block["metadata"] = {"subtopic": sub}
+        block["examples"] = "".join(f"- {t}\n" for t in texts)
+        out.append(block)
+    return {"version": "3.1", "nlu": out}

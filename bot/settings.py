@@ -98,6 +98,17 @@ class Settings:
         return self.data_dir / "nlu" / "heldout" / "test.yml"
 
     @property
+    def heldout_files(self) -> list[Path]:
+        """Every held-out set (never trained on, never used for choices): the project's
+        file and the independent real-style set."""
+        return sorted(self.heldout_file.parent.glob("*.yml"))
+
+    @property
+    def corrections_file(self) -> Path:
+        """Accepted corrections, written by ``govbot train --with-corrections``."""
+        return self.data_dir / "nlu" / "corrections.yml"
+
+    @property
     def models_dir(self) -> Path:
         return self.root / "models"
 

@@ -20,6 +20,7 @@ class Subtopic:
     id: str
     name: str
     domain: str
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ def load_taxonomy(path: Path = TAXONOMY_FILE) -> Taxonomy:
         domains: dict[str, Domain] = {}
         subtopics: dict[str, Subtopic] = {}
         for d in raw["domains"]:
-            subs = tuple(Subtopic(s["id"], s["name"], d["id"]) for s in d["subtopics"])
+            subs = tuple(Subtopic(s["id"], s["name"], d["id"], s.get("description", ""))
+                         for s in d["subtopics"])
             domains[d["id"]] = Domain(d["id"], d["name"], d.get("description", ""), subs)
             for s in subs:
                 if s.id in subtopics:

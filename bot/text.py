@@ -99,3 +99,11 @@ def normalize(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> Normalized:
 def has_words(text: str) -> bool:
     """True when the text holds at least one letter, digit or Chinese character."""
     return any(ch.isalnum() for ch in text)
+
+
+def comparison_key(text: str) -> str:
+    """The text as overlap checks compare it: normalised (Simplified, half-width), lower
+    case, without punctuation, symbols or spaces — "營業執照咋辦？" and "营业执照咋办" are
+    the same message."""
+    return "".join(ch for ch in normalize(text).text.lower()
+                   if unicodedata.category(ch)[0] not in "PSZ")

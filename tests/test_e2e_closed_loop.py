@@ -6,8 +6,11 @@ import json
 import urllib.request
 import uuid
 
+from sqlalchemy import create_engine, select
+
 from test_e2e_tickets import open_ticket, say, texts
 
+from bot.tickets.schema import nlu_corrections
 from bot.tickets.store import SqlTicketStore
 
 
@@ -92,6 +95,14 @@ def test_the_user_corrects_the_category(services):
     picked = say(services, sender,
                  '/choose_domain{"picked_domain":"legal","picked_subtopic":"contract_debt"}')
     assert "已改为：法治服务·合同纠纷与账款拖欠" in texts(picked)
+    # the user's correction waits for an administrator's review (issue 15)
+    engine = create_engine(services.database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(nlu_corrections).where(
+            nlu_corrections.c.text == "我们厂的过桥资金下个月到期，银行说不续贷了")).all()
+    engine.dispose()
+    assert [(r.source, r.status, r.predicted_domain, r.domain, r.subtopic) for r in rows] == [
+        ("user", "pending", "finance", "legal", "contract_debt")]
     assert "企业全称" in texts(say(services, sender, "/affirm"))
     for answer in ("衢江区永昌建材有限公司", "跳过", "衢江区", "赵会计", "13905702222"):
         summary = texts(say(services, sender, answer))

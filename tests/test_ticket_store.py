@@ -284,7 +284,7 @@ def test_replicas_starting_together_migrate_once():
         eng = create_engine(url, future=True)
         with eng.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM ticket_store_version")).all() == [
-                ("0007",)]
+                ("0008",)]
         eng.dispose()
     finally:
         with admin.connect() as conn:

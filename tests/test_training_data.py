@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from bot.examples import load_test_file, load_training_examples
+from bot.examples import load_test_file, load_training_examples, split_validation
 from bot.taxonomy import taxonomy
-from bot.text import normalize, to_simplified
+from bot.text import comparison_key, to_simplified
 
 MIN_PER_LABEL = 25
 CONTRACT_INTENTS = {"report_need", "ask_policy", "greet", "goodbye", "thank", "affirm", "deny",
@@ -25,6 +25,12 @@ def train(settings):
 @pytest.fixture(scope="module")
 def heldout(settings):
     return load_test_file(settings.heldout_file)
+
+
+@pytest.fixture(scope="module")
+def every_heldout(settings):
+    """Both held-out sets: the project's and the real-style one (issue 15)."""
+    return {p.name: load_test_file(p) for p in settings.heldout_files}
 
 
 def test_every_subtopic_has_enough_examples(train):
@@ -48,20 +54,42 @@ def test_heldout_is_at_least_a_fifth_of_training(train, heldout):
     assert len(heldout) >= 0.2 * len(train)
 
 
-def test_heldout_covers_every_subtopic_and_intent(heldout):
-    assert {e.subtopic for e in heldout if e.subtopic} == set(taxonomy().subtopics)
-    assert CONTRACT_INTENTS <= {e.intent for e in heldout}
+def test_heldout_covers_every_subtopic_and_intent(every_heldout):
+    real = every_heldout["real.yml"]
+    assert len(real) >= 500
+    for examples in every_heldout.values():
+        assert CONTRACT_INTENTS <= {e.intent for e in examples}
+    # the project's file predates the basic-service sub-topics; the real-style set has all
+    assert {e.subtopic for e in real if e.subtopic} == set(taxonomy().subtopics)
 
 
-def test_no_heldout_text_is_trained_on(train, heldout):
-    seen = {normalize(e.text).text for e in train}
-    assert [e.text for e in heldout if normalize(e.text).text in seen] == []
+def test_no_heldout_text_is_trained_on(train, every_heldout):
+    """Compared as overlap checks must: case, punctuation, width and Traditional or
+    Simplified set aside."""
+    seen = {comparison_key(e.text) for e in train}
+    for name, examples in every_heldout.items():
+        assert [e.text for e in examples if comparison_key(e.text) in seen] == [], name
+
+
+def test_the_heldout_sets_do_not_share_texts(every_heldout):
+    project, real = every_heldout["test.yml"], every_heldout["real.yml"]
+    keys = {comparison_key(e.text) for e in project}
+    assert [e.text for e in real if comparison_key(e.text) in keys] == []
+
+
+def test_the_validation_split_is_a_stable_fifth(train):
+    fit, validation = split_validation(train)
+    assert 0.15 < len(validation) / len(train) < 0.25
+    assert {comparison_key(e.text) for e in fit}.isdisjoint(
+        comparison_key(e.text) for e in validation)
+    assert split_validation(list(reversed(train)))[1] == list(reversed(validation))
+    assert set(taxonomy().subtopics) <= {e.subtopic for e in validation}
 
 
 def test_no_text_has_two_labels(train):
     labels = collections.defaultdict(set)
     for e in train:
-        labels[normalize(e.text).text].add((e.intent, e.subtopic))
+        labels[comparison_key(e.text)].add((e.intent, e.subtopic))
     assert {t: ls for t, ls in labels.items() if len(ls) > 1} == {}
 
 

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
+import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from openpyxl import load_workbook
@@ -25,6 +26,7 @@ from bot.tickets.factory import build_backend
 from bot.tickets.model import CHINA, Enterprise, NewTicket
 from bot.tickets.schema import demands, nlu_corrections
 from bot.web.app import add_web
+from bot.web.corrections import add_correction_routes
 from bot.web.knowledge import add_knowledge_routes
 from bot.web.users import UserStore
 
@@ -87,6 +89,7 @@ async def site(settings, tmp_path, rasa):
                      s.openapi_file.read_text(encoding="utf-8"), kb=kb)
     add_web(app, users, rasa_url)
     add_knowledge_routes(app, policies)
+    add_correction_routes(app)
     client = TestClient(TestServer(app))
     await client.start_server()
     client.backend, client.kb, client.policies = backend, kb, policies
@@ -181,11 +184,27 @@ async def test_corrections_export_as_rasa_training_data(site):
         "predicted_domain": "finance", "predicted_subtopic": "loan_financing",
         "company": "江山市宏达门业有限公司", "region": "江山市"})
     assert (await site.get("/web/corrections.yml")).status == 403
+    assert (await site.get("/web/corrections")).status == 403
     site.session.cookie_jar.clear()
-    await login(site, "admin")
+    _, csrf = await login(site, "admin")
+    h = {"X-CSRF-Token": csrf}
+    (pending,) = (await (await site.get("/web/corrections")).json())["corrections"]
+    assert (pending["source"], pending["by"], pending["text"]) == ("agent", "agent", "货款拖欠半年了")
+    assert pending["predicted"] == "金融服务·融资贷款"
+    assert pending["chosen"] == "法治服务·合同纠纷与账款拖欠"
+    # only accepted corrections become training data
+    assert yaml.safe_load(await (await site.get("/web/corrections.yml")).text())["nlu"] == []
+    r = await site.post(f"/web/corrections/{pending['id']}/accept", headers=h)
+    assert r.status == 200 and (await r.json())["status"] == "accepted"
+    r = await site.post(f"/web/corrections/{pending['id']}/reject", headers=h)
+    assert r.status == 409  # decided once
+    assert (await site.post("/web/corrections/x/accept", headers=h)).status == 404
+    assert (await site.get("/web/corrections")).status == 200
+    assert (await (await site.get("/web/corrections")).json())["corrections"] == []
     text = await (await site.get("/web/corrections.yml")).text()
-    assert "- intent: report_need\n  metadata:\n    domain: legal\n    subtopic: contract_debt" \
-        in text and "    - 货款拖欠半年了" in text
+    assert yaml.safe_load(text)["nlu"] == [{"intent": "report_need",
+                                            "metadata": {"subtopic": "contract_debt"},
+                                            "examples": "- 货款拖欠半年了\n"}]
 
 
 async def test_handlers_work_their_own_queue(site):
@@ -375,13 +394,14 @@ async def test_corrections_cannot_inject_yaml(site):
         "predicted_domain": "finance", "predicted_subtopic": "loan_financing",
         "company": "江山市宏达门业有限公司", "region": "江山市"})
     site.session.cookie_jar.clear()
-    await login(site, "admin")
+    _, csrf = await login(site, "admin")
+    (pending,) = (await (await site.get("/web/corrections")).json())["corrections"]
+    await site.post(f"/web/corrections/{pending['id']}/accept", headers={"X-CSRF-Token": csrf})
     text = await (await site.get("/web/corrections.yml")).text()
-    import yaml
-
     blocks = yaml.safe_load(text)["nlu"]
-    assert len(blocks) == 1 and blocks[0]["intent"].startswith("report_need\n- intent: greet")
-    assert blocks[0]["examples"].strip() == "- 货款拖欠"
+    # an intent outside the two demand intents is stored as report_need
+    assert blocks == [{"intent": "report_need", "metadata": {"subtopic": "contract_debt"},
+                       "examples": "- 货款拖欠\n"}]
 
 
 async def test_escalations_show_their_own_target_and_mask_free_text(site):

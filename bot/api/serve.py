@@ -14,6 +14,7 @@ from bot.kb.index import KnowledgeBase, kb_file
 from bot.settings import Settings
 from bot.tickets.factory import build_backend
 from bot.web.app import add_web
+from bot.web.corrections import add_correction_routes
 from bot.web.knowledge import add_knowledge_routes
 from bot.web.users import UserStore
 
@@ -43,6 +44,7 @@ def build_app(settings: Settings, jobs: bool = True) -> web.Application:
     add_web(app, UserStore(backend.engine), settings.rasa_url,
             secure_cookie=settings.secure_cookies)
     add_knowledge_routes(app, settings.kb_source_dir)
+    add_correction_routes(app)
     return app
 
 

@@ -121,7 +121,7 @@ class _SklearnComponent(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"model": "svm", "C": 1.0, "ranking_length": 10}
+        return {"model": "svm", "C": 1.0, "class_weight": "balanced", "ranking_length": 10}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage,
                  resource: Resource, estimators: dict[str, Pipeline] | None = None,
@@ -138,7 +138,8 @@ class _SklearnComponent(GraphComponent):
         return cls(config, model_storage, resource)
 
     def _new_estimator(self) -> Pipeline:
-        return linear.make_estimator(self.config["model"], float(self.config["C"]))
+        return linear.make_estimator(self.config["model"], float(self.config["C"]),
+                                     class_weight=self.config["class_weight"] or None)
 
     def persist(self) -> None:
         with self._storage.write_to(self._resource) as directory:

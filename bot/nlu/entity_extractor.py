@@ -26,6 +26,8 @@ class RuleEntityExtractor(StatelessComponent, EntityExtractorMixin):
             text = message.get(TEXT) or ""
             record = normalized_of(message)
             found = []
+            if record is not None:  # not the emphasised sentences appended after it
+                text = text[:len(record.text)]
             for ent in extract_entities(text):
                 start, end = record.original_span(ent.start, ent.end) if record else (
                     ent.start, ent.end)

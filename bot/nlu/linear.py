@@ -25,14 +25,17 @@ from sklearn.svm import LinearSVC
 MODELS = ("svm", "logreg")
 
 
-def make_estimator(model: str = "svm", c: float = 1.0, seed: int = 42) -> Pipeline:
+def make_estimator(model: str = "svm", c: float = 1.0, seed: int = 42,
+                   class_weight: str | None = "balanced") -> Pipeline:
+    """``class_weight="balanced"`` weighs each class by the inverse of its size; ``None``
+    weighs every example alike."""
     if model == "svm":
         clf = CalibratedClassifierCV(
-            LinearSVC(C=c, class_weight="balanced", random_state=seed),
+            LinearSVC(C=c, class_weight=class_weight, random_state=seed),
             method="sigmoid", cv=3, ensemble=False,
         )
     elif model == "logreg":
-        clf = LogisticRegression(C=c, class_weight="balanced", max_iter=3000,
+        clf = LogisticRegression(C=c, class_weight=class_weight, max_iter=3000,
                                  random_state=seed)
     else:
         raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")

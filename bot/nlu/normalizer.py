@@ -7,11 +7,17 @@ word. ``OriginalTextRestorer`` puts the user's own text back at the end of the
 pipeline, so that the parse result, the tracker and entity spans all refer to
 what the user actually sent; the canonical form stays available as
 ``text_normalized``.
+
+With ``emphasis_min_chars`` set, a long message (a letter, a story) gets the sentences
+that say what it wants — those with a request word (恳请/希望/能否…), the one before
+each, and the last — appended once more after its text, so that their words weigh more
+than the company history in front of them. Entities are only read from the text itself.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -19,6 +25,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.dialogue import REQUEST_WORDS
 from bot.nlu.base import StatelessComponent
 from bot.text import DEFAULT_MAX_CHARS, Normalized, normalize
 
@@ -28,6 +35,18 @@ TEXT_ORIGINAL = "text_original"
 TEXT_NORMALIZED = "text_normalized"
 TEXT_TRUNCATED = "text_truncated"
 _NORMALIZED = "_normalized"  # the Normalized object, internal to the pipeline
+
+
+def emphasis(text: str) -> str:
+    """The sentences of a long message that say what it wants (see module docstring)."""
+    sentences = [s for s in re.split(r"(?<=[。！？!?；;])", text) if s.strip()]
+    if len(sentences) < 2:
+        return ""
+    keep = {len(sentences) - 1}
+    for i, sentence in enumerate(sentences):
+        if REQUEST_WORDS.search(sentence):
+            keep.update(j for j in (i - 1, i) if j >= 0)
+    return "".join(sentences[i] for i in sorted(keep))
 
 
 def normalized_of(message: Message) -> Normalized | None:
@@ -43,11 +62,12 @@ class TextNormalizer(StatelessComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"max_chars": DEFAULT_MAX_CHARS}
+        return {"max_chars": DEFAULT_MAX_CHARS, "emphasis_min_chars": 0}
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         self.max_chars = int(config["max_chars"])
+        self.emphasis_min_chars = int(config.get("emphasis_min_chars") or 0)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for message in training_data.training_examples:
@@ -67,7 +87,10 @@ class TextNormalizer(StatelessComponent):
         if result.truncated:
             logger.info("Message of %d characters cut to %d before NLU.",
                         len(original), self.max_chars)
-        message.set(TEXT, result.text)
+        text = result.text
+        if self.emphasis_min_chars and len(text) >= self.emphasis_min_chars:
+            text = f"{text} {emphasis(text)}".rstrip()
+        message.set(TEXT, text)
         if output:  # training examples keep plain data only (Rasa fingerprints them)
             message.set(_NORMALIZED, result)
             message.set(TEXT_NORMALIZED, result.text, add_to_output=True)

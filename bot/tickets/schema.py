@@ -201,6 +201,11 @@ nlu_corrections = Table(
     Column("predicted_subtopic", String(64)),
     Column("domain", String(32), nullable=False),
     Column("subtopic", String(64), nullable=False),
+    # migration 0008: agent (console) or user (类别不对); pending → accepted/rejected
+    Column("source", String(16), nullable=False, server_default="agent"),
+    Column("status", String(16), nullable=False, server_default="pending", index=True),
+    Column("decided_by", String(64)),
+    Column("decided_at", DateTime(timezone=True)),
 )
 
 # One row per user message, from the event broker (bot/events.py). Migration 0006.

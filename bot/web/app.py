@@ -25,10 +25,9 @@ from urllib.parse import quote
 
 import aiohttp
 import jinja2
-import yaml
 from aiohttp import web
-from sqlalchemy import insert, select
 
+from bot import corrections
 from bot.api.app import (
     BACKEND,
     KB,
@@ -45,7 +44,6 @@ from bot.stats.export import masked_rows, to_csv, to_xlsx
 from bot.stats.log import record_demand
 from bot.taxonomy import taxonomy
 from bot.tickets.model import STATUS_NAMES, Enterprise, NewTicket, TicketNotFound, china_date
-from bot.tickets.schema import nlu_corrections
 from bot.tickets.store import Query
 from bot.web.users import Session, UserStore
 
@@ -361,44 +359,15 @@ async def open_ticket(request: web.Request) -> web.Response:
     opened = await asyncio.to_thread(backend.service.open, new, s.user.actor,
                                      b.get("request_key") or None)
     predicted = (b.get("predicted_domain"), b.get("predicted_subtopic"))
-    with backend.engine.begin() as conn:
-        if predicted != (domain, subtopic):  # a labelled example for the NLU
-            conn.execute(insert(nlu_corrections).values(
-                at=datetime.now(timezone.utc), username=s.user.username, text=new.text,
-                intent=str(b.get("intent") or "report_need"), predicted_domain=predicted[0],
-                predicted_subtopic=predicted[1], domain=domain, subtopic=subtopic))
+    # a changed category is a labelled example for the NLU, reviewed on the dashboard
+    await asyncio.to_thread(corrections.record, backend.engine, text=new.text,
+                            intent=str(b.get("intent") or "report_need"), predicted=predicted,
+                            chosen=(domain, subtopic), source="agent",
+                            username=s.user.username)
     await asyncio.to_thread(record_demand, backend.engine, "report_need", domain, subtopic,
                             opened.ticket.region, "hotline", new.text)
     return respond({"ticket": ticket_view(opened.ticket), "duplicate": opened.duplicate},
                    status=201)
-
-
-async def corrections_export(request: web.Request) -> web.Response:
-    """The agents' corrections as Rasa NLU training data (one block per sub-topic)."""
-    need(request, "admin")
-    with request.app[BACKEND].engine.connect() as conn:
-        rows = conn.execute(select(nlu_corrections).order_by(nlu_corrections.c.id)).all()
-    blocks: dict[tuple[str, str, str], list[str]] = {}
-    for r in rows:
-        blocks.setdefault((r.intent, r.domain, r.subtopic), []).append(r.text)
-    lines = ["# Corrections made by hotline agents (govbot console); review, then move the",
-             "# examples into data/nlu/domains/<domain>.yml and run govbot train.",
-             'version: "3.1"', "nlu:"]
-    for (intent, domain, sub), texts in sorted(blocks.items()):
-        # every value quoted by the YAML library: an intent or text cannot add keys or
-        # blocks ("report_need\n- intent: …"); examples are one line each
-        lines += [f"- intent: {_scalar(intent)}", "  metadata:", f"    domain: {_scalar(domain)}",
-                  f"    subtopic: {_scalar(sub)}", "  examples: |"]
-        lines += [f"    - {' '.join(t.split())}" for t in dict.fromkeys(texts)]
-    return web.Response(text="\n".join(lines) + "\n", content_type="text/yaml",
-                        headers={"Content-Disposition":
-                                 'attachment; filename="nlu_corrections.yml"'})
-
-
-def _scalar(value: Any) -> str:
-    """One YAML scalar on one line, quoted as the YAML library needs."""
-    return yaml.safe_dump(str(value), allow_unicode=True, default_flow_style=True,
-                          width=10_000).strip().removesuffix("...").strip()
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:
@@ -536,7 +505,6 @@ def add_web(app: web.Application, users: UserStore, rasa_url: str,
     r.add_get("/dashboard", dashboard_page)
     r.add_post("/web/analyze", analyze)
     r.add_post("/web/tickets", open_ticket)
-    r.add_get("/web/corrections.yml", corrections_export)
     r.add_post("/web/tickets/{number}/{action}", queue_action)
     r.add_get("/web/stats", stats)
     r.add_get("/web/export/{table}.{format}", export)

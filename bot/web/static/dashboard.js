@@ -138,8 +138,33 @@
       });
       box.appendChild(item);
     });
+    await correctionsList();
     const docs = review.ok ? (await review.json()).documents : [];
     table("review", docs, ["doc_id", "title", "reason_text", "detail"], ["文件", "标题", "问题", "日期/取代文件"]);
+  }
+  // corrections of the recognised category: accept (training data) or reject
+  async function correctionsList() {
+    const r = await fetch("/web/corrections");
+    const box = $("corrections"); box.innerHTML = "";
+    const rows = r.ok ? (await r.json()).corrections : [];
+    if (!rows.length) box.appendChild(el("p", "暂无待审核的纠正。", "hint"));
+    rows.forEach(c => {
+      const item = el("div", null, "correction");
+      item.appendChild(el("strong", c.text));
+      item.appendChild(el("p", "识别为：" + (c.predicted || "未识别") + " → 改为：" + c.chosen, "cite"));
+      item.appendChild(el("p", (c.source === "user" ? "用户（" + c.by + "）" : "坐席 " + c.by) + " · " + c.at.slice(0, 16).replace("T", " "), "hint"));
+      ["accept", "reject"].forEach(action => {
+        const b = el("button", action === "accept" ? "通过" : "驳回"); b.type = "button";
+        b.addEventListener("click", async () => {
+          const res = await fetch(`/web/corrections/${c.id}/${action}`, {method: "POST", headers: {"X-CSRF-Token": csrf}});
+          const data = await res.json();
+          if (!res.ok) { alert((data.error && data.error.message) || "操作失败"); return; }
+          item.replaceWith(el("p", (action === "accept" ? "已通过：" : "已驳回：") + c.text, "hint"));
+        });
+        item.appendChild(b);
+      });
+      box.appendChild(item);
+    });
   }
   $("filters").addEventListener("submit", e => { e.preventDefault(); load(); });
   document.querySelectorAll("a.export").forEach(a => a.addEventListener("click", e => {

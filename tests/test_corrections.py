@@ -1,0 +1,66 @@
+"""The NLU learning loop (issue 15): corrections are stored, reviewed, and written as
+training data with the YAML library — masked, never a held-out text, the latest label."""
+
+import pytest
+import yaml
+from sqlalchemy import create_engine
+
+from bot import corrections
+from bot.examples import load_training_examples
+from bot.tickets import migrate
+
+
+@pytest.fixture()
+def engine(tmp_path):
+    eng = create_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+def record(engine, text, chosen=("legal", "contract_debt"), predicted=("finance", "loan_financing"),
+           source="user"):
+    return corrections.record(engine, text=text, intent="report_need", predicted=predicted,
+                              chosen=chosen, source=source, username="rest")
+
+
+def test_a_correction_waits_for_review_and_is_decided_once(engine):
+    first = record(engine, "货款拖欠半年了，对方一直不给")
+    assert record(engine, "过桥资金到期", chosen=("finance", "bridge_loan"),
+                  predicted=("finance", "bridge_loan")) is None  # nothing to learn
+    (row,) = corrections.listing(engine)
+    assert (row["id"], row["source"], row["status"]) == (first, "user", "pending")
+    assert corrections.decide(engine, first, True, "admin")
+    assert not corrections.decide(engine, first, False, "admin")
+    assert corrections.listing(engine) == [] and len(corrections.accepted(engine)) == 1
+
+
+def test_unknown_categories_and_empty_texts_are_refused(engine):
+    with pytest.raises(corrections.CorrectionError):
+        record(engine, "货款拖欠", chosen=("legal", "bridge_loan"))
+    with pytest.raises(corrections.CorrectionError):
+        record(engine, "   ")
+    with pytest.raises(corrections.CorrectionError):
+        record(engine, "货款拖欠", source="robot")
+    assert corrections.listing(engine) == []
+
+
+def test_training_file_is_rasa_data_masked_without_heldout_texts(engine, tmp_path):
+    for text, chosen in (
+            ("货款拖欠半年了，联系我13905701234", ("legal", "contract_debt")),
+            ("營業執照地址變更辦不了", ("other", "general_inquiry")),
+            ("营业执照地址变更办不了！", ("other", "business_registration")),  # later label wins
+            ("过桥资金到期银行不续贷", ("legal", "contract_debt")),
+            ("[注入](intent) 发票开不出来", ("other", "tax_service"))):
+        corrections.decide(engine, record(engine, text, chosen=chosen), True, "admin")
+    path = tmp_path / "nlu" / "corrections.yml"
+    n = corrections.write_training_file(path, corrections.accepted(engine),
+                                        exclude=["过桥资金到期，银行不续贷"])
+    assert n == 3
+    text = path.read_text(encoding="utf-8")
+    assert "13905701234" not in text and "139****1234" in text
+    assert yaml.safe_load(text)["version"] == "3.1"
+    examples = {(e.text, e.subtopic) for e in load_training_examples([path])}
+    assert examples == {("货款拖欠半年了，联系我139****1234", "contract_debt"),
+                        ("营业执照地址变更办不了！", "business_registration"),
+                        ("【注入】（intent） 发票开不出来", "tax_service")}
