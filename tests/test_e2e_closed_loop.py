@@ -7,7 +7,6 @@ import urllib.request
 import uuid
 
 from sqlalchemy import create_engine, select
-
 from test_e2e_tickets import open_ticket, say, texts
 
 from bot.tickets.schema import nlu_corrections

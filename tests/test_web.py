@@ -189,7 +189,8 @@ async def test_corrections_export_as_rasa_training_data(site):
     _, csrf = await login(site, "admin")
     h = {"X-CSRF-Token": csrf}
     (pending,) = (await (await site.get("/web/corrections")).json())["corrections"]
-    assert (pending["source"], pending["by"], pending["text"]) == ("agent", "agent", "货款拖欠半年了")
+    assert (pending["source"], pending["by"], pending["text"]) == (
+        "agent", "agent", "货款拖欠半年了")
     assert pending["predicted"] == "金融服务·融资贷款"
     assert pending["chosen"] == "法治服务·合同纠纷与账款拖欠"
     # only accepted corrections become training data
