@@ -43,8 +43,9 @@ lint: install ## ruff
 train: install ## train the Rasa model into models/ (skipped when current)
 	$(UV) run govbot train
 
-eval: install ## score the model and the baseline on the held-out set; writes reports/
+eval: install ## score the model and the baseline on both held-out sets; writes reports/
 	$(UV) run govbot eval
+	$(UV) run govbot eval --test data/nlu/heldout/real.yml --report
 
 validate: install ## rasa data validate
 	$(UV) run rasa data validate --data data/nlu data/rules

@@ -151,12 +151,13 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         **compare,
     }
     if not args.test or args.report:
+        name = "nlu_eval" if test_file == settings.heldout_file else f"nlu_eval_{test_file.stem}"
         settings.reports_dir.mkdir(exist_ok=True)
-        (settings.reports_dir / "nlu_eval.json").write_text(
+        (settings.reports_dir / f"{name}.json").write_text(
             json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-        (settings.reports_dir / "nlu_eval.md").write_text(markdown_report(result),
-                                                          encoding="utf-8")
-        print(f"Report written to {settings.reports_dir}/nlu_eval.md", file=sys.stderr)
+        (settings.reports_dir / f"{name}.md").write_text(markdown_report(result),
+                                                         encoding="utf-8")
+        print(f"Report written to {settings.reports_dir}/{name}.md", file=sys.stderr)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -454,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model file (default: models/govbot.tar.gz)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--report", action="store_true",
-                   help="write reports/nlu_eval.* even for a --test file")
+                   help="write reports/nlu_eval_STEM.{md,json} for a --test file too")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("conversations",
