@@ -91,6 +91,8 @@ def variants(base: list[dict]) -> dict[str, list[dict]]:
                                                                domain_blend=0.0),
         "domain model only (blend 1)": _replace(base, "DomainClassifier", domain_blend=1.0),
         "no class weights": _replace(base, "Classifier", class_weight=None),
+        "ensemble: svm + logreg (C=10), probabilities averaged":
+            _replace(base, "Classifier", model="svm+logreg"),
         "request sentences emphasised (≥60 chars)": emphasis[60],
         "request sentences emphasised (≥120 chars)": emphasis[120],
         "glossary terms as jieba words": glossary,

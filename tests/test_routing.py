@@ -22,6 +22,20 @@ def test_subtopic_rule_with_county_name(rules):
     assert (r.department, r.level) == ("龙游县教育局", "county")
 
 
+@pytest.mark.parametrize(("subtopic", "department"), [
+    ("business_registration", "龙游县市场监督管理局"),
+    ("licence_permit", "龙游县行政审批服务局"),
+    ("tax_service", "国家税务总局龙游县税务局"),
+    ("housing_fund", "衢州市住房公积金管理中心龙游县分中心"),
+    ("certificates_records", "龙游县行政服务中心"),
+    ("general_inquiry", "龙游县企业综合服务中心"),
+])
+def test_basic_services_go_to_the_bureau_that_handles_them(rules, subtopic, department):
+    """Issue 15: registration, licences, tax, housing fund, certificates."""
+    r = rules.route("other", subtopic, region("龙游"))
+    assert (r.department, r.level, r.needs_level) == (department, "county", None)
+
+
 def test_domain_default_when_no_rule(rules):
     assert rules.route("finance", "bridge_loan", region("江山")).department == \
         "江山市金融工作服务中心"

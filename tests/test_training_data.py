@@ -23,11 +23,6 @@ def train(settings):
 
 
 @pytest.fixture(scope="module")
-def heldout(settings):
-    return load_test_file(settings.heldout_file)
-
-
-@pytest.fixture(scope="module")
 def every_heldout(settings):
     """Both held-out sets: the project's and the real-style one (issue 15)."""
     return {p.name: load_test_file(p) for p in settings.heldout_files}

@@ -5,7 +5,8 @@ Shared by the Rasa components in ``bot.nlu.classifiers`` and by the baseline in
 
 * ``svm`` — linear SVM; probabilities by Platt scaling fitted on 3-fold
   cross-validated decision values (one final SVM, so the model stays small);
-* ``logreg`` — multinomial logistic regression.
+* ``logreg`` — multinomial logistic regression;
+* ``svm+logreg`` — both, their probabilities averaged (a two-model ensemble).
 
 Both use TF-IDF weighting (sublinear term frequency) of the featurizers' counts.
 """
@@ -18,11 +19,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-MODELS = ("svm", "logreg")
+MODELS = ("svm", "logreg", "svm+logreg")
 
 
 def make_estimator(model: str = "svm", c: float = 1.0, seed: int = 42,
@@ -37,6 +39,11 @@ def make_estimator(model: str = "svm", c: float = 1.0, seed: int = 42,
     elif model == "logreg":
         clf = LogisticRegression(C=c, class_weight=class_weight, max_iter=3000,
                                  random_state=seed)
+    elif model == "svm+logreg":  # two models, their probabilities averaged
+        clf = VotingClassifier([
+            ("svm", make_estimator("svm", c, seed, class_weight).named_steps["clf"]),
+            ("logreg", make_estimator("logreg", 10 * c, seed, class_weight).named_steps["clf"]),
+        ], voting="soft")
     else:
         raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     return Pipeline([("tfidf", TfidfTransformer(sublinear_tf=True)), ("clf", clf)])
