@@ -71,9 +71,9 @@ def _write_corrections(settings: Settings) -> None:
 
     from bot.corrections import accepted, write_training_file
     from bot.examples import load_test_file
-    from bot.tickets.factory import build_backend
+    from bot.tickets.factory import database_engine
 
-    engine = build_backend(settings).engine
+    engine = database_engine(settings)
     try:
         rows = accepted(engine)
     finally:

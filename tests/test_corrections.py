@@ -64,3 +64,36 @@ def test_training_file_is_rasa_data_masked_without_heldout_texts(engine, tmp_pat
     assert examples == {("货款拖欠半年了，联系我139****1234", "contract_debt"),
                         ("营业执照地址变更办不了！", "business_registration"),
                         ("【注入】（intent） 发票开不出来", "tax_service")}
+
+
+def test_train_with_corrections_writes_the_accepted_ones_and_keeps_the_old_model(
+        settings, tmp_path, capsys):
+    """`govbot train --with-corrections`, its first half: the file and the kept model."""
+    from dataclasses import replace
+
+    from bot.cli import _write_corrections, before_corrections_model
+    from bot.tickets.factory import database_engine
+
+    root = tmp_path / "project"
+    (root / "data/nlu/heldout").mkdir(parents=True)
+    (root / "data/nlu/heldout/test.yml").write_text(
+        "version: 1\nexamples:\n  - {text: 货款拖欠, intent: report_need, domain: legal, "
+        "subtopic: contract_debt}\n", encoding="utf-8")
+    (root / "models").mkdir()
+    (root / "models/govbot.tar.gz").write_bytes(b"old model")
+    local = replace(settings, root=root, database_url="", var=str(root / "var"))
+    engine = database_engine(local)
+    for text in ("货款拖欠", "发票领不到，税务说要先补申报"):
+        corrections.decide(engine, record(engine, text, chosen=("other", "tax_service")),
+                           True, "admin")
+    record(engine, "还没审核的纠正")  # pending: not training data
+    engine.dispose()
+    _write_corrections(local)
+    examples = load_training_examples([local.corrections_file])
+    assert [(e.text, e.subtopic) for e in examples] == [("发票领不到，税务说要先补申报",
+                                                         "tax_service")]
+    assert before_corrections_model(local).read_bytes() == b"old model"
+    assert "1 accepted corrections" in capsys.readouterr().out
+    (root / "models/govbot.tar.gz").write_bytes(b"new model")
+    _write_corrections(local)  # nothing new: the kept model is not overwritten
+    assert before_corrections_model(local).read_bytes() == b"old model"

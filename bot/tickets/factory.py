@@ -28,12 +28,9 @@ class Backend:
     kb_log: KbLog
 
 
-def build_backend(settings: Settings, migrate_schema: bool = True) -> Backend:
-    """SQLite file by default (created on first use), PostgreSQL by URL; schema migrated.
-
-    With ``migrate_schema=False`` nothing touches the database until it is used, so an
-    action server can start while the database is down (requests go to the outbox).
-    """
+def database_engine(settings: Settings, migrate_schema: bool = True) -> Engine:
+    """The application database: SQLite file by default (its folder created), PostgreSQL
+    by URL; the schema migrated unless ``migrate_schema`` is False."""
     url = settings.ticket_database_url
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -41,6 +38,16 @@ def build_backend(settings: Settings, migrate_schema: bool = True) -> Backend:
     engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
     if migrate_schema:
         migrate.upgrade(engine)
+    return engine
+
+
+def build_backend(settings: Settings, migrate_schema: bool = True) -> Backend:
+    """SQLite file by default (created on first use), PostgreSQL by URL; schema migrated.
+
+    With ``migrate_schema=False`` nothing touches the database until it is used, so an
+    action server can start while the database is down (requests go to the outbox).
+    """
+    engine = database_engine(settings, migrate_schema)
     service = TicketService(SqlTicketStore(engine), load_routing(settings.routing_file),
                             WorkCalendar.from_file(settings.holidays_file))
     return Backend(engine, service, HandoffStore(engine), Outbox(settings.outbox_dir),
