@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from playwright.async_api import async_playwright, expect
 from sqlalchemy import create_engine, func, select
 
+from bot import corrections
 from bot.kb.log import KbLog
 from bot.stats.log import record_demand
 from bot.tickets.schema import demands
@@ -125,12 +126,23 @@ async def test_an_admin_filters_the_dashboard_and_downloads_xlsx(browser, web_us
             record_demand(engine, "report_need", domain, None, "江山市", "wechat", "出口难")
     KbLog(engine).propose("出口信用保险保费有补贴吗", "以当地商务部门当年通知为准。",
                           "open-export-tax-rebate-2022", "注意事项", "b-agent")
+    text = f"门头招牌申请一个月没批下来{uuid.uuid4().hex[:4]}"
+    correction = corrections.record(engine, text=text, intent="report_need",
+                                    predicted=("project", "construction_permit"),
+                                    chosen=("other", "licence_permit"), source="user",
+                                    username="rest")
     page = await signed_in(browser, web_users, "b-admin")
     await expect(page).to_have_url(f"{web_users}/dashboard")
     await expect(page.locator("body[data-loaded='1']")).to_have_count(1)
     # the knowledge base's editors: a proposal to decide, documents to review
     await expect(page.locator("#faq")).to_contain_text("出口信用保险保费有补贴吗")
     await expect(page.locator("#review")).to_contain_text("已被新文件取代")
+    # a user's correction of the category, accepted as training data (issue 15)
+    item = page.locator("#corrections .correction", has_text=text)
+    await expect(item).to_contain_text("改为：其他·经营许可与审批")
+    await item.get_by_role("button", name="通过").click()
+    await expect(page.locator("#corrections")).to_contain_text("已通过：" + text)
+    assert [c["id"] for c in corrections.accepted(engine)][-1] == correction
     await page.select_option("#region", "江山市")
     await page.click("#filters button[type=submit]")
     await expect(page.locator("#domains .bar").first).to_be_visible()

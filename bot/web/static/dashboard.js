@@ -115,6 +115,19 @@
     await knowledge();
     document.body.dataset.loaded = "1";
   }
+  // 通过 / 驳回 buttons of an item awaiting review: POST base/action, then a line saying so
+  function decisions(item, base, actions, done) {
+    actions.forEach(action => {
+      const b = el("button", action === actions[0] ? "通过" : "驳回"); b.type = "button";
+      b.addEventListener("click", async () => {
+        const r = await fetch(`${base}/${action}`, {method: "POST", headers: {"X-CSRF-Token": csrf}});
+        const data = await r.json();
+        if (!r.ok) { alert((data.error && data.error.message) || "操作失败"); return; }
+        item.replaceWith(el("p", done(action === actions[0]), "hint"));
+      });
+      item.appendChild(b);
+    });
+  }
   // the knowledge base's editors: standard questions to approve, documents to review
   async function knowledge() {
     const [faq, review] = await Promise.all([fetch("/web/faq"), fetch("/web/kb/review")]);
@@ -126,16 +139,8 @@
       item.appendChild(el("strong", p.question));
       item.appendChild(el("p", p.answer));
       item.appendChild(el("p", "依据：" + p.doc_id + "“" + p.section + "”；提交人：" + p.proposed_by, "cite"));
-      ["approve", "reject"].forEach(action => {
-        const b = el("button", action === "approve" ? "通过" : "驳回"); b.type = "button";
-        b.addEventListener("click", async () => {
-          const r = await fetch(`/web/faq/${p.id}/${action}`, {method: "POST", headers: {"X-CSRF-Token": csrf}});
-          const data = await r.json();
-          if (!r.ok) { alert((data.error && data.error.message) || "操作失败"); return; }
-          item.replaceWith(el("p", action === "approve" ? "已通过并加入政策库：" + p.question : "已驳回：" + p.question, "hint"));
-        });
-        item.appendChild(b);
-      });
+      decisions(item, `/web/faq/${p.id}`, ["approve", "reject"],
+                yes => (yes ? "已通过并加入政策库：" : "已驳回：") + p.question);
       box.appendChild(item);
     });
     await correctionsList();
@@ -153,16 +158,8 @@
       item.appendChild(el("strong", c.text));
       item.appendChild(el("p", "识别为：" + (c.predicted || "未识别") + " → 改为：" + c.chosen, "cite"));
       item.appendChild(el("p", (c.source === "user" ? "用户（" + c.by + "）" : "坐席 " + c.by) + " · " + c.at.slice(0, 16).replace("T", " "), "hint"));
-      ["accept", "reject"].forEach(action => {
-        const b = el("button", action === "accept" ? "通过" : "驳回"); b.type = "button";
-        b.addEventListener("click", async () => {
-          const res = await fetch(`/web/corrections/${c.id}/${action}`, {method: "POST", headers: {"X-CSRF-Token": csrf}});
-          const data = await res.json();
-          if (!res.ok) { alert((data.error && data.error.message) || "操作失败"); return; }
-          item.replaceWith(el("p", (action === "accept" ? "已通过：" : "已驳回：") + c.text, "hint"));
-        });
-        item.appendChild(b);
-      });
+      decisions(item, `/web/corrections/${c.id}`, ["accept", "reject"],
+                yes => (yes ? "已通过：" : "已驳回：") + c.text);
       box.appendChild(item);
     });
   }
