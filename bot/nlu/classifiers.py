@@ -194,7 +194,7 @@ class SparseIntentClassifier(_SklearnComponent, IntentClassifier):
         est = self.estimators.get("intent")
         if est is None:
             return messages
-        probs = est.predict_proba(sentence_features(messages, self.width, cache=True))
+        probs = linear.predict_proba(est, sentence_features(messages, self.width, cache=True))
         classes = est.classes_
         for message, p in zip(messages, probs, strict=True):
             if not has_words(message.get(TEXT) or ""):
@@ -263,7 +263,10 @@ class DomainClassifier(_SklearnComponent):
         for i, s in enumerate(sub_classes):
             membership[i, domains.index(tax.domain_of(s))] = 1.0
         blend = float(self.config["domain_blend"])
-        p_dom_model, p_sub = dom_est.predict_proba(X), sub_est.predict_proba(X)
+        # both models were fitted on the same rows: one TF-IDF weighting serves both
+        weighted = linear.weigh(dom_est, X)
+        p_dom_model = linear.predict_proba(dom_est, X, weighted)
+        p_sub = linear.predict_proba(sub_est, X, weighted)
         p_dom = blend * p_dom_model + (1 - blend) * (p_sub @ membership)
         length = int(self.config["ranking_length"])
         out = []
