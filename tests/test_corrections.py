@@ -97,3 +97,21 @@ def test_train_with_corrections_writes_the_accepted_ones_and_keeps_the_old_model
     (root / "models/govbot.tar.gz").write_bytes(b"new model")
     _write_corrections(local)  # nothing new: the kept model is not overwritten
     assert before_corrections_model(local).read_bytes() == b"old model"
+
+
+def test_the_eval_report_shows_the_model_before_and_after_the_corrections():
+    from bot.evaluation import markdown_report
+
+    def scores(intent, domain):
+        return {"intent_accuracy": intent, "intent_macro_f1": intent, "domain_accuracy": domain,
+                "domain_macro_f1": domain, "subtopic_accuracy": domain,
+                "subtopic_macro_f1": domain, "null_accuracy": 1.0, "null_precision": 1.0,
+                "n": 10, "per_domain": {}, "confusion": {"labels": [], "matrix": []}}
+
+    report = markdown_report({
+        "test_file": "t.yml", "n_train": 5, "model_file": "m", "model": scores(0.9, 0.8),
+        "baseline": scores(0.7, 0.6), "before_corrections": scores(0.85, 0.75),
+        "corrections": {"n": 2, "before": scores(0.5, 0.0), "after": scores(1.0, 1.0)}})
+    assert "## Effect of the accepted corrections" in report
+    assert "| domain_accuracy | 0.750 | 0.800 | 0.000 | 1.000 |" in report
+    assert "| domain_macro_f1 | 0.750 | 0.800 | – | – |" in report
