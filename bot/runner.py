@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.files import write_private
 from bot.settings import Settings, settings_environment
 
 logger = logging.getLogger(__name__)
@@ -67,10 +68,9 @@ def endpoints_file(settings: Settings, run_dir: Path) -> Path:
         return settings.endpoints_file
     raw["action_endpoint"] = {"url": action_url(settings)}
     raw.update(shared)
-    run_dir.mkdir(parents=True, exist_ok=True)
     derived = run_dir / "endpoints.yml"
-    derived.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    os.chmod(derived, 0o600)  # it may hold the database and broker passwords
+    # it may hold the database and broker passwords: never readable by others
+    write_private(derived, yaml.safe_dump(raw, allow_unicode=True))
     return derived
 
 

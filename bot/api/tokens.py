@@ -7,12 +7,13 @@ only holds its hash, the holder's name, role and (for handlers) department.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from bot.files import write_private
 
 ROLES = ("admin", "handler", "agent")
 
@@ -72,9 +73,5 @@ def add_token(path: Path, name: str, role: str, department: str | None = None) -
     if department:
         entry["department"] = department
     raw.setdefault("tokens", []).append(entry)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_private(path, yaml.safe_dump(raw, allow_unicode=True, sort_keys=False))
     return token
