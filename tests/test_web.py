@@ -131,8 +131,13 @@ async def test_each_role_sees_only_its_pages(site):
     assert r.status == 302 and r.headers["Location"].startswith("/login")
     await login(site, "agent")
     assert (await site.get("/console")).status == 200
-    assert (await site.get("/dashboard")).status == 403
-    assert (await site.get("/queue")).status == 403
+    denied = await site.get("/dashboard")
+    assert denied.status == 403 and denied.content_type == "text/html"
+    text = await denied.text()  # a page in the site's frame (issue 16), not bare text
+    assert "您的账号无权访问此页面" in text and "仅对管理员开放" in text
+    assert 'href="/console"' in text and "default-src 'self'" in denied.headers[
+        "Content-Security-Policy"]
+    assert "仅对部门办理人员、管理员开放" in await (await site.get("/queue")).text()
     assert (await site.get("/web/stats")).status == 403
     page = await site.get("/console")
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]

@@ -56,6 +56,7 @@ TEMPLATES = web.AppKey("templates", jinja2.Environment)
 RASA_URL = web.AppKey("rasa_url", str)
 SECURE_COOKIE = web.AppKey("secure_cookie", bool)
 HOME = {"agent": "/console", "handler": "/queue", "admin": "/dashboard"}
+ROLE_NAMES = {"agent": "坐席人员", "handler": "部门办理人员", "admin": "管理员"}
 PAGES = {"/console": ("agent", "admin"), "/queue": ("handler", "admin"),
          "/dashboard": ("admin",)}
 EXPORTS = {
@@ -112,8 +113,11 @@ def need(request: web.Request, *roles: str) -> Session:
             raise web.HTTPFound(f"/login?next={quote(request.path)}")
         raise ApiError(401, "unauthorized", "请先登录。", "no session")
     if s.user.role not in roles:
-        if is_page:
-            raise web.HTTPForbidden(text="您的账号无权访问此页面。")
+        if is_page:  # a page in the site's frame that says why and leads back
+            denied = page(request, "forbidden.html", home=HOME[s.user.role],
+                          roles="、".join(ROLE_NAMES[r] for r in roles))
+            raise web.HTTPForbidden(text=denied.text, content_type="text/html", headers={
+                k: v for k, v in denied.headers.items() if k.lower() != "content-type"})
         raise ApiError(403, "forbidden", "您的账号没有此操作的权限。",
                        f"role {s.user.role} may not use {request.path}")
     return s
