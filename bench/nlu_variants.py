@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.evaluation import score  # noqa: E402
 from bot.examples import (  # noqa: E402
     Prediction,
+    dump_rasa_nlu,
     load_training_examples,
     rasa_nlu_data,
     split_validation,
@@ -186,8 +187,7 @@ def main() -> None:
     if args.variant:
         with tempfile.TemporaryDirectory() as tmp:
             data = Path(tmp) / "train.yml"
-            data.write_text(yaml.safe_dump(rasa_nlu_data(train), allow_unicode=True,
-                                           width=100_000), encoding="utf-8")
+            data.write_text(dump_rasa_nlu(rasa_nlu_data(train)), encoding="utf-8")
             row = run_variant(args.variant, variants(base)[args.variant], settings, gold,
                               Path(tmp), data)
         print("RESULT " + json.dumps(row, ensure_ascii=False), flush=True)

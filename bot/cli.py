@@ -109,7 +109,7 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.baseline import Baseline
     from bot.evaluation import errors, markdown_report, score
-    from bot.examples import Prediction, load_test_file, load_training_examples
+    from bot.examples import load_test_file, load_training_examples
     from bot.parsing import NluParser
 
     test_file = Path(args.test) if args.test else settings.heldout_file
@@ -121,8 +121,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     views = [parser.parse(g.text) for g in gold]
     parse_ms = 1000 * (time.perf_counter() - started) / max(len(gold), 1)
-    model_pred = [Prediction(v["intent"]["name"], v["domain"]["name"], v["subtopic"]["name"])
-                  for v in views]
+    model_pred = _predictions(views)
     fixed = load_training_examples([settings.corrections_file]) \
         if settings.corrections_file.is_file() else []
     before = before_corrections_model(settings)
@@ -165,12 +164,15 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _predict(parser, examples):  # noqa: ANN001, ANN202 - NluParser, list[Example]
+def _predictions(views):  # noqa: ANN001, ANN202 - parse results, list[Prediction]
     from bot.examples import Prediction
 
-    views = [parser.parse(e.text) for e in examples]
     return [Prediction(v["intent"]["name"], v["domain"]["name"], v["subtopic"]["name"])
             for v in views]
+
+
+def _predict(parser, examples):  # noqa: ANN001, ANN202 - NluParser, list[Example]
+    return _predictions(parser.parse(e.text) for e in examples)
 
 
 def cmd_conversations(args: argparse.Namespace, settings: Settings) -> int:

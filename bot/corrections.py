@@ -16,10 +16,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
+from bot.examples import DEMAND_INTENTS, Example, dump_rasa_nlu, rasa_nlu_data
 from bot.stats.export import mask_text
 from bot.taxonomy import taxonomy
 from bot.text import comparison_key
@@ -28,7 +28,6 @@ from bot.tickets.schema import nlu_corrections
 logger = logging.getLogger(__name__)
 
 SOURCES = ("agent", "user")
-DEMAND_INTENTS = ("report_need", "ask_policy")
 MAX_TEXT = 2000
 HEADER = ("# Corrections of the recognised category, accepted by an administrator on the\n"
           "# dashboard and written here by `govbot train --with-corrections`. Texts are\n"
@@ -92,45 +91,25 @@ def _one_line(text: str) -> str:
     return text.translate(str.maketrans("[](){}", "【】（）｛｝"))
 
 
-class _Literal(str):
-    """Dumped as a YAML block literal (``examples: |``), as Rasa's files are written."""
-
-
-def _literal(dumper: yaml.SafeDumper, value: _Literal) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-_Dumper.add_representer(_Literal, _literal)
-
-
 def training_data(rows: Iterable[dict[str, Any]], exclude: Iterable[str] = ()) -> dict:
     """Rasa NLU training data (one block per intent and sub-topic) from corrections.
     Texts whose normalised form is in ``exclude`` (held-out sets) are left out, and a
     text corrected twice keeps its latest label."""
     skip = {comparison_key(t) for t in exclude}
-    latest: dict[str, tuple[str, str, str]] = {}
+    latest: dict[str, Example] = {}
+    tax = taxonomy()
     for r in rows:
         line = _one_line(r["text"])
         key = comparison_key(line)
         if key and key not in skip:
             latest.pop(key, None)
-            latest[key] = (r["intent"], r["subtopic"], line)
-    blocks: dict[tuple[str, str], list[str]] = {}
-    for intent, subtopic, line in latest.values():
-        blocks.setdefault((intent, subtopic), []).append(line)
-    return {"version": "3.1", "nlu": [
-        {"intent": intent, "metadata": {"subtopic": subtopic},
-         "examples": _Literal("".join(f"- {t}\n" for t in texts))}
-        for (intent, subtopic), texts in sorted(blocks.items())]}
+            latest[key] = Example(line, r["intent"], tax.domain_of(r["subtopic"]),
+                                  r["subtopic"])
+    return rasa_nlu_data(sorted(latest.values(), key=lambda e: (e.intent, e.subtopic)))
 
 
 def dump(data: dict) -> str:
-    return HEADER + yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
-                              width=10_000)
+    return dump_rasa_nlu(data, HEADER)
 
 
 def write_training_file(path: Path, rows: Iterable[dict[str, Any]],

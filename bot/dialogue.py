@@ -421,8 +421,12 @@ REQUEST_WORDS = re.compile(r"恳请|请求|希望|能否|可否|请问|请帮|�
                          r"恳求|麻烦|建议|要求|能不能|可不可以|怎么办|如何")
 
 
+def sentences(text: str) -> list[str]:
+    """A text's sentences, each with its closing mark (。！？；)."""
+    return [s.strip() for s in re.split(r"(?<=[。！？!?；;\n])", text) if s.strip()]
+
+
 def request_sentences(text: str) -> list[str]:
     """The sentences of a long message that carry its request (恳请/希望/能否…)."""
     plain = normalize(text or "", max_chars=5000).text
-    sentences = [s.strip() for s in re.split(r"(?<=[。！？!?；;\n])", plain) if s.strip()]
-    return [s for s in sentences if REQUEST_WORDS.search(s)]
+    return [s for s in sentences(plain) if REQUEST_WORDS.search(s)]

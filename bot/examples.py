@@ -106,12 +106,27 @@ def is_validation(example: Example, share: float = VALIDATION_SHARE) -> bool:
 def split_validation(examples: list[Example], share: float = VALIDATION_SHARE
                      ) -> tuple[list[Example], list[Example]]:
     """(training part, validation part) of the training examples."""
-    train = [e for e in examples if not is_validation(e, share)]
-    return train, [e for e in examples if is_validation(e, share)]
+    held = [is_validation(e, share) for e in examples]
+    return ([e for e, v in zip(examples, held, strict=True) if not v],
+            [e for e, v in zip(examples, held, strict=True) if v])
+
+
+class _Literal(str):
+    """Dumped as a YAML block literal (``examples: |``), as Rasa's files are written."""
+
+
+class _RasaDumper(yaml.SafeDumper):
+    pass
+
+
+_RasaDumper.add_representer(
+    _Literal, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value,
+                                                            style="|"))
 
 
 def rasa_nlu_data(examples: list[Example]) -> dict:
-    """Examples as Rasa NLU training data (one block per intent and sub-topic)."""
+    """Examples as Rasa NLU training data: one block per intent and sub-topic, in the order
+    the examples come, each example on one line."""
     blocks: dict[tuple[str, str | None], list[str]] = {}
     for e in examples:
         blocks.setdefault((e.intent, e.subtopic), []).append(" ".join(e.text.split()))
@@ -120,6 +135,13 @@ def rasa_nlu_data(examples: list[Example]) -> dict:
         block: dict = {"intent": intent}
         if sub:
             block["metadata"] = {"subtopic": sub}
-        block["examples"] = "".join(f"- {t}\n" for t in texts)
+        block["examples"] = _Literal("".join(f"- {t}\n" for t in texts))
         out.append(block)
     return {"version": "3.1", "nlu": out}
+
+
+def dump_rasa_nlu(data: dict, header: str = "") -> str:
+    """``rasa_nlu_data``'s result as the YAML of a training file (written by the YAML
+    library: no text can add keys or blocks), after ``header`` comment lines."""
+    return header + yaml.dump(data, Dumper=_RasaDumper, allow_unicode=True, sort_keys=False,
+                              width=100_000)

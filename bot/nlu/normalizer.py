@@ -17,7 +17,6 @@ than the company history in front of them. Entities are only read from the text 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -25,7 +24,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.dialogue import REQUEST_WORDS
+from bot.dialogue import REQUEST_WORDS, sentences
 from bot.nlu.base import StatelessComponent
 from bot.text import DEFAULT_MAX_CHARS, Normalized, normalize
 
@@ -39,14 +38,14 @@ _NORMALIZED = "_normalized"  # the Normalized object, internal to the pipeline
 
 def emphasis(text: str) -> str:
     """The sentences of a long message that say what it wants (see module docstring)."""
-    sentences = [s for s in re.split(r"(?<=[。！？!?；;])", text) if s.strip()]
-    if len(sentences) < 2:
+    said = sentences(text)
+    if len(said) < 2:
         return ""
-    keep = {len(sentences) - 1}
-    for i, sentence in enumerate(sentences):
+    keep = {len(said) - 1}
+    for i, sentence in enumerate(said):
         if REQUEST_WORDS.search(sentence):
             keep.update(j for j in (i - 1, i) if j >= 0)
-    return "".join(sentences[i] for i in sorted(keep))
+    return "".join(said[i] for i in sorted(keep))
 
 
 def normalized_of(message: Message) -> Normalized | None:
