@@ -156,7 +156,7 @@ def main() -> None:
         parse_body = lambda sender, i: {"text": texts[i % len(texts)]}  # noqa: E731
         turn_body = lambda sender, i: {"sender": sender,  # noqa: E731
                                        "message": texts[i % len(texts)]}
-        for name, url, body in (("model_parse", f"{base}/model/parse", parse_body),
+        for name, url, body in (("model_parse", services.rasa_api("/model/parse"), parse_body),
                                 ("rest_turn", f"{base}/webhooks/rest/webhook", turn_body)):
             for clients in (1, 20):
                 asyncio.run(load(url, body, clients, 50))  # warm-up

@@ -9,6 +9,7 @@
     govbot web                      the web pages and the department API (alias: govbot api)
     govbot cluster --replicas N     production mode: N Rasa replicas behind nginx
     govbot web user add --username U --role agent|handler|admin [--department D]
+    govbot web user unlock --username U   forget U's failed logins (after a lock-out)
     govbot api token add --name N --role admin|handler|agent [--department D]
     govbot tickets jobs             escalate overdue tickets, register outbox requests
     govbot kb ingest DIR --kb PATH  (re)build the policy knowledge base from DIR
@@ -199,7 +200,8 @@ def cmd_conversations(args: argparse.Namespace, settings: Settings) -> int:
         services.start()
         try:
             outcomes = Player(Target(services.rasa_url, services.api_url, token,
-                                     services.database_url)).play_all(scripts)
+                                     services.database_url,
+                                     services.settings.rasa_token)).play_all(scripts)
         finally:
             services.stop()
     text = report(outcomes)
@@ -314,15 +316,25 @@ def cmd_web_user(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_web_unlock(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.tickets.factory import build_backend
+    from bot.web.users import UserStore
+
+    cleared = UserStore(build_backend(settings).engine).unlock(args.username)
+    print(f"{cleared} failed login(s) of {args.username} forgotten; they may sign in again.")
+    return 0
+
+
 def cmd_ticket_jobs(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     from bot.api.jobs import run_jobs_once
     from bot.api.notify import RasaNotifier
+    from bot.settings import with_rasa_token
     from bot.tickets.factory import build_backend
 
     backend = build_backend(settings)
-    notifier = RasaNotifier(settings.rasa_url, backend.service.store)
+    notifier = RasaNotifier(with_rasa_token(settings).rasa, backend.service.store)
     done = asyncio.run(run_jobs_once(backend, notifier))
     print(json.dumps(done))
     return 0
@@ -504,6 +516,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of stdin")
     add.set_defaults(func=cmd_web_user)
+    unlock = u_sub.add_parser("unlock", help="forget a user's failed logins (after a lock-out)")
+    unlock.add_argument("--username", required=True)
+    unlock.set_defaults(func=cmd_web_unlock)
     t = api_sub.add_parser("token", help="manage API tokens")
     t_sub = t.add_subparsers(dest="token_command", required=True)
     add = t_sub.add_parser("add", help="create a token (printed once)")

@@ -31,8 +31,9 @@ pid {run}/nginx.pid;
 error_log {run}/nginx-error.log warn;
 events {{ worker_connections 2048; }}
 http {{
-    log_format upstream '$remote_addr [$time_local] "$request" $status $upstream_addr '
-                        '$request_time';
+    # the path without its query (which may carry a conversation id)
+    log_format upstream '$remote_addr [$time_local] "$request_method $uri" $status '
+                        '$upstream_addr $request_time';
     access_log {run}/nginx-access.log upstream;
     client_body_temp_path {run}/tmp/body;
     proxy_temp_path {run}/tmp/proxy;
@@ -70,7 +71,11 @@ http {{
         }}
         location /model/ {{ return 404; }}
         location /conversations/ {{ return 404; }}
-        location / {{ proxy_pass http://web; }}
+        location / {{
+            proxy_pass http://web;
+            # the web application believes this header from nginx only (trusted proxy)
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        }}
     }}
 }}
 """
@@ -110,7 +115,9 @@ class Cluster:
         check_services(self.settings)
         refresh_knowledge_base(self.settings)
         try:
-            self.web = Services(self.settings, self.model, self.run_dir / "web")
+            # nginx is the web application's trusted proxy (client addresses for logins)
+            self.web = Services(replace(self.settings, trusted_proxies=self.settings.host),
+                                self.model, self.run_dir / "web")
             self.web.start_api()
             self.web._spawn("event-consumer", [sys.executable, "-m", "bot.cli", "events",
                                                "consume"])

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from bot.settings import RasaApi
 from bot.tickets.model import Ticket
 from bot.tickets.store import Query, SqlTicketStore
 
@@ -62,6 +63,7 @@ class Target:
     api_url: str  # the department API, …/api/v1
     api_token: str  # an admin token of the department API
     database_url: str
+    rasa_token: str = ""  # Rasa's HTTP API token (the tracker is read to check replies)
 
 
 def load_scripts(folder: Path) -> list[Script]:
@@ -166,7 +168,8 @@ class Player:
         return sorted(found, key=lambda t: (t.created_at, t.number))
 
     def _bot_texts(self, sender: str) -> list[str]:
-        events = _get(f"{self.target.rasa_url}/conversations/{sender}/tracker")["events"]
+        events = _get(RasaApi(self.target.rasa_url, self.target.rasa_token).url(
+            f"/conversations/{sender}/tracker"))["events"]
         return [e.get("text") or "" for e in events if e["event"] == "bot"]
 
     def _department(self, sender: str, step: dict[str, Any]) -> list[str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from bot.files import write_private
-from bot.settings import Settings, settings_environment
+from bot.settings import Settings, settings_environment, with_rasa_token
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,8 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float, name: str
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.3)
-    raise StartupError(f"{name} did not answer at {url} within {timeout:.0f} s; see {log}")
+    where = url.split("?")[0]  # never the token
+    raise StartupError(f"{name} did not answer at {where} within {timeout:.0f} s; see {log}")
 
 
 def refresh_knowledge_base(settings: Settings) -> None:
@@ -114,6 +115,14 @@ class Services:
     endpoints: Path | None = None  # default: endpoints.yml with the configured action port
     credentials: Path | None = None  # default: the project's credentials.yml
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Rasa's HTTP API answers only with this token; every process gets it through
+        # the environment (never on a command line, which other users can read)
+        self.settings = with_rasa_token(self.settings)
+
+    def rasa_api(self, path: str) -> str:
+        return self.settings.rasa_api(path)
 
     @property
     def database_url(self) -> str:
@@ -179,7 +188,7 @@ class Services:
                 "--endpoints", str(self.endpoints or endpoints_file(s, self.run_dir)),
                 "--credentials", str(self.credentials or s.credentials_file),
                 "--interface", s.host, "--port", str(s.rasa_port), "--enable-api"])
-            wait_until_up(f"{self.rasa_url}/status", rasa, timeout, "the Rasa server", log)
+            wait_until_up(self.rasa_api("/status"), rasa, timeout, "the Rasa server", log)
             warm_up_rasa(self.rasa_url)
         except BaseException:
             self.stop()
@@ -228,7 +237,8 @@ govbot is running (logs in {services.run_dir}):
 Talk to it:
   curl -s {url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
        -d '{{"sender": "demo", "message": "我们厂的过桥资金下个月到期，银行说不续贷了"}}'
-  curl -s {url}/model/parse -d '{{"text": "高新技术企业认定要满足哪些条件"}}'
+  curl -s "{url}/model/parse?token=$(cat {s.rasa_token_file})" \\
+       -d '{{"text": "高新技术企业认定要满足哪些条件"}}'
   uv run govbot shell        # chat in a terminal
 Press Ctrl+C to stop.
 """

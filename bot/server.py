@@ -1,14 +1,22 @@
 """``python -m bot.server run …``: Rasa's own command line, with govbot's fixes installed.
 
 Takes exactly the arguments of ``rasa`` (``run``, ``shell`` …); see bot/rasa_compat.py.
+``rasa run`` gets ``--auth-token`` from ``GOVBOT_RASA_TOKEN`` (set by ``govbot run``), so
+the token never appears on a command line that other users of the machine can read.
 """
 
 from __future__ import annotations
+
+import os
+import sys
 
 
 def main() -> None:
     from bot import rasa_compat
 
+    token = os.environ.get("GOVBOT_RASA_TOKEN")
+    if token and sys.argv[1:2] == ["run"] and "--auth-token" not in sys.argv:
+        sys.argv += ["--auth-token", token]
     rasa_compat.install()
     from rasa.__main__ import main as rasa_main
 

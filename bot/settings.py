@@ -7,12 +7,29 @@ override them (see docs/configuration.md). Nothing is read at import time.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from bot.files import write_private
 
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class RasaApi:
+    """Where the Rasa server is, and the token its HTTP API (``/model/parse``,
+    ``/conversations/…``, ``/status``) requires; the channel webhooks and ``/`` need none."""
+
+    base: str
+    token: str = ""
+
+    def url(self, path: str) -> str:
+        if not self.token:
+            return f"{self.base}{path}"
+        return f"{self.base}{path}{'&' if '?' in path else '?'}token={self.token}"
 
 
 @dataclass(frozen=True)
@@ -30,6 +47,8 @@ class Settings:
     mode: str = "embedded"  # or "production": PostgreSQL, Redis, RabbitMQ (bot/production.py)
     redis_url: str = ""
     rabbitmq_url: str = ""
+    rasa_token: str = ""  # Rasa's HTTP API token; ``govbot run`` creates var/rasa_token
+    trusted_proxies: str = ""  # comma-separated addresses whose X-Forwarded-For is believed
 
     @property
     def var_dir(self) -> Path:
@@ -38,6 +57,22 @@ class Settings:
     @property
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def proxies(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())
+
+    @property
+    def rasa(self) -> RasaApi:
+        return RasaApi(self.rasa_url, self.rasa_token)
+
+    def rasa_api(self, path: str) -> str:
+        """A URL of Rasa's HTTP API with the token."""
+        return self.rasa.url(path)
+
+    @property
+    def rasa_token_file(self) -> Path:
+        return self.var_dir / "rasa_token"
 
     @property
     def kb_dir(self) -> Path:
@@ -161,6 +196,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         mode=_check_mode(env),
         redis_url=env.get("GOVBOT_REDIS_URL") or "",
         rabbitmq_url=env.get("GOVBOT_RABBITMQ_URL") or "",
+        rasa_token=env.get("GOVBOT_RASA_TOKEN") or "",
+        trusted_proxies=env.get("GOVBOT_TRUSTED_PROXIES") or "",
         job_interval=_int(env, "GOVBOT_JOB_INTERVAL", 300, top=86400,
                           what="a number of seconds"),
     )
@@ -199,7 +236,22 @@ def settings_environment(settings: Settings) -> dict[str, str]:
                        ("GOVBOT_SECURE_COOKIES", "1" if settings.secure_cookies else ""),
                        ("GOVBOT_MODE", settings.mode if settings.mode != "embedded" else ""),
                        ("GOVBOT_REDIS_URL", settings.redis_url),
-                       ("GOVBOT_RABBITMQ_URL", settings.rabbitmq_url)):
+                       ("GOVBOT_RABBITMQ_URL", settings.rabbitmq_url),
+                       ("GOVBOT_RASA_TOKEN", settings.rasa_token),
+                       ("GOVBOT_TRUSTED_PROXIES", settings.trusted_proxies)):
         if value:
             env[key] = value
     return env
+
+
+def with_rasa_token(settings: Settings) -> Settings:
+    """These settings with Rasa's HTTP API token: the configured one, else the one in
+    var/rasa_token, created (mode 0600) on the first start."""
+    if settings.rasa_token:
+        return settings
+    path = settings.rasa_token_file
+    token = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+    if not token:
+        token = secrets.token_urlsafe(32)
+        write_private(path, token + "\n")
+    return replace(settings, rasa_token=token)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.api.app import create_app
 from bot.api.notify import RasaNotifier
 from bot.api.tokens import TokenFileError, add_token, load_tokens
+from bot.settings import RasaApi
 from bot.tickets.factory import build_backend
 from bot.tickets.model import Enterprise, NewTicket
 from bot.tickets.schema import api_audit
@@ -31,6 +32,7 @@ async def rasa():
     calls = []
 
     async def trigger(request):
+        assert request.query["token"] == "t0ken"  # Rasa's HTTP API needs its token
         calls.append((request.match_info["cid"], await request.json()))
         return web.json_response({"tracker": {}, "messages": []})
 
@@ -58,7 +60,8 @@ async def api(settings, tmp_path, rasa):
               "other": add_token(tokens_file, "李四", "handler", "龙游县司法局"),
               "agent": add_token(tokens_file, "话务员", "agent")}
     app = create_app(backend, load_tokens(tokens_file),
-                     RasaNotifier(str(rasa.make_url("")), backend.service.store),
+                     RasaNotifier(RasaApi(str(rasa.make_url("")).rstrip("/"), "t0ken"),
+                                  backend.service.store),
                      s.openapi_file.read_text(encoding="utf-8"))
     client = TestClient(TestServer(app))
     await client.start_server()
@@ -255,7 +258,8 @@ async def api_kb(settings, tmp_path, rasa):
     tokens = {"agent": add_token(tokens_file, "话务员", "agent"),
               "admin": add_token(tokens_file, "管理员", "admin")}
     app = create_app(backend, load_tokens(tokens_file),
-                     RasaNotifier(str(rasa.make_url("")), backend.service.store),
+                     RasaNotifier(RasaApi(str(rasa.make_url("")).rstrip("/"), "t0ken"),
+                                  backend.service.store),
                      s.openapi_file.read_text(encoding="utf-8"), kb=kb)
     client = TestClient(TestServer(app))
     await client.start_server()

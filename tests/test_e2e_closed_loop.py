@@ -24,7 +24,7 @@ def api(services, method, path, role, body=None):
 
 
 def bot_messages(services, sender):
-    with urllib.request.urlopen(f"{services.rasa_url}/conversations/{sender}/tracker",
+    with urllib.request.urlopen(services.rasa_api(f"/conversations/{sender}/tracker"),
                                 timeout=30) as resp:
         events = json.loads(resp.read())["events"]
     return [e.get("text") or "" for e in events if e["event"] == "bot"]

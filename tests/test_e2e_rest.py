@@ -7,6 +7,7 @@ loopback ports (bot.runner.Services, as `govbot run` does).
 import json
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -80,7 +81,7 @@ def test_one_user_conversation_keeps_its_region(services):
     sender = uuid.uuid4().hex
     say(services, "我们在龙游，厂里贷款到期银行不续了", sender)
     status, tracker = 0, None
-    with urllib.request.urlopen(f"{services.rasa_url}/conversations/{sender}/tracker") as r:
+    with urllib.request.urlopen(services.rasa_api(f"/conversations/{sender}/tracker")) as r:
         status, tracker = r.status, json.loads(r.read())
     assert status == 200 and tracker["slots"]["region"] == "龙游县"
     latest = tracker["latest_message"]
@@ -88,11 +89,29 @@ def test_one_user_conversation_keeps_its_region(services):
 
 
 def test_model_parse_endpoint_has_the_contract_fields(services):
-    status, parse = post(f"{services.rasa_url}/model/parse", {"text": "出口退税一般多久到账"})
+    status, parse = post(services.rasa_api("/model/parse"), {"text": "出口退税一般多久到账"})
     assert status == 200
     assert parse["intent"]["name"] == "ask_policy"
     assert parse["domain"]["name"] == "open" and parse["subtopic"]["name"] == "export_tax_rebate"
     assert len(parse["domain_ranking"]) == 9
+
+
+@pytest.mark.parametrize("path", ["/conversations/u/tracker", "/status", "/domain",
+                                  "/conversations/u/tracker?token=wrong"])
+def test_rasa_http_api_needs_the_token(services, path):
+    """Without the token, the tracker (company, contact, mobile slots) stays closed."""
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"{services.rasa_url}{path}", timeout=10)
+    assert err.value.code == 401
+    status, _ = post(f"{services.rasa_url}/model/parse", {"text": "你好"})
+    assert status == 401
+    with urllib.request.urlopen(f"{services.rasa_url}/", timeout=10) as r:  # health: open
+        assert r.status == 200
+    token_file = services.settings.rasa_token_file
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    assert services.settings.rasa_token not in " ".join(
+        Path(f"/proc/{p.pid}/cmdline").read_bytes().decode().replace("\0", " ")
+        for p in services.processes.values())  # never on a command line
 
 
 @pytest.mark.parametrize("raw,code", [
@@ -107,7 +126,7 @@ def test_malformed_requests_get_400_and_nothing_is_processed(services, raw, code
     assert err.value.code == 400
     answer = json.loads(err.value.read())
     assert answer["error"] == code and answer["message"]
-    with urllib.request.urlopen(f"{services.rasa_url}/conversations/u/tracker") as r:
+    with urllib.request.urlopen(services.rasa_api("/conversations/u/tracker")) as r:
         events = json.loads(r.read()).get("events") or []
     assert [e for e in events if e.get("event") == "user"] == []
     assert say(services, "你好")  # still serving

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from bot.api.app import create_app
 from bot.api.notify import RasaNotifier
 from bot.kb.index import KnowledgeBase
+from bot.settings import RasaApi
 from bot.stats.log import record_demand
 from bot.tickets.factory import build_backend
 from bot.tickets.model import CHINA, Enterprise, NewTicket
@@ -31,6 +32,7 @@ from bot.web.knowledge import add_knowledge_routes
 from bot.web.users import UserStore
 
 PASSWORD = "correct horse battery"
+TOKEN = "rasa-api-token"
 PARSE = {"text": "", "intent": {"name": "report_need", "confidence": 0.95},
          "domain": {"name": "finance", "confidence": 0.9},
          "subtopic": {"name": "bridge_loan", "confidence": 0.8}, "domain_ranking": [],
@@ -61,7 +63,13 @@ async def rasa():
             {"event": "bot", "text": "请打分", "timestamp": 200.6,
              "data": {"buttons": [{"title": "5分", "payload": "/rate_service"}]}}]})
 
-    app = web.Application()
+    @web.middleware
+    async def token_required(request, handler):  # as Rasa with --auth-token
+        if not request.path.startswith("/webhooks/") and request.query.get("token") != TOKEN:
+            return web.json_response({"status": "failure"}, status=401)
+        return await handler(request)
+
+    app = web.Application(middlewares=[token_required])
     app.router.add_post("/model/parse", parse)
     app.router.add_post("/webhooks/rest/webhook", rest)
     app.router.add_post("/conversations/{cid}/trigger_intent", trigger)
@@ -84,10 +92,10 @@ async def site(settings, tmp_path, rasa):
     shutil.copytree(settings.kb_source_dir, policies)
     kb = KnowledgeBase(tmp_path / "kb", create=True)
     kb.ingest(policies)
-    rasa_url = str(rasa.make_url("")).rstrip("/")
-    app = create_app(backend, {}, RasaNotifier(rasa_url, backend.service.store),
+    rasa_api = RasaApi(str(rasa.make_url("")).rstrip("/"), TOKEN)
+    app = create_app(backend, {}, RasaNotifier(rasa_api, backend.service.store),
                      s.openapi_file.read_text(encoding="utf-8"), kb=kb)
-    add_web(app, users, rasa_url)
+    add_web(app, users, rasa_api, trusted_proxies=frozenset({"127.0.0.1"}))
     add_knowledge_routes(app, policies)
     add_correction_routes(app)
     client = TestClient(TestServer(app))
@@ -124,6 +132,53 @@ async def test_wrong_passwords_and_the_rate_limit(site):
         assert r.status == 401 and "用户名或密码错误" in await r.text()
     r = await site.post("/login", data={"username": "agent", "password": PASSWORD})
     assert r.status == 429 and "15分钟" in await r.text()
+
+
+async def test_no_one_can_lock_someone_else_out(site):
+    """Failures from one address block that name there only; spraying blocks an address."""
+    def at(address):
+        return {"X-Forwarded-For": address}  # set by nginx, the trusted proxy
+
+    for _ in range(5):
+        r = await site.post("/login", data={"username": "agent", "password": "wrong"},
+                            headers=at("10.0.0.9"))
+        assert r.status == 401
+    r = await site.post("/login", data={"username": "agent", "password": PASSWORD},
+                        headers=at("10.0.0.9"))
+    assert r.status == 429 and "联系管理员" in await r.text()
+    r = await site.post("/login", data={"username": "agent", "password": PASSWORD},
+                        headers=at("10.0.0.5"), allow_redirects=False)
+    assert r.status == 302  # the agent at their own desk still gets in (after a delay)
+    users = UserStore(site.backend.engine)
+    assert users.delay("agent") == 0.0  # a successful login forgot the failures
+    for i in range(20):
+        await site.post("/login", data={"username": f"user{i}", "password": "wrong"},
+                        headers=at("10.0.0.7"))
+    r = await site.post("/login", data={"username": "admin", "password": PASSWORD},
+                        headers=at("10.0.0.7"))
+    assert r.status == 429
+    for _ in range(6):
+        users.login("finance", "wrong", "10.0.0.8")
+    assert users.blocked("finance", "10.0.0.8") and 0 < users.delay("finance") <= 8
+    assert users.unlock("finance") == 6 and not users.blocked("finance", "10.0.0.8")
+
+
+def test_forwarded_addresses_count_only_from_a_trusted_proxy():
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.web.app import PROXIES, client_address
+
+    def address(peer, forwarded):
+        app = web.Application()
+        app[PROXIES] = frozenset({"127.0.0.1"})
+        request = make_mocked_request("POST", "/login", app=app,
+                                      headers={"X-Forwarded-For": forwarded})
+        return client_address(request.clone(remote=peer))
+
+    assert address("127.0.0.1", "1.2.3.4") == "1.2.3.4"
+    assert address("127.0.0.1", "6.6.6.6, 1.2.3.4") == "1.2.3.4"  # the nearest hop
+    assert address("127.0.0.1", "1.2.3.4, 127.0.0.1") == "1.2.3.4"
+    assert address("9.9.9.9", "1.2.3.4") == "9.9.9.9"  # anyone else: the header is ignored
 
 
 async def test_each_role_sees_only_its_pages(site):

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.settings import RasaApi
 from bot.tickets.model import Ticket
 from bot.tickets.store import TicketStore
 
@@ -26,8 +27,8 @@ NOTIFIED_STATUSES = {"assigned", "in_progress", "escalated", "resolved", "reopen
 
 
 class RasaNotifier:
-    def __init__(self, rasa_url: str, store: TicketStore, timeout: float = 10.0) -> None:
-        self.rasa_url, self.store = rasa_url.rstrip("/"), store
+    def __init__(self, rasa: RasaApi, store: TicketStore, timeout: float = 10.0) -> None:
+        self.rasa, self.store = rasa, store
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def ticket_changed(self, ticket: Ticket, what: str | None = None) -> bool:
@@ -38,8 +39,8 @@ class RasaNotifier:
         if not ticket.conversation_id or (what not in NOTIFIED_STATUSES
                                           and what != "registered"):
             return False
-        url = (f"{self.rasa_url}/conversations/{quote(ticket.conversation_id, safe='')}"
-               "/trigger_intent?output_channel=latest")
+        url = self.rasa.url(f"/conversations/{quote(ticket.conversation_id, safe='')}"
+                            "/trigger_intent?output_channel=latest")
         body = {"name": EXTERNAL_INTENT,
                 "entities": {"ticket_number": ticket.number, "ticket_status": what}}
         delivered = False
@@ -60,20 +61,20 @@ class RasaNotifier:
 
     async def resume(self, conversation_id: str) -> bool:
         """Give a handed-over conversation back to the assistant and tell the user."""
-        base = f"{self.rasa_url}/conversations/{quote(conversation_id, safe='')}"
+        base = f"/conversations/{quote(conversation_id, safe='')}"
         try:
             async with aiohttp.ClientSession(timeout=self.timeout) as session:
                 # messages the user sent while paused were never answered: close that
                 # turn with action_listen so the next intent starts a fresh turn
-                async with session.post(f"{base}/tracker/events", json=[
+                async with session.post(self.rasa.url(f"{base}/tracker/events"), json=[
                         {"event": "resume"},
                         {"event": "action", "name": "action_listen"}]) as response:
                     if response.status != 200:
                         logger.warning("Resuming conversation refused by Rasa: HTTP %d",
                                        response.status)
                         return False
-                async with session.post(f"{base}/trigger_intent?output_channel=latest",
-                                        json={"name": HANDOFF_CLOSED_INTENT}) as response:
+                trigger = self.rasa.url(f"{base}/trigger_intent?output_channel=latest")
+                async with session.post(trigger, json={"name": HANDOFF_CLOSED_INTENT}) as response:
                     return response.status == 200
         except (aiohttp.ClientError, asyncio.TimeoutError) as err:
             logger.warning("Resuming a conversation failed: %s", type(err).__name__)
@@ -82,7 +83,7 @@ class RasaNotifier:
     async def rasa_up(self) -> bool:
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as s, \
-                    s.get(f"{self.rasa_url}/status") as response:
+                    s.get(self.rasa.url("/status")) as response:
                 return response.status == 200
         except (aiohttp.ClientError, asyncio.TimeoutError):
             return False

@@ -39,6 +39,7 @@ from bot.api.app import (
 )
 from bot.parsing import label_name
 from bot.regions import region_table
+from bot.settings import RasaApi
 from bot.stats import queries
 from bot.stats.export import masked_rows, to_csv, to_xlsx
 from bot.stats.log import record_demand
@@ -53,8 +54,9 @@ HERE = Path(__file__).resolve().parent
 COOKIE = "govbot_session"
 USERS = web.AppKey("users", UserStore)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
-RASA_URL = web.AppKey("rasa_url", str)
+RASA = web.AppKey("rasa", RasaApi)
 SECURE_COOKIE = web.AppKey("secure_cookie", bool)
+PROXIES = web.AppKey("trusted_proxies", frozenset)
 HOME = {"agent": "/console", "handler": "/queue", "admin": "/dashboard"}
 ROLE_NAMES = {"agent": "坐席人员", "handler": "部门办理人员", "admin": "管理员"}
 PAGES = {"/console": ("agent", "admin"), "/queue": ("handler", "admin"),
@@ -132,6 +134,21 @@ def page(request: web.Request, template: str, **context: Any) -> web.Response:
         "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
 
 
+def client_address(request: web.Request) -> str:
+    """The client's address: the peer, or — when the peer is a trusted proxy (nginx in
+    ``govbot cluster``) — the nearest untrusted address in X-Forwarded-For. A header from
+    anyone else is ignored: a client cannot choose the address its failures count on."""
+    peer = request.remote or "?"
+    trusted = request.app[PROXIES]
+    if peer not in trusted:
+        return peer
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if hop not in trusted:
+            return hop[:64]
+    return peer
+
+
 # -- login --------------------------------------------------------------------------------
 async def login_page(request: web.Request) -> web.Response:
     return page(request, "login.html", next=request.query.get("next", ""), error=None)
@@ -140,13 +157,15 @@ async def login_page(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     form = await request.post()
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
-    address = request.remote or "?"
+    address = client_address(request)
     users = request.app[USERS]
     if await asyncio.to_thread(users.blocked, username, address):
         logger.warning("Login blocked after repeated failures (address %s)", address)
-        response = page(request, "login.html", next="", error="登录失败次数过多，请15分钟后再试。")
+        response = page(request, "login.html", next="", error="此账号在本机登录失败次数过多，请15分钟后"
+                        "再试；急需登录请联系管理员解除锁定。")
         response.set_status(429)
         return response
+    await asyncio.sleep(await asyncio.to_thread(users.delay, username))
     result = await asyncio.to_thread(users.login, username, password, address)
     if result is None:
         response = page(request, "login.html", next=form.get("next", ""),
@@ -219,7 +238,7 @@ async def chat_send(request: web.Request) -> web.Response:
     if not isinstance(sender, str) or not 8 <= len(sender) <= 64 or not sender.isalnum() \
             or not isinstance(message, str) or len(message) > 2000:
         return web.json_response({"error": "请求格式有误。"}, status=400)
-    url = f"{request.app[RASA_URL]}/webhooks/rest/webhook"
+    url = f"{request.app[RASA].base}/webhooks/rest/webhook"
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session, \
                 session.post(url, json={"sender": f"web{sender}", "message": message}) as r:
@@ -243,7 +262,7 @@ async def chat_updates(request: web.Request) -> web.Response:
         after = 0.0
     if not 8 <= len(sender) <= 64 or not sender.isalnum():
         return web.json_response({"error": "请求格式有误。"}, status=400)
-    url = f"{request.app[RASA_URL]}/conversations/web{sender}/tracker"
+    url = request.app[RASA].url(f"/conversations/web{sender}/tracker")
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session, \
                 session.get(url) as r:
@@ -303,7 +322,7 @@ async def analyze(request: web.Request) -> web.Response:
     backend = request.app[BACKEND]
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session, \
-                session.post(f"{request.app[RASA_URL]}/model/parse",
+                session.post(request.app[RASA].url("/model/parse"),
                              json={"text": text[:1000]}) as r:
             parse = await r.json()
     except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -489,9 +508,11 @@ async def export(request: web.Request) -> web.Response:
         "Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def add_web(app: web.Application, users: UserStore, rasa_url: str,
-            secure_cookie: bool = False) -> web.Application:
-    app[USERS], app[RASA_URL], app[SECURE_COOKIE] = users, rasa_url, secure_cookie
+def add_web(app: web.Application, users: UserStore, rasa: RasaApi,
+            secure_cookie: bool = False,
+            trusted_proxies: frozenset[str] = frozenset()) -> web.Application:
+    app[USERS], app[RASA], app[SECURE_COOKIE] = users, rasa, secure_cookie
+    app[PROXIES] = trusted_proxies
     app[TEMPLATES] = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                         autoescape=True)
     app.middlewares.append(sessions)

@@ -1,9 +1,13 @@
 """Web users, their sessions and the login rate limit.
 
 Passwords are hashed with Argon2 (argon2-cffi). A session is a random cookie value;
-only its SHA-256 is stored, with a per-session CSRF token and an expiry. Five
-failed logins for one user name or one address within 15 minutes block further
-attempts for that name / address until the window has passed.
+only its SHA-256 is stored, with a per-session CSRF token and an expiry.
+
+Failed logins are counted so that no one can lock someone else out: five failures for
+one user name *from one address* within 15 minutes block that name from that address
+only; twenty failures from one address (any names: password spraying) block the
+address. Failures for a name from everywhere only slow its logins down (a delay that
+doubles from 0.5 s up to 8 s), and ``govbot web user unlock`` clears them.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from bot.tickets.schema import login_failures, web_sessions, web_users
 
 ROLES = ("agent", "handler", "admin")
 SESSION_HOURS = 8
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per user name and address
+MAX_ADDRESS_FAILURES = 20  # per address, any user names
+MAX_DELAY = 8.0  # seconds
 FAILURE_WINDOW = timedelta(minutes=15)
 _hasher = PasswordHasher()
 
@@ -81,16 +87,29 @@ class UserStore:
             raise UserError(f"user {username!r} exists already") from None
         return User(username, role, department, display_name)
 
-    def blocked(self, username: str, address: str) -> bool:
-        since = _now() - FAILURE_WINDOW
+    def _failures(self, *conditions) -> int:  # noqa: ANN002 - SQL expressions
         with self.engine.connect() as conn:
-            for column, value in (("username", username), ("address", address)):
-                n = conn.execute(select(func.count()).select_from(login_failures).where(
-                    login_failures.c[column] == value, login_failures.c.at >= since)
-                ).scalar_one()
-                if n >= MAX_FAILURES:
-                    return True
-        return False
+            return conn.execute(select(func.count()).select_from(login_failures).where(
+                login_failures.c.at >= _now() - FAILURE_WINDOW, *conditions)).scalar_one()
+
+    def blocked(self, username: str, address: str) -> bool:
+        """Too many recent failures for this name from this address, or from this address."""
+        c = login_failures.c
+        return (self._failures(c.username == username[:64], c.address == address[:64])
+                >= MAX_FAILURES
+                or self._failures(c.address == address[:64]) >= MAX_ADDRESS_FAILURES)
+
+    def delay(self, username: str) -> float:
+        """Seconds to wait before checking a password for ``username``: grows with the
+        recent failures for that name from any address (a slow-down, never a lock)."""
+        n = self._failures(login_failures.c.username == username[:64])
+        return 0.0 if n < MAX_FAILURES else min(MAX_DELAY, 0.5 * 2 ** (n - MAX_FAILURES))
+
+    def unlock(self, username: str) -> int:
+        """Forget the recorded failures for ``username`` (how many there were)."""
+        with self.engine.begin() as conn:
+            return conn.execute(delete(login_failures).where(
+                login_failures.c.username == username[:64])).rowcount
 
     def login(self, username: str, password: str, address: str) -> tuple[str, Session] | None:
         """A new session (cookie value, session) for the right password, else None."""
