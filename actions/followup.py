@@ -3,7 +3,6 @@ notifications the department API triggers (``EXTERNAL_ticket_update``)."""
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 from typing import Any
@@ -20,6 +19,7 @@ from bot import dialogue
 from bot.entities import find_ticket_numbers
 from bot.taxonomy import taxonomy
 from bot.text import normalize
+from bot.tickets.lookup import LOOKUP_BLOCKED, LOOKUP_FAILED, LookupBlocked
 from bot.tickets.model import Status, Ticket, TicketError, TicketNotFound
 from bot.tickets.store import Query
 
@@ -30,7 +30,9 @@ _RATING_VERB = re.compile(
 OPEN = ("assigned", "in_progress", "escalated", "returned", "reopened", "submitted")
 _RATING_WORDS = ("分", "星", "满意", "评价", "好评", "差评", "打分", "一般", "还行", "凑合")
 UNAVAILABLE = "抱歉，工单系统暂时无法查询，请稍后再试，或拨打 12345 政务服务热线。"
-MAX_LOOKUP_FAILURES = 5
+NO_SUCH_TICKET = ("没有找到您本人登记的工单 {number}。请核对工单号；"
+                  "他人登记或通过电话等其他渠道登记的工单，请发送“查询工单 工单号”"
+                  "并按提示核对手机号后四位，或拨打 12345。")
 RATING_BUTTONS = [{"title": f"{n}分", "payload": f'/rate_service{{"rating":"{n}"}}'}
                   for n in (5, 4, 3, 2, 1)]
 _CN_SCORES = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
@@ -63,6 +65,16 @@ def numbers_in(tracker: Tracker) -> list[str]:
     return found or find_ticket_numbers(tracker.latest_message.get("text") or "")
 
 
+def own_ticket(tracker: Tracker, number: str) -> Ticket | None:
+    """The ticket ``number`` if this sender registered it; None for someone else's and for
+    an unknown number alike (nothing here tells whether a number exists)."""
+    try:
+        ticket = ticket_backend().service.store.get(number)
+    except TicketNotFound:
+        return None
+    return ticket if ticket.sender_id == sender_key(tracker) else None
+
+
 def own_tickets(tracker: Tracker, *statuses: str, limit: int = 5) -> list[Ticket]:
     found, _ = ticket_backend().service.store.query(
         Query(sender_id=sender_key(tracker), status=statuses or None, limit=limit))
@@ -88,16 +100,13 @@ class ActionTicketStatus(Action):
             return [SlotSet("lookup_pending", False)]
         try:
             if numbers:
-                ticket = ticket_backend().service.store.get(numbers[0])
-                if ticket.sender_id != sender_key(tracker):
-                    return [SlotSet("lookup_number", ticket.number),
+                ticket = own_ticket(tracker, numbers[0])
+                if ticket is None:  # someone else's, or no such number: the same question
+                    return [SlotSet("lookup_number", numbers[0].upper()),
                             SlotSet("lookup_pending", True)]
                 dispatcher.utter_message(text=describe(ticket))
                 return [SlotSet("lookup_pending", False)]
             mine = own_tickets(tracker)
-        except TicketNotFound:
-            dispatcher.utter_message(text=f"没有找到工单 {numbers[0]}，请核对工单号后重新发送。")
-            return [SlotSet("lookup_pending", False)]
         except SQLAlchemyError as err:
             logger.error("Ticket status lookup failed: %s", type(err).__name__)
             dispatcher.utter_message(text=UNAVAILABLE)
@@ -162,7 +171,8 @@ class ValidateRatingForm(GuardedForm):
 
 
 class ActionTicketLookup(Action):
-    """Show a ticket to someone who knows its number and the mobile's last four digits."""
+    """Show a ticket to someone who knows its number and the mobile's last four digits
+    (one limit per ticket number, kept in the database: bot/tickets/lookup.py)."""
 
     def name(self) -> str:
         return "action_ticket_lookup"
@@ -172,28 +182,20 @@ class ActionTicketLookup(Action):
         if left_form(tracker):
             return [SlotSet("form_left", None)]
         number, tail = tracker.get_slot("lookup_number"), tracker.get_slot("mobile_tail") or ""
-        failures = int(tracker.get_slot("lookup_failures") or 0)
         reset = [SlotSet("lookup_number", None), SlotSet("mobile_tail", None),
                  SlotSet("lookup_pending", False)]
-        if failures >= MAX_LOOKUP_FAILURES:
-            logger.warning("Ticket lookup refused after %d failures (conversation %s…)",
-                           failures, tracker.sender_id[:6])
-            dispatcher.utter_message(text="核对失败次数过多，为保护企业信息已暂停查询。"
-                                          "请拨打 12345 政务服务热线查询。")
-            return reset
         try:
-            ticket = ticket_backend().service.store.get(number)
-        except (TicketNotFound, SQLAlchemyError) as err:
-            logger.error("Ticket lookup failed: %s", type(err).__name__)
+            ticket = ticket_backend().lookup.check(str(number or ""), tail, channel_of(tracker))
+        except LookupBlocked:
+            logger.warning("Ticket look-up refused: too many failures for this number")
+            dispatcher.utter_message(text=LOOKUP_BLOCKED)
+            return reset
+        except SQLAlchemyError as err:
+            logger.error("Ticket look-up failed: %s", type(err).__name__)
             dispatcher.utter_message(text=UNAVAILABLE)
             return reset
-        mobile = ticket.enterprise.mobile or ""
-        if mobile and hmac.compare_digest(mobile[-4:], tail):
-            dispatcher.utter_message(text=describe(ticket))
-            return [*reset, SlotSet("lookup_failures", 0)]
-        dispatcher.utter_message(text="手机号后四位与登记信息不符，无法显示该工单。请核对后重新查询，"
-                                      "或拨打 12345 政务服务热线。")
-        return [*reset, SlotSet("lookup_failures", failures + 1)]
+        dispatcher.utter_message(text=describe(ticket) if ticket else LOOKUP_FAILED)
+        return reset
 
 
 def _target(tracker: Tracker, statuses: tuple[str, ...]) -> tuple[Ticket | None, str | None]:
@@ -202,14 +204,8 @@ def _target(tracker: Tracker, statuses: tuple[str, ...]) -> tuple[Ticket | None,
     (with several candidates the reason is empty: the caller asks which one)."""
     numbers = numbers_in(tracker)
     if numbers:
-        try:
-            ticket = ticket_backend().service.store.get(numbers[0])
-        except TicketNotFound:
-            return None, f"没有找到工单 {numbers[0]}，请核对工单号。"
-        if ticket.sender_id != sender_key(tracker):
-            return None, ("只能对本人登记的工单进行此操作。请通过登记时使用的渠道办理，"
-                          "或拨打 12345。")
-        return ticket, None
+        ticket = own_ticket(tracker, numbers[0])
+        return (ticket, None) if ticket else (None, NO_SUCH_TICKET.format(number=numbers[0]))
     mine = own_tickets(tracker, *statuses, limit=5)
     if len(mine) > 1:
         return None, ""

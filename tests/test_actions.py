@@ -158,3 +158,50 @@ async def test_confirming_twice_opens_one_ticket(settings, tmp_path, monkeypatch
     _, total = backend.service.store.query(Query(sender_id="rest:u-twice"))
     assert total == 1
 
+
+
+def lookup_tracker(sender: str, number: str, tail: str) -> Tracker:
+    return Tracker.from_dict({
+        "sender_id": sender, "slots": {"lookup_number": number, "mobile_tail": tail},
+        "latest_message": {"text": tail}, "events": [], "paused": False,
+        "followup_action": None, "active_loop": {}, "latest_action_name": None})
+
+
+async def test_one_lookup_limit_per_ticket_number_across_senders(settings, tmp_path,
+                                                                  monkeypatch):
+    """A new sender does not get a fresh count; an unknown number answers like a wrong
+    tail; the status page shares the same limit (same table)."""
+    from actions.followup import ActionTicketLookup, ActionTicketStatus
+    from bot.tickets.lookup import LOOKUP_BLOCKED, LOOKUP_FAILED, MAX_FAILURES
+    from bot.tickets.model import Enterprise, NewTicket
+
+    backend = build_backend(replace(settings, var=str(tmp_path)))
+    monkeypatch.setattr("actions.followup.ticket_backend", lambda: backend)
+    number = backend.service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司", None, "王",
+                                                       "13905701234"), "龙游县", "finance",
+                                            "bridge_loan", "过桥资金到期"), "test").ticket.number
+
+    async def look(sender, wanted, tail):
+        dispatcher = CollectingDispatcher()
+        await ActionTicketLookup().run(dispatcher, lookup_tracker(sender, wanted, tail), {})
+        return dispatcher.messages[0]["text"]
+
+    unknown = await look("s-0", "QZ-20990101-0001", "1234")
+    wrong = await look("s-0", number, "0000")
+    assert unknown == wrong == LOOKUP_FAILED
+    for i in range(1, MAX_FAILURES):  # each try from a new conversation
+        assert await look(f"s-{i}", number, "0000") == LOOKUP_FAILED
+    assert await look("s-new", number, "1234") == LOOKUP_BLOCKED  # even the right tail
+    assert backend.lookup.blocked(number)
+    # asking for an unknown number and for someone else's ticket: the same question
+    for wanted in (number, "QZ-20990101-0002"):
+        dispatcher = CollectingDispatcher()
+        events = await ActionTicketStatus().run(dispatcher, Tracker.from_dict({
+            "sender_id": "s-x", "slots": {}, "latest_message": {
+                "text": f"查一下{wanted}", "entities": [
+                    {"entity": "ticket_number", "value": wanted}]},
+            "events": [], "paused": False, "followup_action": None, "active_loop": {},
+            "latest_action_name": None}), {})
+        assert dispatcher.messages == []
+        assert {"event": "slot", "name": "lookup_pending", "value": True,
+                "timestamp": None} in events

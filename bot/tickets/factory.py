@@ -13,6 +13,7 @@ from bot.settings import Settings
 from bot.tickets import migrate
 from bot.tickets.calendar import WorkCalendar
 from bot.tickets.handoffs import HandoffStore
+from bot.tickets.lookup import TicketLookup
 from bot.tickets.outbox import Outbox
 from bot.tickets.routing import load_routing
 from bot.tickets.service import TicketService
@@ -26,6 +27,7 @@ class Backend:
     handoffs: HandoffStore
     outbox: Outbox
     kb_log: KbLog
+    lookup: TicketLookup
 
 
 def database_engine(settings: Settings, migrate_schema: bool = True) -> Engine:
@@ -48,8 +50,9 @@ def build_backend(settings: Settings, migrate_schema: bool = True) -> Backend:
     action server can start while the database is down (requests go to the outbox).
     """
     engine = database_engine(settings, migrate_schema)
-    service = TicketService(SqlTicketStore(engine), load_routing(settings.routing_file),
+    store = SqlTicketStore(engine)
+    service = TicketService(store, load_routing(settings.routing_file),
                             WorkCalendar.from_file(settings.holidays_file))
     return Backend(engine, service, HandoffStore(engine), Outbox(settings.outbox_dir),
-                   KbLog(engine))
+                   KbLog(engine), TicketLookup(engine, store))
 

@@ -182,6 +182,16 @@ web_sessions = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
+# Wrong mobile tails (or unknown numbers) given to see a ticket. Migration 0009.
+lookup_failures = Table(
+    "lookup_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Index("ix_lookup_failures_number_at", "number", "at"),
+)
+
 login_failures = Table(
     "login_failures", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
