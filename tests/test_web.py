@@ -25,7 +25,7 @@ from bot.settings import RasaApi
 from bot.stats.log import record_demand
 from bot.tickets.factory import build_backend
 from bot.tickets.model import CHINA, Enterprise, NewTicket
-from bot.tickets.schema import demands, nlu_corrections
+from bot.tickets.schema import api_audit, demands, nlu_corrections
 from bot.web.app import add_web
 from bot.web.corrections import add_correction_routes
 from bot.web.knowledge import add_knowledge_routes
@@ -283,6 +283,41 @@ async def test_handlers_work_their_own_queue(site):
     assert r.status == 200 and (await r.json())["ticket"]["status"] == "in_progress"
     r = await site.post(f"/web/tickets/{other.number}/accept", json={"version": 2}, headers=h)
     assert r.status == 403
+
+
+async def test_page_actions_are_audited_refusals_too(site):
+    """Who, what, which ticket and the result, for the queue, the console and logins."""
+    service = site.backend.service
+    mine = service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司"), "龙游", "finance",
+                                  "bridge_loan", "过桥资金到期"), "test").ticket
+    other = service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司"), "龙游", "legal",
+                                   "contract_debt", "货款拖欠"), "test").ticket
+    await site.post("/login", data={"username": "finance", "password": "wrong"})
+    _, csrf = await login(site, "finance")
+    h = {"X-CSRF-Token": csrf}
+    await site.post(f"/web/tickets/{mine.number}/accept", json={"version": mine.version},
+                    headers=h)
+    await site.post(f"/web/tickets/{other.number}/accept", json={"version": 1}, headers=h)
+    await site.post("/web/tickets", json={"domain": "legal"}, headers=h)  # not a handler's
+    site.session.cookie_jar.clear()
+    _, csrf = await login(site, "agent")
+    r = await site.post("/web/tickets", headers={"X-CSRF-Token": csrf}, json={
+        "text": "货款拖欠半年了", "domain": "legal", "subtopic": "contract_debt",
+        "company": "江山市宏达门业有限公司", "region": "江山市"})
+    opened = (await r.json())["ticket"]["number"]
+    await site.post("/web/analyze", headers={"X-CSRF-Token": csrf}, json={"text": "你好"})
+    with site.backend.engine.connect() as conn:
+        rows = [(r.actor, r.role, r.method, r.path, r.status, r.number) for r in
+                conn.execute(select(api_audit).order_by(api_audit.c.id)).all()]
+    assert rows == [
+        ("anonymous", "-", "POST", "/login", 401, None),
+        ("finance", "-", "POST", "/login", 302, None),
+        ("finance", "handler", "POST", f"/web/tickets/{mine.number}/accept", 200, mine.number),
+        ("finance", "handler", "POST", f"/web/tickets/{other.number}/accept", 403,
+         other.number),
+        ("finance", "handler", "POST", "/web/tickets", 403, None),
+        ("agent", "-", "POST", "/login", 302, None),
+        ("agent", "agent", "POST", "/web/tickets", 201, opened)]  # analyze changes nothing
 
 
 async def test_the_status_page_needs_the_mobile_tail(site):

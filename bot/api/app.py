@@ -51,6 +51,16 @@ NOTIFIER = web.AppKey("notifier", RasaNotifier)
 OPENAPI = web.AppKey("openapi", str)
 KB = web.AppKey("kb", KnowledgeBase)
 PUBLIC = {"/api/v1/health", "/api/v1/ready", "/api/v1/metrics", "/api/v1/openapi.yaml"}
+#: page requests that change nothing (or are the enterprise's own, recorded elsewhere)
+UNAUDITED_POSTS = {"/chat/send", "/web/analyze"}
+
+
+def audited(request: web.Request) -> bool:
+    """API calls (except the public probes) and every state-changing page request."""
+    if request.path.startswith("/api/"):
+        return request.path not in PUBLIC
+    return request.method == "POST" and request.path not in UNAUDITED_POSTS \
+        and not request.path.startswith("/status/")
 MAX_PAGE = 200
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -117,6 +127,9 @@ async def errors_and_audit(request: web.Request, handler: Handler) -> web.Stream
     except ApiError as err:
         status = err.status_code
         raise
+    except web.HTTPException as err:  # redirects after a login, page 403s, CSRF refusals
+        status = err.status
+        raise
     except TicketNotFound as err:
         status = 404
         raise ApiError(404, "not_found", "没有找到该工单。", str(err)) from None
@@ -139,16 +152,22 @@ async def errors_and_audit(request: web.Request, handler: Handler) -> web.Stream
         raise ApiError(503, "unavailable", "工单系统暂时不可用，请稍后重试。",
                        "ticket database unavailable") from None
     finally:
-        if api and request.path not in PUBLIC:
+        if audited(request):
             await _audit(request, principal, status)
 
 
 async def _audit(request: web.Request, principal: Principal | None, status: int) -> None:
-    row = {"at": datetime.now(timezone.utc),
-           "actor": principal.name if principal else "anonymous",
-           "role": principal.role if principal else "-", "method": request.method,
-           "path": request.path[:300], "status": status,
-           "number": request.match_info.get("number")}
+    """Who (token holder or signed-in user), what (method, path), which ticket, result."""
+    session = request.get("session")
+    if principal is not None:
+        actor, role = principal.name, principal.role
+    elif session is not None:
+        actor, role = session.user.username, session.user.role
+    else:  # a login names its user once it succeeded (bot.web.app.login)
+        actor, role = request.get("audit_actor") or "anonymous", "-"
+    row = {"at": datetime.now(timezone.utc), "actor": actor[:100], "role": role,
+           "method": request.method, "path": request.path[:300], "status": status,
+           "number": request.match_info.get("number") or request.get("audit_number")}
 
     def write() -> None:
         with request.app[BACKEND].engine.begin() as conn:

@@ -174,6 +174,7 @@ async def login(request: web.Request) -> web.Response:
         response.set_status(401)
         return response
     cookie, s = result
+    request["audit_actor"] = s.user.username
     target = str(form.get("next") or "")
     allowed = [p for p, roles in PAGES.items() if s.user.role in roles]
     if target not in allowed:
@@ -372,6 +373,7 @@ async def open_ticket(request: web.Request) -> web.Response:
     backend = request.app[BACKEND]
     opened = await asyncio.to_thread(backend.service.open, new, s.user.actor,
                                      b.get("request_key") or None)
+    request["audit_number"] = opened.ticket.number
     predicted = (b.get("predicted_domain"), b.get("predicted_subtopic"))
     # a changed category is a labelled example for the NLU, reviewed on the dashboard
     await asyncio.to_thread(corrections.record, backend.engine, text=new.text,
