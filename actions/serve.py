@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> None:
     from rasa_sdk.__main__ import main_from_args
     from rasa_sdk.endpoint import create_argument_parser
 
+    from bot.masking import install_log_masking
+
+    install_log_masking()
     args = create_argument_parser().parse_args(argv)
     utils.configure_colored_logging(args.loglevel)
     try:

@@ -20,7 +20,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
 from bot.examples import DEMAND_INTENTS, Example, dump_rasa_nlu, rasa_nlu_data
-from bot.stats.export import mask_text
+from bot.masking import mask_text
 from bot.taxonomy import taxonomy
 from bot.text import comparison_key
 from bot.tickets.schema import nlu_corrections

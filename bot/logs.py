@@ -18,6 +18,9 @@ def configure_logging(verbose: bool = False) -> None:
     """Send both stdlib and structlog output (Rasa uses both) to stderr."""
     import structlog
 
+    from bot.masking import install_log_masking, mask_text
+
+    install_log_masking()
     level = logging.INFO if verbose else logging.WARNING
     logging.basicConfig(stream=sys.stderr, level=level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
@@ -25,7 +28,8 @@ def configure_logging(verbose: bool = False) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     structlog.configure(
         processors=[structlog.processors.add_log_level,
-                    structlog.dev.ConsoleRenderer(colors=False)],
+                    structlog.dev.ConsoleRenderer(colors=False),
+                    lambda _logger, _name, line: mask_text(line)],
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=True,

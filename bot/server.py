@@ -18,6 +18,9 @@ def main() -> None:
     if token and sys.argv[1:2] == ["run"] and "--auth-token" not in sys.argv:
         sys.argv += ["--auth-token", token]
     rasa_compat.install()
+    from bot.masking import install_log_masking
+
+    install_log_masking()  # Rasa's own logs: no mobiles, ID numbers or credit codes
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

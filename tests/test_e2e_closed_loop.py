@@ -110,3 +110,12 @@ def test_the_user_corrects_the_category(services):
     assert "诉求领域：法治服务·合同纠纷与账款拖欠" in summary
     done = texts(say(services, sender, "/affirm"))
     assert "衢江区司法局" in done
+
+
+def test_no_mobile_reaches_any_log(services):
+    """Rasa's, the action server's and the web application's logs mask personal numbers."""
+    open_ticket(services, uuid.uuid4().hex)
+    logs = {p.name: p.read_text(encoding="utf-8", errors="replace")
+            for p in services.run_dir.glob("*.log")}
+    assert {"rasa-server.log", "action-server.log", "web.log"} <= set(logs)
+    assert not [name for name, text in logs.items() if "13905701234" in text]

@@ -7,26 +7,11 @@ import csv
 import io
 from typing import Any
 
+from bot.masking import mask_text
+
 PERSONAL = ("contact", "mobile")
 #: free text in which a mobile, an ID number or a credit code may be written
 FREE_TEXT = ("text", "question", "reason", "comment")
-_NUMBERS = {"phone", "id_number", "credit_code"}
-
-
-def mask_text(text: Any) -> Any:
-    """A free text with the mobiles, ID numbers and credit codes in it masked
-    (139****1234, 3308**********1234)."""
-    if not isinstance(text, str) or not text:
-        return text
-    from bot.entities import extract_entities
-
-    for ent in reversed(extract_entities(text)):
-        if ent.entity in _NUMBERS:
-            value = text[ent.start:ent.end]
-            keep = 3 if ent.entity == "phone" else 4
-            hidden = value[:keep] + "*" * max(len(value) - keep - 4, 4) + value[-4:]
-            text = text[:ent.start] + hidden + text[ent.end:]
-    return text
 
 
 def mask(value: Any, column: str) -> Any:
