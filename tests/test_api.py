@@ -43,6 +43,13 @@ async def rasa():
     app = web.Application()
     app.router.add_post("/conversations/{cid}/trigger_intent", trigger)
     app.router.add_post("/conversations/{cid}/tracker/events", events)
+
+    async def staff_reply(request):  # bot/channels/staff.py in the real Rasa server
+        assert request.query["token"] == "t0ken"
+        calls.append(("staff", await request.json()))
+        return web.json_response({"channel": "rest", "delivery": "polling", "delivered": True})
+
+    app.router.add_post("/webhooks/staff/reply", staff_reply)
     server = TestServer(app)
     await server.start_server()
     server.calls = calls
@@ -214,13 +221,26 @@ async def test_handoffs_are_listed_and_closed(api, rasa):
     assert api.backend.handoffs.open("rest:u9", "u9", "rest", "人呢").id == h.id
     status, body = await call(api, "GET", "/handoffs", "agent")
     assert [x["id"] for x in body["handoffs"]] == [h.id]
+    status, body = await call(api, "POST", f"/handoffs/{h.id}/reply", "agent",
+                              json={"text": "您好，我是坐席小王，请问企业在哪个县？"})
+    assert status == 200 and body["delivery"] == "polling" and body["delivered"] is True
+    assert rasa.calls[-1] == ("staff", {"conversation_id": "u9", "agent": "agent:话务员",
+                                        "text": "您好，我是坐席小王，请问企业在哪个县？"})
+    for bad in ({"text": ""}, {"text": "长" * 1001}, {"text": 5}):
+        status, body = await call(api, "POST", f"/handoffs/{h.id}/reply", "agent", json=bad)
+        assert status == 400 and body["error"]["message"]
+    status, _ = await call(api, "POST", "/handoffs/99999/reply", "agent", json={"text": "在吗"})
+    assert status == 404
     status, body = await call(api, "POST", f"/handoffs/{h.id}/close", "agent")
     assert status == 200 and body["conversation_resumed"] is True
     assert rasa.calls[-2] == ("u9", [{"event": "resume"},
                                      {"event": "action", "name": "action_listen"}])
     assert rasa.calls[-1][1]["name"] == "EXTERNAL_handoff_closed"
     status, body = await call(api, "POST", f"/handoffs/{h.id}/close", "agent")
-    assert status == 400 and "closed already" in body["error"]["detail"]
+    assert status == 409 and "closed by agent:话务员" in body["error"]["detail"]
+    status, _ = await call(api, "POST", f"/handoffs/{h.id}/reply", "agent",
+                           json={"text": "在吗"})
+    assert status == 409  # nobody writes into a conversation the bot has back
     status, body = await call(api, "GET", "/handoffs", "handler")
     assert status == 403
 

@@ -29,6 +29,7 @@ from bot.tickets.schema import api_audit, demands, nlu_corrections
 from bot.web.app import add_web
 from bot.web.corrections import add_correction_routes
 from bot.web.knowledge import add_knowledge_routes
+from bot.web.queue import add_queue_routes
 from bot.web.users import UserStore
 
 PASSWORD = "correct horse battery"
@@ -98,6 +99,7 @@ async def site(settings, tmp_path, rasa):
     add_web(app, users, rasa_api, trusted_proxies=frozenset({"127.0.0.1"}))
     add_knowledge_routes(app, policies)
     add_correction_routes(app)
+    add_queue_routes(app)
     client = TestClient(TestServer(app))
     await client.start_server()
     client.backend, client.kb, client.policies = backend, kb, policies

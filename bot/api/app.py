@@ -29,6 +29,7 @@ from bot.api.tokens import Principal, digest
 from bot.kb.index import KnowledgeBase
 from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
 from bot.tickets.factory import Backend
+from bot.tickets.handoffs import Handoff
 from bot.tickets.model import (
     ConcurrentUpdate,
     Event,
@@ -62,6 +63,7 @@ def audited(request: web.Request) -> bool:
     return request.method == "POST" and request.path not in UNAUDITED_POSTS \
         and not request.path.startswith("/status/")
 MAX_PAGE = 200
+MAX_REPLY = 1000  # characters of a staff reply (bot/channels/staff.py takes as many)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -380,15 +382,57 @@ async def list_handoffs(request: web.Request) -> web.Response:
     return respond({"handoffs": [asdict(h) for h in waiting]})
 
 
-async def close_handoff(request: web.Request) -> web.Response:
+async def waiting_handoff(app: web.Application, raw: str) -> Handoff:
+    """The open hand-off ``raw`` (its id from the URL): 404 unknown, 409 closed."""
+    try:
+        handoff = await asyncio.to_thread(app[BACKEND].handoffs.get, int(raw)) \
+            if raw.isdigit() else None
+    except TicketError:
+        handoff = None
+    if handoff is None:
+        raise ApiError(404, "not_found", "没有找到该转人工记录。", f"no hand-off {raw[:20]}")
+    if handoff.closed_at is not None:
+        raise ApiError(409, "closed", "该会话的人工服务已结束。",
+                       f"hand-off {handoff.id} was closed by {handoff.closed_by}")
+    return handoff
+
+
+async def reply_to_handoff(app: web.Application, raw: str, text: Any,
+                           actor: str) -> dict[str, Any]:
+    """A staff reply to a waiting conversation, delivered on the user's channel and
+    noted on the enterprise's open ticket (the API and the console share this)."""
+    handoff = await waiting_handoff(app, raw)
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_REPLY:
+        raise ApiError(400, "invalid", f"请输入回复内容（不超过{MAX_REPLY}字）。",
+                       "reply text missing or too long")
+    sent = await app[NOTIFIER].staff_reply(handoff.conversation_id, text.strip(), actor)
+    if sent is None:
+        raise ApiError(503, "unavailable", "回复暂时无法发送，请稍后重试。",
+                       "the Rasa server did not take the staff reply")
+    if handoff.number:
+        await asyncio.to_thread(app[BACKEND].service.store.add_note, handoff.number, actor,
+                                f"人工回复：{text.strip()}", kind="handoff")
+    return {"handoff": asdict(handoff), **sent}
+
+
+async def end_handoff(app: web.Application, raw: str, actor: str) -> dict[str, Any]:
     """Staff are done: close the hand-off and give the conversation back to the bot."""
+    handoff = await waiting_handoff(app, raw)
+    handoff = await asyncio.to_thread(app[BACKEND].handoffs.close, handoff.id, actor)
+    resumed = await app[NOTIFIER].resume(handoff.conversation_id)
+    return {"handoff": asdict(handoff), "conversation_resumed": resumed}
+
+
+async def close_handoff(request: web.Request) -> web.Response:
     p = require(request, "admin", "agent")
-    raw = request.match_info["handoff_id"]
-    if not raw.isdigit():
-        raise ApiError(404, "not_found", "没有找到该转人工记录。", f"no hand-off {raw}")
-    handoff = await asyncio.to_thread(request.app[BACKEND].handoffs.close, int(raw), p.actor)
-    resumed = await request.app[NOTIFIER].resume(handoff.conversation_id)
-    return respond({"handoff": asdict(handoff), "conversation_resumed": resumed})
+    return respond(await end_handoff(request.app, request.match_info["handoff_id"], p.actor))
+
+
+async def handoff_reply(request: web.Request) -> web.Response:
+    p = require(request, "admin", "agent")
+    body = await body_of(request, "text")
+    return respond(await reply_to_handoff(request.app, request.match_info["handoff_id"],
+                                          body["text"], p.actor))
 
 
 async def audit_log(request: web.Request) -> web.Response:
@@ -486,6 +530,7 @@ def create_app(backend: Backend, tokens: dict[str, Principal], notifier: RasaNot
     app.router.add_post(f"{t}/notes", add_note)
     app.router.add_get("/api/v1/handoffs", list_handoffs)
     app.router.add_post("/api/v1/handoffs/{handoff_id}/close", close_handoff)
+    app.router.add_post("/api/v1/handoffs/{handoff_id}/reply", handoff_reply)
     app.router.add_get("/api/v1/audit", audit_log)
     app.router.add_get("/api/v1/kb/search", kb_search)
     app.router.add_post("/api/v1/kb/match", kb_match)

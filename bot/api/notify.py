@@ -80,6 +80,49 @@ class RasaNotifier:
             logger.warning("Resuming a conversation failed: %s", type(err).__name__)
             return False
 
+    async def staff_reply(self, conversation_id: str, text: str, agent: str) -> dict | None:
+        """Deliver a staff reply to a handed-over conversation (bot/channels/staff.py):
+        ``{"channel", "delivery", "delivered"}``, or None when Rasa cannot be reached."""
+        url = self.rasa.url("/webhooks/staff/reply")
+        body = {"conversation_id": conversation_id, "text": text, "agent": agent}
+        try:
+            async with aiohttp.ClientSession(timeout=self.timeout) as session, \
+                    session.post(url, json=body) as response:
+                answer = await response.json(content_type=None)
+                if response.status != 200 or "error" in answer:
+                    logger.warning("Staff reply refused by Rasa: HTTP %d %s", response.status,
+                                   answer.get("error") if isinstance(answer, dict) else "")
+                    return None
+                return answer
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as err:
+            logger.warning("Staff reply not delivered: %s", type(err).__name__)
+            return None
+
+    async def conversation(self, conversation_id: str) -> dict:
+        """The conversation as staff read it: its messages (who: user, bot or staff; text;
+        at) and the enterprise's details from its slots. Empty when Rasa is unreachable."""
+        url = self.rasa.url(f"/conversations/{quote(conversation_id, safe='')}/tracker")
+        try:
+            async with aiohttp.ClientSession(timeout=self.timeout) as session, \
+                    session.get(url) as response:
+                tracker = await response.json() if response.status == 200 else {}
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as err:
+            logger.warning("Conversation not read: %s", type(err).__name__)
+            tracker = {}
+        messages = []
+        for e in tracker.get("events") or []:
+            text = str(e.get("text") or "")
+            if e.get("event") == "user" and not text.startswith("EXTERNAL:"):
+                shown = f"〔按钮〕{text}" if text.startswith("/") else text
+                messages.append({"who": "user", "text": shown, "at": e.get("timestamp")})
+            elif e.get("event") == "bot" and text:
+                staff = (e.get("metadata") or {}).get("staff")
+                messages.append({"who": "staff" if staff else "bot", "text": text,
+                                 "at": e.get("timestamp"), "staff": staff})
+        slots = tracker.get("slots") or {}
+        details = {k: slots.get(k) for k in ("company", "contact_name", "mobile", "region")}
+        return {"messages": messages[-60:], "enterprise": details}
+
     async def rasa_up(self) -> bool:
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as s, \

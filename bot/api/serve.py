@@ -16,6 +16,7 @@ from bot.tickets.factory import build_backend
 from bot.web.app import add_web
 from bot.web.corrections import add_correction_routes
 from bot.web.knowledge import add_knowledge_routes
+from bot.web.queue import add_queue_routes
 from bot.web.users import UserStore
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ def build_app(settings: Settings, jobs: bool = True) -> web.Application:
             secure_cookie=settings.secure_cookies, trusted_proxies=settings.proxies)
     add_knowledge_routes(app, settings.kb_source_dir)
     add_correction_routes(app)
+    add_queue_routes(app)
     return app
 
 

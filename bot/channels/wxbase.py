@@ -238,14 +238,17 @@ class WxChannel(InputChannel):
         await self.remember_buttons(message.user, messages)
         return self.answer(message, wrap, messages)
 
-    async def push(self, sender_id: str, messages: list[dict[str, Any]]) -> None:
+    async def push(self, sender_id: str, messages: list[dict[str, Any]]) -> bool:
+        """Send through the platform API; whether every piece was delivered."""
         user = self.user_of(sender_id)
         await self.remember_buttons(user, messages)
-        await self._push_texts(user, joined(self.render(messages)))
+        return await self._push_texts(user, joined(self.render(messages)))
 
-    async def _push_texts(self, user: str, texts: list[str]) -> None:
+    async def _push_texts(self, user: str, texts: list[str]) -> bool:
+        delivered = True
         for text in texts:
-            await self.api.send_text(user, text)
+            delivered = await self.api.send_text(user, text) and delivered
+        return delivered
 
     # -- what the user says -------------------------------------------------------------
     async def what_is_said(self, message: Inbound) -> Said | None:

@@ -31,9 +31,7 @@ from bot import corrections
 from bot.api.app import (
     BACKEND,
     KB,
-    NOTIFIER,
     ApiError,
-    check_department,
     respond,
     ticket_view,
 )
@@ -205,17 +203,6 @@ async def console_page(request: web.Request) -> web.Response:
         {"id": d.id, "name": d.name, "subtopics": [{"id": s.id, "name": s.name}
                                                     for s in d.subtopics]}
         for d in tax.domains.values()])
-
-
-async def queue_page(request: web.Request) -> web.Response:
-    s = need(request, "handler", "admin")
-    department = s.user.department if s.user.role == "handler" else None
-    found, total = await asyncio.to_thread(
-        request.app[BACKEND].service.store.query,
-        Query(department=department, status=("assigned", "in_progress", "escalated",
-                                             "reopened"), limit=200))
-    return page(request, "queue.html", tickets=found, total=total, department=department,
-                label=taxonomy().label)
 
 
 async def dashboard_page(request: web.Request) -> web.Response:
@@ -398,30 +385,6 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     return body
 
 
-# -- the handler's queue (same operations as the API, with the session) -------------------
-async def queue_action(request: web.Request) -> web.Response:
-    s = need(request, "handler", "admin")
-    number, action = request.match_info["number"], request.match_info["action"]
-    b = await json_object(request)
-    service = request.app[BACKEND].service
-    check_department(s.user.role, s.user.department,
-                     await asyncio.to_thread(service.store.get, number))
-    try:
-        version = int(b.get("version", -1))
-    except (TypeError, ValueError):
-        raise ApiError(400, "invalid", "工单版本号有误，请刷新页面后重试。",
-                       f"bad version {b.get('version')!r}") from None
-    if action == "accept":
-        changed = await asyncio.to_thread(service.accept, number, s.user.actor, version)
-    elif action == "resolve":
-        changed = await asyncio.to_thread(service.resolve, number, s.user.actor, version,
-                                          str(b.get("reply") or ""))
-    else:
-        raise ApiError(404, "not_found", "没有这个操作。", f"unknown action {action}")
-    await request.app[NOTIFIER].ticket_changed(changed)
-    return respond({"ticket": ticket_view(changed)})
-
-
 # -- statistics -------------------------------------------------------------------------------
 def filters_of(request: web.Request) -> queries.Filters:
     q = request.query
@@ -519,11 +482,9 @@ def add_web(app: web.Application, users: UserStore, rasa: RasaApi,
     r.add_get("/chat/updates", chat_updates)
     r.add_route("*", "/status/{number}", status_page)
     r.add_get("/console", console_page)
-    r.add_get("/queue", queue_page)
     r.add_get("/dashboard", dashboard_page)
     r.add_post("/web/analyze", analyze)
     r.add_post("/web/tickets", open_ticket)
-    r.add_post("/web/tickets/{number}/{action}", queue_action)
     r.add_get("/web/stats", stats)
     r.add_get("/web/export/{table}.{format}", export)
     r.add_static("/static", HERE / "static")

@@ -1,0 +1,97 @@
+"""Staff replies to handed-over conversations (转人工), inside the Rasa server.
+
+``POST /webhooks/staff/reply?token=…`` with ``{"conversation_id", "text", "agent"}``
+(the web application's console calls it; Rasa's HTTP API token is required). Under the
+conversation's lock the reply is appended to the conversation as the assistant's
+message, marked ``{"staff": agent}`` in its metadata, so the history stays whole; then
+it is delivered on the conversation's own channel: pushed through the platform's
+customer-service message API on WeChat and WeCom, fetched by the web chat's polling on
+the REST channel. The conversation stays paused: the assistant does not answer until
+staff hand it back or the user ends the hand-over (不用人工了).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.wxbase import WxChannel
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 1000
+#: how the user sees that a person wrote (every channel)
+PREFIX = "【人工客服】"
+
+
+def delivery_of(channel: str | None) -> str:
+    """How a staff reply reaches a user of ``channel``."""
+    return "push" if channel in ("wechat", "wecom") else "polling"
+
+
+class StaffInput(InputChannel):
+    def __init__(self, token: str | None = None) -> None:
+        self.token = token if token is not None else os.environ.get("GOVBOT_RASA_TOKEN", "")
+
+    @classmethod
+    def name(cls) -> str:
+        return "staff"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> StaffInput:
+        return cls((credentials or {}).get("token"))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        staff = Blueprint("staff_webhook", __name__)
+
+        @staff.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @staff.route("/reply", methods=["POST"])
+        async def reply(request: Request) -> HTTPResponse:
+            given = request.args.get("token") or ""
+            if not self.token or not hmac.compare_digest(given, self.token):
+                return response.json({"error": "unauthorized"}, status=401)
+            try:
+                body = request.json
+            except Exception:  # noqa: BLE001 - Sanic raises its own error for bad JSON
+                body = None
+            if not isinstance(body, dict):
+                return response.json({"error": "invalid_json"}, status=400)
+            cid, text = body.get("conversation_id"), body.get("text")
+            agent = str(body.get("agent") or "staff")[:64]
+            if not isinstance(cid, str) or not cid or not isinstance(text, str) \
+                    or not text.strip() or len(text) > MAX_TEXT:
+                return response.json({"error": "invalid_reply"}, status=400)
+            return response.json(await self.deliver(request, cid, PREFIX + text.strip(), agent))
+
+        return staff
+
+    async def deliver(self, request: Request, cid: str, text: str,
+                      agent: str) -> dict[str, Any]:
+        rasa = request.app.ctx.agent
+        async with rasa.lock_store.lock(cid):
+            tracker = await rasa.tracker_store.retrieve(cid)
+            if tracker is None:
+                return {"error": "no_conversation"}
+            tracker.update(BotUttered(text, metadata={"staff": agent}))
+            await rasa.tracker_store.save(tracker)
+        channel = tracker.get_latest_input_channel()
+        delivered = True  # the web chat fetches it (REST channel)
+        if delivery_of(channel) == "push":
+            wx = [c for c in request.app.ctx.input_channels
+                  if isinstance(c, WxChannel) and c.name() == channel]
+            delivered = bool(wx) and await wx[0].push(cid, [{"text": text}])
+        if not delivered:
+            logger.warning("Staff reply kept in the conversation but not pushed (%s)", channel)
+        return {"channel": channel, "delivery": delivery_of(channel), "delivered": delivered}
