@@ -10,56 +10,22 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 from sqlalchemy import create_engine, func, select
 
 from bot import corrections
 from bot.kb.log import KbLog
 from bot.stats.log import record_demand
 from bot.tickets.schema import demands
-from bot.web.users import UserError, UserStore
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
-PASSWORD = "browser-test-password"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="Debian chromium is not installed (make test installs it)")
 
 
-@pytest.fixture(scope="module")
-def web_users(services):
-    users = UserStore(create_engine(services.database_url))
-    for name, role, dept in (("b-admin", "admin", None), ("b-agent", "agent", None)):
-        try:
-            users.add(name, PASSWORD, role, dept)
-        except UserError:
-            pass  # created by an earlier module of this session
-    return f"http://{services.settings.host}:{services.settings.api_port}"
-
-
-@pytest.fixture
-async def browser():
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        await b.close()
-
-
-async def signed_in(browser, base, username, size=(1366, 768)):
-    context = await browser.new_context(viewport={"width": size[0], "height": size[1]},
-                                        accept_downloads=True, locale="zh-CN")
-    page = await context.new_page()
-    await page.goto(f"{base}/login")
-    await page.screenshot(path=SHOTS / "login.png")
-    await page.fill("input[name=username]", username)
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button[type=submit]")
-    return page
-
-
-async def test_an_agent_analyses_a_call_and_opens_a_ticket(browser, web_users):
+async def test_an_agent_analyses_a_call_and_opens_a_ticket(browser, web_users, signed_in):
     page = await signed_in(browser, web_users, "b-agent")
     await expect(page).to_have_url(f"{web_users}/console")
     await page.fill("#text", "龙游县恒丰纸业有限公司反映研发费用加计扣除不知道怎么申报，比例是多少")
@@ -119,7 +85,8 @@ async def test_an_enterprise_chats_and_gets_a_ticket_number(browser, web_users):
     assert number.startswith("QZ-")
 
 
-async def test_an_admin_filters_the_dashboard_and_downloads_xlsx(browser, web_users, services):
+async def test_an_admin_filters_the_dashboard_and_downloads_xlsx(browser, web_users, services,
+                                                                signed_in):
     engine = create_engine(services.database_url)
     for domain, n in (("finance", 3), ("open", 2)):
         for _ in range(n):

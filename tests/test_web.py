@@ -6,133 +6,35 @@ REST channel); tests/test_browser.py drives the real one in Chromium.
 """
 
 import io
-import re
-import shutil
-from dataclasses import replace
 from datetime import datetime, timezone
 
-import pytest
 import yaml
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from bot.api.app import create_app
-from bot.api.notify import RasaNotifier
-from bot.kb.index import KnowledgeBase
-from bot.settings import RasaApi
 from bot.stats.log import record_demand
-from bot.tickets.factory import build_backend
 from bot.tickets.model import CHINA, Enterprise, NewTicket
 from bot.tickets.schema import api_audit, demands, nlu_corrections
-from bot.web.app import add_web
-from bot.web.corrections import add_correction_routes
-from bot.web.knowledge import add_knowledge_routes
-from bot.web.queue import add_queue_routes
 from bot.web.users import UserStore
-
-PASSWORD = "correct horse battery"
-TOKEN = "rasa-api-token"
-PARSE = {"text": "", "intent": {"name": "report_need", "confidence": 0.95},
-         "domain": {"name": "finance", "confidence": 0.9},
-         "subtopic": {"name": "bridge_loan", "confidence": 0.8}, "domain_ranking": [],
-         "entities": [{"entity": "region", "value": "龙游县", "start": 0, "end": 2},
-                      {"entity": "company", "value": "龙游县恒丰纸业有限公司"}]}
-
-
-@pytest.fixture
-async def rasa():
-    async def parse(request):
-        body = await request.json()
-        return web.json_response({**PARSE, "text": body["text"]})
-
-    async def rest(request):
-        body = await request.json()
-        text = f"已受理，工单号：QZ-20261126-0001（{body['message']}）"
-        return web.json_response([{"recipient_id": body["sender"], "text": text}])
-
-    async def trigger(request):
-        return web.json_response({})
-
-    async def tracker(request):
-        return web.json_response({"events": [
-            {"event": "user", "text": "你好", "timestamp": 100.0},
-            {"event": "bot", "text": "您好！", "timestamp": 100.5},
-            {"event": "user", "text": "EXTERNAL: EXTERNAL_ticket_update", "timestamp": 200.0},
-            {"event": "bot", "text": "您的工单已办结。", "timestamp": 200.5},
-            {"event": "bot", "text": "请打分", "timestamp": 200.6,
-             "data": {"buttons": [{"title": "5分", "payload": "/rate_service"}]}}]})
-
-    @web.middleware
-    async def token_required(request, handler):  # as Rasa with --auth-token
-        if not request.path.startswith("/webhooks/") and request.query.get("token") != TOKEN:
-            return web.json_response({"status": "failure"}, status=401)
-        return await handler(request)
-
-    app = web.Application(middlewares=[token_required])
-    app.router.add_post("/model/parse", parse)
-    app.router.add_post("/webhooks/rest/webhook", rest)
-    app.router.add_post("/conversations/{cid}/trigger_intent", trigger)
-    app.router.add_get("/conversations/{cid}/tracker", tracker)
-    server = TestServer(app)
-    await server.start_server()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def site(settings, tmp_path, rasa):
-    s = replace(settings, var=str(tmp_path), database_url="")
-    backend = build_backend(s)
-    users = UserStore(backend.engine)
-    users.add("admin", PASSWORD, "admin")
-    users.add("agent", PASSWORD, "agent", display_name="话务员小王")
-    users.add("finance", PASSWORD, "handler", "龙游县金融工作服务中心")
-    policies = tmp_path / "policies"  # a copy: approving a standard question writes to it
-    shutil.copytree(settings.kb_source_dir, policies)
-    kb = KnowledgeBase(tmp_path / "kb", create=True)
-    kb.ingest(policies)
-    rasa_api = RasaApi(str(rasa.make_url("")).rstrip("/"), TOKEN)
-    app = create_app(backend, {}, RasaNotifier(rasa_api, backend.service.store),
-                     s.openapi_file.read_text(encoding="utf-8"), kb=kb)
-    add_web(app, users, rasa_api, trusted_proxies=frozenset({"127.0.0.1"}))
-    add_knowledge_routes(app, policies)
-    add_correction_routes(app)
-    add_queue_routes(app)
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    client.backend, client.kb, client.policies = backend, kb, policies
-    yield client
-    await client.close()
-    kb.close()
-
-
-async def login(client, username):
-    r = await client.post("/login", data={"username": username, "password": PASSWORD},
-                          allow_redirects=False)
-    assert r.status == 302, await r.text()
-    page = await client.get(r.headers["Location"])
-    csrf = re.search(r'name="csrf" content="([^"]+)"', await page.text()).group(1)
-    return r, csrf
 
 
 async def test_login_sets_a_safe_cookie_and_sends_each_role_home(site):
-    r, _ = await login(site, "agent")
+    r, _ = await site.login("agent")
     assert r.headers["Location"] == "/console"
     cookie = r.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     site.session.cookie_jar.clear()
-    assert (await login(site, "finance"))[0].headers["Location"] == "/queue"
+    assert (await site.login("finance"))[0].headers["Location"] == "/queue"
     site.session.cookie_jar.clear()
-    assert (await login(site, "admin"))[0].headers["Location"] == "/dashboard"
+    assert (await site.login("admin"))[0].headers["Location"] == "/dashboard"
 
 
 async def test_wrong_passwords_and_the_rate_limit(site):
     for _ in range(5):
         r = await site.post("/login", data={"username": "agent", "password": "wrong"})
         assert r.status == 401 and "用户名或密码错误" in await r.text()
-    r = await site.post("/login", data={"username": "agent", "password": PASSWORD})
+    r = await site.post("/login", data={"username": "agent", "password": site.password})
     assert r.status == 429 and "15分钟" in await r.text()
 
 
@@ -145,10 +47,10 @@ async def test_no_one_can_lock_someone_else_out(site):
         r = await site.post("/login", data={"username": "agent", "password": "wrong"},
                             headers=at("10.0.0.9"))
         assert r.status == 401
-    r = await site.post("/login", data={"username": "agent", "password": PASSWORD},
+    r = await site.post("/login", data={"username": "agent", "password": site.password},
                         headers=at("10.0.0.9"))
     assert r.status == 429 and "联系管理员" in await r.text()
-    r = await site.post("/login", data={"username": "agent", "password": PASSWORD},
+    r = await site.post("/login", data={"username": "agent", "password": site.password},
                         headers=at("10.0.0.5"), allow_redirects=False)
     assert r.status == 302  # the agent at their own desk still gets in (after a delay)
     users = UserStore(site.backend.engine)
@@ -156,7 +58,7 @@ async def test_no_one_can_lock_someone_else_out(site):
     for i in range(20):
         await site.post("/login", data={"username": f"user{i}", "password": "wrong"},
                         headers=at("10.0.0.7"))
-    r = await site.post("/login", data={"username": "admin", "password": PASSWORD},
+    r = await site.post("/login", data={"username": "admin", "password": site.password},
                         headers=at("10.0.0.7"))
     assert r.status == 429
     for _ in range(6):
@@ -186,7 +88,7 @@ def test_forwarded_addresses_count_only_from_a_trusted_proxy():
 async def test_each_role_sees_only_its_pages(site):
     r = await site.get("/dashboard", allow_redirects=False)
     assert r.status == 302 and r.headers["Location"].startswith("/login")
-    await login(site, "agent")
+    await site.login("agent")
     assert (await site.get("/console")).status == 200
     denied = await site.get("/dashboard")
     assert denied.status == 403 and denied.content_type == "text/html"
@@ -202,7 +104,7 @@ async def test_each_role_sees_only_its_pages(site):
 
 
 async def test_csrf_is_required_and_logout_ends_the_session(site):
-    _, csrf = await login(site, "agent")
+    _, csrf = await site.login("agent")
     r = await site.post("/web/analyze", json={"text": "过桥资金"})
     assert r.status == 403
     r = await site.post("/web/analyze", json={"text": "过桥资金"}, headers={"X-CSRF-Token": csrf})
@@ -213,7 +115,7 @@ async def test_csrf_is_required_and_logout_ends_the_session(site):
 
 
 async def test_the_console_analyses_and_opens_a_ticket_with_a_correction(site):
-    _, csrf = await login(site, "agent")
+    _, csrf = await site.login("agent")
     h = {"X-CSRF-Token": csrf}
     r = await site.post("/web/analyze", json={"text": "龙游恒丰纸业过桥资金到期，银行不续贷"},
                         headers=h)
@@ -240,7 +142,7 @@ async def test_the_console_analyses_and_opens_a_ticket_with_a_correction(site):
 
 
 async def test_corrections_export_as_rasa_training_data(site):
-    _, csrf = await login(site, "agent")
+    _, csrf = await site.login("agent")
     await site.post("/web/tickets", headers={"X-CSRF-Token": csrf}, json={
         "text": "货款拖欠半年了", "domain": "legal", "subtopic": "contract_debt",
         "predicted_domain": "finance", "predicted_subtopic": "loan_financing",
@@ -248,7 +150,7 @@ async def test_corrections_export_as_rasa_training_data(site):
     assert (await site.get("/web/corrections.yml")).status == 403
     assert (await site.get("/web/corrections")).status == 403
     site.session.cookie_jar.clear()
-    _, csrf = await login(site, "admin")
+    _, csrf = await site.login("admin")
     h = {"X-CSRF-Token": csrf}
     (pending,) = (await (await site.get("/web/corrections")).json())["corrections"]
     assert (pending["source"], pending["by"], pending["text"]) == (
@@ -276,7 +178,7 @@ async def test_handlers_work_their_own_queue(site):
                                   "bridge_loan", "过桥资金到期"), "test").ticket
     other = service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司"), "龙游", "legal",
                                    "contract_debt", "货款拖欠"), "test").ticket
-    _, csrf = await login(site, "finance")
+    _, csrf = await site.login("finance")
     page = await (await site.get("/queue")).text()
     assert mine.number in page and other.number not in page
     h = {"X-CSRF-Token": csrf}
@@ -295,14 +197,14 @@ async def test_page_actions_are_audited_refusals_too(site):
     other = service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司"), "龙游", "legal",
                                    "contract_debt", "货款拖欠"), "test").ticket
     await site.post("/login", data={"username": "finance", "password": "wrong"})
-    _, csrf = await login(site, "finance")
+    _, csrf = await site.login("finance")
     h = {"X-CSRF-Token": csrf}
     await site.post(f"/web/tickets/{mine.number}/accept", json={"version": mine.version},
                     headers=h)
     await site.post(f"/web/tickets/{other.number}/accept", json={"version": 1}, headers=h)
     await site.post("/web/tickets", json={"domain": "legal"}, headers=h)  # not a handler's
     site.session.cookie_jar.clear()
-    _, csrf = await login(site, "agent")
+    _, csrf = await site.login("agent")
     r = await site.post("/web/tickets", headers={"X-CSRF-Token": csrf}, json={
         "text": "货款拖欠半年了", "domain": "legal", "subtopic": "contract_debt",
         "company": "江山市宏达门业有限公司", "region": "江山市"})
@@ -362,7 +264,7 @@ def seed(backend):
 
 async def test_statistics_match_the_database(site):
     seed(site.backend)
-    await login(site, "admin")
+    await site.login("admin")
     data = await (await site.get("/web/stats")).json()
     assert {r["key"]: r["count"] for r in data["domains"]} == {"finance": 5, "talent": 1}
     assert {r["key"]: r["count"] for r in data["regions"]} == {"龙游县": 4, "江山市": 2}
@@ -379,7 +281,7 @@ async def test_statistics_match_the_database(site):
 
 async def test_exports_in_csv_and_xlsx_mask_personal_data(site):
     seed(site.backend)
-    await login(site, "admin")
+    await site.login("admin")
     r = await site.get("/web/export/domains.xlsx")
     sheet = load_workbook(io.BytesIO(await r.read())).active
     assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
@@ -398,7 +300,7 @@ async def test_statistics_count_china_days(site):
     with e.begin() as conn:
         conn.execute(demands.insert().values(at=late, intent="report_need", domain="finance",
                                              region="龙游县", channel="rest", text="x"))
-    await login(site, "admin")
+    await site.login("admin")
     data = await (await site.get("/web/stats?start=2026-11-26&end=2026-11-26")).json()
     assert data["trend"] == [{"period": "2026-11-26", "domain": "finance", "count": 1}]
     assert late.astimezone(CHINA).date().isoformat() == "2026-11-26"
@@ -417,7 +319,7 @@ async def test_the_web_chat_receives_notifications_by_polling(site):
 async def test_an_agent_proposes_a_standard_question_and_an_admin_approves_it(site):
     question = "衢州小微企业首次贷款有没有专门的贴息"
     assert site.kb.search(question) == [] or site.kb.search(question)[0].get("faq_id") is None
-    _, csrf = await login(site, "agent")
+    _, csrf = await site.login("agent")
     pair = {"question": question, "answer": "首次贷款贴息以所在县（市、区）当年通知为准，"
             "可咨询当地金融工作服务中心。", "doc_id": "finance-loan-renewal-2024",
             "section": "适用对象"}
@@ -431,7 +333,7 @@ async def test_an_agent_proposes_a_standard_question_and_an_admin_approves_it(si
     proposal = (await r.json())["id"]
     assert (await site.get("/web/faq")).status == 403  # agents propose, admins decide
     site.session.cookie_jar.clear()
-    _, csrf = await login(site, "admin")
+    _, csrf = await site.login("admin")
     listed = (await (await site.get("/web/faq")).json())["proposals"]
     assert [(p["id"], p["proposed_by"]) for p in listed] == [(proposal, "agent")]
     r = await site.post(f"/web/faq/{proposal}/approve", headers={"X-CSRF-Token": csrf})
@@ -453,7 +355,7 @@ async def test_no_export_cell_starts_a_formula(site):
                            "龙游", "finance", "bridge_loan", "=HYPERLINK(\"http://x\",\"点我\")"),
                  "test")
     site.backend.kb_log.gap('=HYPERLINK("http://x","点我")', "rest:u1", "龙游县", "finance")
-    await login(site, "admin")
+    await site.login("admin")
     for table in ("tickets", "gaps"):
         csv_text = (await (await site.get(f"/web/export/{table}.csv")).read()).decode("utf-8-sig")
         cells = [c for line in csv_text.splitlines()[1:] for c in line.split(",")]
@@ -469,7 +371,7 @@ async def test_malformed_web_requests_get_a_chinese_400(site):
     number = site.backend.service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司"), "龙游",
                                                  "finance", "bridge_loan", "过桥"), "test"
                                        ).ticket.number
-    _, csrf = await login(site, "admin")
+    _, csrf = await site.login("admin")
     h = {"X-CSRF-Token": csrf}
     for body in ({"version": "abc"}, [1]):
         r = await site.post(f"/web/tickets/{number}/accept", json=body, headers=h)
@@ -486,14 +388,14 @@ async def test_malformed_web_requests_get_a_chinese_400(site):
 
 async def test_corrections_cannot_inject_yaml(site):
     """Issue 16: an intent that carries a line break and keys stays one quoted value."""
-    _, csrf = await login(site, "agent")
+    _, csrf = await site.login("agent")
     await site.post("/web/tickets", headers={"X-CSRF-Token": csrf}, json={
         "text": "货款拖欠", "domain": "legal", "subtopic": "contract_debt",
         "intent": "report_need\n- intent: greet\n  examples: |\n    - 你好",
         "predicted_domain": "finance", "predicted_subtopic": "loan_financing",
         "company": "江山市宏达门业有限公司", "region": "江山市"})
     site.session.cookie_jar.clear()
-    _, csrf = await login(site, "admin")
+    _, csrf = await site.login("admin")
     (pending,) = (await (await site.get("/web/corrections")).json())["corrections"]
     await site.post(f"/web/corrections/{pending['id']}/accept", headers={"X-CSRF-Token": csrf})
     text = await (await site.get("/web/corrections.yml")).text()
@@ -512,7 +414,7 @@ async def test_escalations_show_their_own_target_and_mask_free_text(site):
     first = service.escalate(t.number, "handler:finance", t.version, "超出县级权限")
     second = service.escalate(t.number, "handler:city", first.version, "超出市级权限")
     assert first.department != second.department
-    await login(site, "admin")
+    await site.login("admin")
     csv_text = (await (await site.get("/web/export/escalated.csv")).read()).decode("utf-8-sig")
     rows = [line for line in csv_text.splitlines() if t.number in line]
     assert len(rows) == 2
