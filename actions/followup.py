@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -309,6 +310,16 @@ class ActionRateService(Action):
         return [*reset, SlotSet("rating_ticket", None)]
 
 
+WEEKDAYS = "一二三四五六日"
+
+
+def after_hours(opening: datetime) -> str:
+    when = f"{opening.month}月{opening.day}日（周{WEEKDAYS[opening.weekday()]}）{opening:%H:%M}"
+    return (f"已为您转接人工服务。现在是非工作时间，工作人员将于{when}后在这里回复您，"
+            "在此期间智能助手暂停回复。\n如不想等待，可以回复“不用人工了”，然后直接描述问题，"
+            "我帮您登记诉求工单，承办部门会按时限办理。紧急事项请拨打 12345 政务服务热线。")
+
+
 class ActionHandoff(Action):
     """转人工: queue the conversation for staff, flag the open ticket, pause the bot."""
 
@@ -335,7 +346,11 @@ class ActionHandoff(Action):
             dispatcher.utter_message(text="抱歉，暂时无法转接人工。请直接拨打 12345 政务服务热线，"
                                           "工作人员会为您服务。")
             return []
-        dispatcher.utter_message(response="utter_human_handoff")
+        now, calendar = backend.service.clock(), backend.service.calendar
+        if calendar.staffed(now):
+            dispatcher.utter_message(response="utter_human_handoff")
+        else:  # nobody reads it tonight: say when, and offer a ticket meanwhile
+            dispatcher.utter_message(text=after_hours(calendar.next_opening(now)))
         if dialogue.draft_pending(tracker.get_slot("demand"), tracker.get_slot("ticket_number")):
             dispatcher.utter_message(text="您正在登记的诉求还没有提交，已为您保留；人工服务结束后可以继续。")
         return [ConversationPaused()]

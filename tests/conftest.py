@@ -24,6 +24,7 @@ from bot.settings import RasaApi, Settings, load_settings
 from bot.tickets.factory import build_backend
 from bot.web.app import add_web
 from bot.web.corrections import add_correction_routes
+from bot.web.inbox import add_inbox_routes
 from bot.web.knowledge import add_knowledge_routes
 from bot.web.queue import add_queue_routes
 from bot.web.users import UserError, UserStore
@@ -125,6 +126,8 @@ async def fake_rasa():
     async def trigger(request):
         return web.json_response({})
 
+    staff_replies: list[dict] = []  # what bot/channels/staff.py would append
+
     async def tracker(request):
         return web.json_response({"events": [
             {"event": "user", "text": "你好", "timestamp": 100.0},
@@ -132,7 +135,20 @@ async def fake_rasa():
             {"event": "user", "text": "EXTERNAL: EXTERNAL_ticket_update", "timestamp": 200.0},
             {"event": "bot", "text": "您的工单已办结。", "timestamp": 200.5},
             {"event": "bot", "text": "请打分", "timestamp": 200.6,
-             "data": {"buttons": [{"title": "5分", "payload": "/rate_service"}]}}]})
+             "data": {"buttons": [{"title": "5分", "payload": "/rate_service"}]}},
+            {"event": "user", "text": "转人工", "timestamp": 300.0},
+            *[r for r in staff_replies if r["cid"] == request.match_info["cid"]]],
+            "slots": {"company": "龙游县恒丰纸业有限公司", "contact_name": "王经理",
+                      "mobile": "13905701234", "region": "龙游县"}})
+
+    async def staff_reply(request):
+        if request.query.get("token") != FAKE_RASA_TOKEN:  # the channel checks it itself
+            return web.json_response({"error": "unauthorized"}, status=401)
+        body = await request.json()
+        staff_replies.append({"event": "bot", "text": "【人工客服】" + body["text"],
+                              "timestamp": 400.0 + len(staff_replies), "cid": body[
+                                  "conversation_id"], "metadata": {"staff": body["agent"]}})
+        return web.json_response({"channel": "rest", "delivery": "polling", "delivered": True})
 
     @web.middleware
     async def token_required(request, handler):  # as Rasa with --auth-token
@@ -146,6 +162,7 @@ async def fake_rasa():
     app.router.add_post("/webhooks/rest/webhook", rest)
     app.router.add_post("/conversations/{cid}/trigger_intent", trigger)
     app.router.add_get("/conversations/{cid}/tracker", tracker)
+    app.router.add_post("/webhooks/staff/reply", staff_reply)
     server = TestServer(app)
     await server.start_server()
     yield server
@@ -171,6 +188,7 @@ async def site(settings, tmp_path, fake_rasa):
     add_knowledge_routes(app, policies)
     add_correction_routes(app)
     add_queue_routes(app)
+    add_inbox_routes(app)
     client = TestClient(TestServer(app))
     await client.start_server()
     client.backend, client.kb, client.policies = backend, kb, policies

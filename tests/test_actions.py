@@ -205,3 +205,30 @@ async def test_one_lookup_limit_per_ticket_number_across_senders(settings, tmp_p
         assert dispatcher.messages == []
         assert {"event": "slot", "name": "lookup_pending", "value": True,
                 "timestamp": None} in events
+
+
+@pytest.mark.parametrize("at,expected", [
+    ("2026-12-04T10:00:00+08:00", "工作时间"),  # a Friday morning: the usual answer
+    ("2026-12-04T18:30:00+08:00", "12月7日（周一）08:30"),  # Friday night: Monday
+    ("2026-12-05T11:00:00+08:00", "12月7日（周一）08:30")])  # Saturday
+async def test_a_hand_over_out_of_hours_says_when_and_offers_a_ticket(
+        settings, tmp_path, monkeypatch, at, expected):
+    from datetime import datetime
+
+    from actions.followup import ActionHandoff
+
+    backend = build_backend(replace(settings, var=str(tmp_path)))
+    backend.service.clock = lambda: datetime.fromisoformat(at)
+    monkeypatch.setattr("actions.followup.ticket_backend", lambda: backend)
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff().run(dispatcher, Tracker.from_dict({
+        "sender_id": "u-night", "slots": {}, "latest_message": {"text": "转人工"},
+        "events": [{"event": "user", "text": "转人工"}], "paused": False,
+        "followup_action": None, "active_loop": {}, "latest_action_name": None}), {})
+    (said,) = dispatcher.messages
+    assert events[-1]["event"] == "pause"
+    if expected == "工作时间":
+        assert said["response"] == "utter_human_handoff"
+    else:
+        assert expected in said["text"] and "不用人工了" in said["text"] and "工单" in said["text"]
+    assert [h.sender_id for h in backend.handoffs.waiting()] == ["rest:u-night"]

@@ -47,3 +47,18 @@ def test_the_shipped_holiday_file_loads():
     shipped = Path(__file__).resolve().parent.parent / "config" / "holidays.yml"
     cal = WorkCalendar.from_file(shipped)
     assert cal.is_workday(date(2026, 10, 8))
+
+
+def test_staffed_hours_and_the_next_opening():
+    from datetime import datetime
+
+    from bot.tickets.calendar import CHINA
+
+    cal = WorkCalendar()
+    friday_evening = datetime(2026, 12, 4, 17, 30, tzinfo=CHINA)
+    assert cal.staffed(datetime(2026, 12, 4, 9, 0, tzinfo=CHINA))
+    assert not cal.staffed(friday_evening)
+    assert not cal.staffed(datetime(2026, 12, 4, 8, 29, tzinfo=CHINA))
+    assert cal.next_opening(friday_evening) == datetime(2026, 12, 7, 8, 30, tzinfo=CHINA)
+    early = datetime(2026, 12, 7, 7, 0, tzinfo=CHINA)  # Monday before opening
+    assert cal.next_opening(early) == datetime(2026, 12, 7, 8, 30, tzinfo=CHINA)

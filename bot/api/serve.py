@@ -15,6 +15,7 @@ from bot.settings import Settings, with_rasa_token
 from bot.tickets.factory import build_backend
 from bot.web.app import add_web
 from bot.web.corrections import add_correction_routes
+from bot.web.inbox import add_inbox_routes
 from bot.web.knowledge import add_knowledge_routes
 from bot.web.queue import add_queue_routes
 from bot.web.users import UserStore
@@ -48,6 +49,7 @@ def build_app(settings: Settings, jobs: bool = True) -> web.Application:
     add_knowledge_routes(app, settings.kb_source_dir)
     add_correction_routes(app)
     add_queue_routes(app)
+    add_inbox_routes(app)
     return app
 
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import yaml
 
 logger = logging.getLogger(__name__)
+
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+#: when staff answer handed-over conversations (China time, on working days)
+OPENS, CLOSES = time(8, 30), time(17, 0)
 
 
 class CalendarFileError(ValueError):
@@ -62,6 +66,19 @@ class WorkCalendar:
             logger.warning("No holiday data for %d (chinese_calendar, holiday file): "
                            "counting Monday-Friday as working days.", day.year)
         return day.weekday() < 5
+
+    def staffed(self, at: datetime) -> bool:
+        """Whether staff are at work at ``at``: a working day, 8:30–17:00 China time."""
+        local = at.astimezone(CHINA)
+        return self.is_workday(local.date()) and OPENS <= local.time() < CLOSES
+
+    def next_opening(self, at: datetime) -> datetime:
+        """When staff are next at work after ``at`` (China time)."""
+        local = at.astimezone(CHINA)
+        day = local.date() if local.time() < OPENS else local.date() + timedelta(days=1)
+        while not self.is_workday(day):
+            day += timedelta(days=1)
+        return datetime.combine(day, OPENS, CHINA)
 
     def add_workdays(self, start: date, days: int) -> date:
         """The date ``days`` working days after ``start`` (``start`` itself not counted)."""

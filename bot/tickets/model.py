@@ -10,9 +10,11 @@ events (``replay``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
+
+from bot.tickets import calendar
 
 
 class Status(str, Enum):
@@ -28,7 +30,7 @@ class Status(str, Enum):
 
 
 #: China Standard Time (no daylight saving): ticket dates, deadlines and "once a day"
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+CHINA = calendar.CHINA
 
 #: statuses in which a department still owes the enterprise an answer
 OPEN_STATUSES = ("submitted", "assigned", "in_progress", "returned", "escalated", "reopened")
