@@ -228,7 +228,16 @@ def web_users(services):
 
 
 @pytest.fixture
+def shots() -> Path:
+    """Where browser tests save screenshots for review (test-output/screenshots)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS
+
+
+@pytest.fixture
 async def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make test installs it)")
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as p:
         b = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

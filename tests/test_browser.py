@@ -42,11 +42,22 @@ async def test_an_agent_analyses_a_call_and_opens_a_ticket(browser, web_users, s
         "研发费用未形成无形资产的，按实际发生额的100%在税前加计扣除。")
     await page.locator("#kb .faq-form button[type=submit]").click()
     await expect(page.locator("#kb .faq-form")).to_contain_text("已提交，待管理员审核")
+    # at 1366×768 the main flow needs no scrolling: form, its button and similar tickets
+    for selector in ("#ticket button[type=submit]", "#similar", "#mobile"):
+        box = await page.locator(selector).bounding_box()
+        assert box and box["y"] + box["height"] <= 768, (selector, box)
     await page.fill("#contact", "王经理")
+    await page.fill("#mobile", "1390570")  # a digit short: the field is named
+    await page.keyboard.press("Alt+s")
+    await expect(page.locator("#mobile-error")).to_contain_text("11位数字")
+    await expect(page.locator("#mobile")).to_have_attribute("aria-invalid", "true")
     await page.fill("#mobile", "13905701234")
-    await page.screenshot(path=SHOTS / "console.png", full_page=True)
+    await expect(page.locator("#mobile-error")).to_have_count(0)
+    await page.screenshot(path=SHOTS / "console.png")
     await page.keyboard.press("Alt+s")
     await expect(page.locator("#ticket-result")).to_contain_text("QZ-")
+    box = await page.locator("#ticket-result").bounding_box()
+    assert box["y"] + box["height"] <= 768  # the ticket number, without scrolling
     await page.screenshot(path=SHOTS / "console-ticket.png", full_page=True)
 
 
@@ -83,6 +94,10 @@ async def test_an_enterprise_chats_and_gets_a_ticket_number(browser, web_users):
     await expect(page.locator("#status")).to_contain_text("已分派")
     await page.screenshot(path=SHOTS / "status.png", full_page=True)
     assert number.startswith("QZ-")
+    await page.go_back()  # back in the chat: the conversation is still there
+    await page.go_back()
+    await expect(page.locator(".msg.bot a.ticket-link").last).to_have_text(number)
+    await expect(page.locator(".msg.user").first).to_contain_text("过桥资金")
 
 
 async def test_an_admin_filters_the_dashboard_and_downloads_xlsx(browser, web_users, services,

@@ -8,6 +8,7 @@ REST channel); tests/test_browser.py drives the real one in Chromium.
 import io
 from datetime import datetime, timezone
 
+import pytest
 import yaml
 from aiohttp import web
 from openpyxl import load_workbook
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from bot.stats.log import record_demand
 from bot.tickets.model import CHINA, Enterprise, NewTicket
 from bot.tickets.schema import api_audit, demands, nlu_corrections
+from bot.tickets.store import Query
 from bot.web.users import UserStore
 
 
@@ -139,6 +141,25 @@ async def test_the_console_analyses_and_opens_a_ticket_with_a_correction(site):
     r = await site.post("/web/tickets", headers=h, json={"domain": "legal",
                                                          "subtopic": "bridge_loan"})
     assert r.status == 400
+
+
+@pytest.mark.parametrize("change,field,words", [
+    ({"company": ""}, "company", "企业名称"),
+    ({"region": "火星"}, "region", "县（市、区）"),
+    ({"mobile": "1390570"}, "mobile", "11位数字"),
+    ({"credit_code": "91330825MA2XXXXX1Y"}, "credit_code", "校验位"),
+    ({"subtopic": "bridge_loan"}, "subtopic", "领域和子类"),
+    ({"text": "  "}, "text", "来电内容")])
+async def test_a_wrong_console_field_is_named(site, change, field, words):
+    _, csrf = await site.login("agent")
+    good = {"text": "货款拖欠半年了", "domain": "legal", "subtopic": "contract_debt",
+            "company": "江山市宏达门业有限公司", "region": "江山市", "mobile": "13905701234"}
+    r = await site.post("/web/tickets", headers={"X-CSRF-Token": csrf}, json={**good, **change})
+    error = (await r.json())["error"]
+    assert r.status == 400 and error["field"] == field and words in error["message"]
+    assert site.backend.service.store.query(Query())[1] == 0  # nothing half-written
+    r = await site.post("/web/tickets", headers={"X-CSRF-Token": csrf}, json=good)
+    assert r.status == 201, await r.text()
 
 
 async def test_corrections_export_as_rasa_training_data(site):

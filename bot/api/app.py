@@ -71,10 +71,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class ApiError(web.HTTPException):
     """An error answer: HTTP status, a code, a Chinese message, an English detail."""
 
-    def __init__(self, status: int, code: str, message: str, detail: str = "") -> None:
+    def __init__(self, status: int, code: str, message: str, detail: str = "",
+                 field: str | None = None) -> None:
         self.status_code = status
-        super().__init__(text=json.dumps({"error": {"code": code, "message": message,
-                                                    "detail": detail}}, ensure_ascii=False),
+        error = {"code": code, "message": message, "detail": detail}
+        if field:  # the form field the message is about (pages mark it)
+            error["field"] = field
+        super().__init__(text=json.dumps({"error": error}, ensure_ascii=False),
                          content_type="application/json")
 
 

@@ -1,5 +1,6 @@
 // The enterprise web chat: the REST channel through /chat/send; buttons as quick replies;
-// ticket numbers as links to the status page.
+// ticket numbers as links to the status page. The conversation is kept in the tab's
+// sessionStorage, so it is still there after a visit to the status page.
 (function () {
   "use strict";
   const log = document.getElementById("log");
@@ -22,7 +23,20 @@
     }
     node.appendChild(document.createTextNode(text.slice(last)));
   }
-  function show(who, text, buttons) {
+  const saved = JSON.parse(sessionStorage.getItem("govbot-log") || "[]");
+  function remember(who, text, buttons) {
+    saved.push({who: who, text: text || "", buttons: buttons || []});
+    sessionStorage.setItem("govbot-log", JSON.stringify(saved.slice(-200)));
+  }
+  // while staff have the conversation, their replies are fetched more often
+  let handedOver = sessionStorage.getItem("govbot-staff") === "1";
+  function notice(text) {
+    if (/已为您转接人工服务|已转给人工服务/.test(text)) handedOver = true;
+    if (/智能助手继续为您服务/.test(text)) handedOver = false;
+    sessionStorage.setItem("govbot-staff", handedOver ? "1" : "0");
+  }
+  function show(who, text, buttons, replayed) {
+    if (!replayed) { remember(who, text, buttons); if (who === "bot") notice(text || ""); }
     const div = document.createElement("div");
     div.className = "msg " + who;
     linkify(div, text || "");
@@ -59,15 +73,23 @@
   input.addEventListener("keydown", e => {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
-  show("bot", "您好！我是企业服务智能助手。请直接描述企业遇到的问题或想咨询的政策。");
-  // ticket notifications (accepted, resolved — with the rating buttons) arrive later
-  let after = Date.now() / 1000;
+  if (saved.length) {  // back from the status page: the conversation as it was
+    saved.forEach((m, i) => show(m.who, m.text, i === saved.length - 1 ? m.buttons : [], true));
+  } else {
+    show("bot", "您好！我是企业服务智能助手。请直接描述企业遇到的问题或想咨询的政策。");
+  }
+  // ticket notifications (accepted, resolved — with the rating buttons) and staff replies
+  // arrive later: every 10 s, every 3 s while staff have the conversation
+  let after = Number(sessionStorage.getItem("govbot-after")) || Date.now() / 1000;
+  let last = 0;
   setInterval(async () => {
+    if (Date.now() - last < (handedOver ? 3000 : 10000)) return;
+    last = Date.now();
     try {
       const r = await fetch("/chat/updates?" + new URLSearchParams({sender: sender, after: after}));
       const data = await r.json();
       (data.messages || []).forEach(m => show("bot", m.text, m.buttons));
-      if (data.after) after = data.after;
+      if (data.after) { after = data.after; sessionStorage.setItem("govbot-after", String(after)); }
     } catch (e) { /* offline for a moment: the next poll catches up */ }
-  }, 10000);
+  }, 1000);
 })();

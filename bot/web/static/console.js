@@ -14,7 +14,11 @@
     const r = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
                                 body: JSON.stringify(body)});
     const data = await r.json();
-    if (!r.ok) throw new Error((data.error && data.error.message) || "请求失败");
+    if (!r.ok) {
+      const err = new Error((data.error && data.error.message) || "请求失败");
+      err.field = data.error && data.error.field;
+      throw err;
+    }
     return data;
   }
   function fillDomains(selected) {
@@ -95,9 +99,28 @@
   $("analyze").addEventListener("click", analyze);
   $("text").addEventListener("keydown", e => { if (e.key === "Enter" && e.ctrlKey) analyze(); });
   document.addEventListener("keydown", e => { if (e.altKey && e.key === "s") { e.preventDefault(); $("ticket").requestSubmit(); } });
+  // a field the server named as wrong is marked, with the message beside it
+  function clearFieldErrors() {
+    document.querySelectorAll("#ticket [aria-invalid]").forEach(i => i.removeAttribute("aria-invalid"));
+    document.querySelectorAll("#ticket .field-error").forEach(p => p.remove());
+  }
+  function markField(field, message) {
+    const input = $(field === "subtopic" ? "subtopic" : field);
+    if (!input || !$("ticket").contains(input)) return false;
+    input.setAttribute("aria-invalid", "true");
+    const note = el("span", message, "field-error"); note.id = field + "-error"; note.setAttribute("role", "alert");
+    input.setAttribute("aria-describedby", note.id);
+    input.insertAdjacentElement("afterend", note);
+    input.focus();
+    return true;
+  }
+  $("ticket").addEventListener("input", e => {
+    if (e.target.getAttribute("aria-invalid")) { e.target.removeAttribute("aria-invalid"); const n = $(e.target.id + "-error"); if (n) n.remove(); }
+  });
   $("ticket").addEventListener("submit", async e => {
     e.preventDefault();
     if (!analysis) return;
+    clearFieldErrors();
     try {
       const data = await post("/web/tickets", {
         text: analysis.text, intent: analysis.intent && analysis.intent.name,
@@ -107,6 +130,9 @@
         contact: $("contact").value, mobile: $("mobile").value});
       const t = data.ticket;
       $("ticket-result").textContent = (data.duplicate ? "已并入30天内同类工单 " : "已登记工单 ") + t.number + "，承办部门：" + t.department;
-    } catch (err) { $("ticket-result").textContent = "未能登记：" + err.message; }
+    } catch (err) {
+      $("ticket-result").textContent = "未能登记：" + err.message;
+      if (err.field) markField(err.field, err.message);
+    }
   });
 })();
