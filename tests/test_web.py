@@ -306,8 +306,14 @@ async def test_exports_in_csv_and_xlsx_mask_personal_data(site):
     r = await site.get("/web/export/domains.xlsx")
     sheet = load_workbook(io.BytesIO(await r.read())).active
     assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
-        ["key", "count"], ["finance", 5], ["talent", 1]]
+        ["领域", "数量"], ["金融服务", 5], ["人才服务", 1]]  # Chinese headers and names
+    assert sheet.title == "按领域"
     csv_text = (await (await site.get("/web/export/tickets.csv")).read()).decode("utf-8-sig")
+    assert csv_text.startswith("工单号,登记时间,状态,地区,领域,子类,承办部门,企业,联系人,手机,渠道")
+    for code in ("finance", "bridge_loan", "assigned", ",rest"):
+        assert code not in csv_text
+    channels = (await (await site.get("/web/export/channels.csv")).read()).decode("utf-8-sig")
+    assert channels.splitlines()[0] == "渠道,数量" and "rest" not in channels
     assert "139****1234" in csv_text and "13905701234" not in csv_text
     assert "王**" in csv_text and "王经理" not in csv_text
     personal = (await (await site.get("/web/export/tickets.csv?personal=1")).read()).decode()

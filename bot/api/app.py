@@ -28,6 +28,7 @@ from bot.api.notify import RasaNotifier
 from bot.api.tokens import Principal, digest
 from bot.kb.index import KnowledgeBase
 from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
+from bot.stats.labels import STATUS_SHORT
 from bot.tickets.factory import Backend
 from bot.tickets.handoffs import Handoff
 from bot.tickets.model import (
@@ -140,8 +141,9 @@ async def errors_and_audit(request: web.Request, handler: Handler) -> web.Stream
         raise ApiError(404, "not_found", "没有找到该工单。", str(err)) from None
     except IllegalTransition as err:
         status = 409
+        now = STATUS_SHORT.get(err.current.value, err.current.value)
         raise ApiError(409, "illegal_transition",
-                       f"工单当前状态为“{err.current.value}”，不能执行此操作。", str(err)) from None
+                       f"工单当前状态为“{now}”，不能执行此操作。", str(err)) from None
     except ConcurrentUpdate as err:
         status = 409
         raise ApiError(409, "conflict", "工单已被他人更新，请刷新后重试。", str(err)) from None

@@ -42,21 +42,23 @@ def inert(value: Any) -> Any:
     return value
 
 
-def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
+def to_csv(rows: list[dict[str, Any]], columns: list[str],
+           headers: list[str] | None = None) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows({c: inert(r.get(c)) for c in columns} for r in rows)
+    writer = csv.writer(out)
+    writer.writerow(headers or columns)
+    writer.writerows([inert(r.get(c)) for c in columns] for r in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
 
 
-def to_xlsx(rows: list[dict[str, Any]], columns: list[str], title: str) -> bytes:
+def to_xlsx(rows: list[dict[str, Any]], columns: list[str], title: str,
+            headers: list[str] | None = None) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
-    sheet.append(columns)
+    sheet.append(headers or columns)
     for r in rows:
         sheet.append([r.get(c) for c in columns])
         for cell in sheet[sheet.max_row]:

@@ -42,6 +42,7 @@ from bot.regions import region_table
 from bot.settings import RasaApi
 from bot.stats import queries
 from bot.stats.export import masked_rows, to_csv, to_xlsx
+from bot.stats.labels import CHANNEL_NAMES, headers, labelled
 from bot.stats.log import record_demand
 from bot.taxonomy import taxonomy
 from bot.tickets.lookup import LOOKUP_BLOCKED, LOOKUP_FAILED, LookupBlocked
@@ -464,7 +465,8 @@ async def stats(request: web.Request) -> web.Response:
                                    period)
     tax = taxonomy()
     data["labels"] = {"domains": {d: tax.domains[d].name for d in tax.domains},
-                      "subtopics": {s: tax.subtopics[s].name for s in tax.subtopics}}
+                      "subtopics": {s: tax.subtopics[s].name for s in tax.subtopics},
+                      "channels": CHANNEL_NAMES}
     return respond(data)
 
 
@@ -485,13 +487,16 @@ async def export(request: web.Request) -> web.Response:
         if function == "trend":
             return fn(engine, f, period)
         return fn(engine, f)
-    data = masked_rows(await asyncio.to_thread(rows), may_see_personal=s.user.role == "admin"
+    data = masked_rows(labelled(await asyncio.to_thread(rows), table),
+                       may_see_personal=s.user.role == "admin"
                        and request.query.get("personal") == "1")
     name = f"govbot-{table}-{f.start}-{f.end}.{fmt}"
+    titles = headers(columns, table)
     if fmt == "csv":
-        body, kind = to_csv(data, columns), "text/csv"
+        body, kind = to_csv(data, columns, titles), "text/csv"
     else:
-        body = await asyncio.to_thread(to_xlsx, data, columns, table)
+        body = await asyncio.to_thread(to_xlsx, data, columns, EXPORT_LABELS[table][:31],
+                                       titles)
         kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return web.Response(body=body, content_type=kind, headers={
         "Content-Disposition": f'attachment; filename="{name}"'})

@@ -17,9 +17,9 @@ from aiohttp import web
 
 from bot.api.app import BACKEND, NOTIFIER, end_handoff, reply_to_handoff, respond
 from bot.channels.staff import delivery_of
+from bot.stats.labels import CHANNEL_NAMES
 from bot.web.app import json_object, need
 
-CHANNEL_NAMES = {"rest": "网页咨询", "wechat": "微信公众号", "wecom": "企业微信"}
 SHOWN = 20  # conversations shown with their history at once
 
 

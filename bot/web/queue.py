@@ -26,6 +26,7 @@ from bot.api.app import (
     ticket_view,
 )
 from bot.regions import region_table
+from bot.stats.labels import LEVEL_NAMES
 from bot.taxonomy import taxonomy
 from bot.tickets.model import (
     STATUS_NAMES,
@@ -42,7 +43,6 @@ from bot.web.app import json_object, need, page
 
 #: the statuses a department still has to act on
 QUEUE_STATUSES = ("assigned", "in_progress", "escalated", "reopened")
-LEVEL_NAMES = {"county": "县级", "city": "市级", "province": "省级"}
 #: page action → the status it moves the ticket to
 ACTIONS = {"accept": Status.IN_PROGRESS, "resolve": Status.RESOLVED,
            "return": Status.RETURNED, "escalate": Status.ESCALATED}

@@ -107,10 +107,11 @@
     labels = data.labels;
     loop(data.closed_loop); trend(data.trend); heatmap(data.heatmap);
     bars("domains", data.domains, "domains"); bars("subtopics", data.subtopics, "subtopics");
-    bars("regions", data.regions); bars("channels", data.channels);
+    bars("regions", data.regions); bars("channels", data.channels, "channels");
     bars("phrases", data.phrases.map(p => ({key: p.phrase, count: p.count})));
     table("gaps", data.gaps, ["question", "count", "last"], ["问题", "次数", "最近"]);
-    table("escalated", data.escalated, ["number", "at", "region", "subtopic", "to", "reason"],
+    table("escalated", data.escalated.map(r => Object.assign({}, r, {subtopic: name("subtopics", r.subtopic)})),
+          ["number", "at", "region", "subtopic", "to", "reason"],
           ["工单号", "时间", "地区", "子类", "提交至", "原因"]);
     await knowledge();
     document.body.dataset.loaded = "1";

@@ -115,6 +115,7 @@
           refocus(card);
         }
       });
+      area.addEventListener("input", () => area.removeAttribute("aria-invalid"));
       area.addEventListener("keydown", ev => {  // Ctrl+Enter sends, Escape closes
         if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
           ev.preventDefault();
