@@ -6,6 +6,7 @@ REST channel); tests/test_browser.py drives the real one in Chromium.
 """
 
 import io
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -411,6 +412,37 @@ async def test_malformed_web_requests_get_a_chinese_400(site):
     assert r.status == 400 and "请求格式有误" in (await r.json())["error"]["message"]
     r = await site.get("/web/export/trend.csv?period=bogus")
     assert r.status == 400 and "统计周期" in (await r.json())["error"]["message"]
+
+
+BAD_BODIES = [b"not json", b"[1]", b"null", b'{"version": "abc", "text": 5, "reason": []}',
+              b'{"version": 1e400}', b"{}",
+              b'{"domain": {}, "subtopic": [], "company": 1, "region": null}']
+
+
+async def test_every_page_post_answers_bad_bodies_with_a_chinese_4xx(site):
+    """Every state-changing page route, each malformed body: 4xx, JSON, Chinese; no 500."""
+    number = site.backend.service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司", None, "王",
+                                                            "13905701234"), "龙游县",
+                                                 "finance", "bridge_loan", "过桥"), "test"
+                                       ).ticket.number
+    site.backend.handoffs.open("rest:u1", "u1", "rest", "转人工")
+    _, csrf = await site.login("admin")
+    fill = {"number": number, "id": "1", "action": "accept"}
+    urls = {r.resource.canonical.format(**fill) for r in site.app.router.routes()
+            if r.method == "POST" and r.resource.canonical.startswith("/web/")}
+    urls |= {f"/web/tickets/{number}/{a}" for a in ("resolve", "return", "escalate")}
+    urls -= {"/web/handoffs/1/close"}  # takes no body
+    assert len(urls) >= 9
+    for url in sorted(urls):
+        for body in BAD_BODIES:
+            r = await site.post(url, data=body, headers={"X-CSRF-Token": csrf,
+                                                         "Content-Type": "application/json"})
+            assert 400 <= r.status < 500, (url, body[:40], r.status, await r.text())
+            message = (await r.json())["error"]["message"]
+            assert re.search(r"[\u4e00-\u9fff]", message), (url, body[:40], message)
+        long = {"text": "字" * 3000, "reply": "字" * 3000, "reason": "字" * 3000}
+        r = await site.post(url, json=long, headers={"X-CSRF-Token": csrf})
+        assert r.status < 500, (url, "long text", await r.text())  # a long letter is fine
 
 
 async def test_corrections_cannot_inject_yaml(site):

@@ -53,6 +53,10 @@ NOTIFIER = web.AppKey("notifier", RasaNotifier)
 OPENAPI = web.AppKey("openapi", str)
 KB = web.AppKey("kb", KnowledgeBase)
 PUBLIC = {"/api/v1/health", "/api/v1/ready", "/api/v1/metrics", "/api/v1/openapi.yaml"}
+#: the router's answers, in Chinese and JSON like every other API error
+ROUTING_ERRORS = {404: "没有这个接口，请对照接口文档（/api/v1/openapi.yaml）。",
+                  405: "该接口不支持此请求方法，请对照接口文档。",
+                  413: "请求内容过大。"}
 #: page requests that change nothing (or are the enterprise's own, recorded elsewhere)
 UNAUDITED_POSTS = {"/chat/send", "/web/analyze"}
 
@@ -135,6 +139,10 @@ async def errors_and_audit(request: web.Request, handler: Handler) -> web.Stream
         raise
     except web.HTTPException as err:  # redirects after a login, page 403s, CSRF refusals
         status = err.status
+        if api and status in ROUTING_ERRORS:  # the router's own plain-text answers
+            raise ApiError(status, "not_found" if status == 404 else "invalid",
+                           ROUTING_ERRORS[status], f"{request.method} {request.path}: "
+                           f"{err.reason}") from None
         raise
     except TicketNotFound as err:
         status = 404
@@ -389,9 +397,9 @@ async def list_handoffs(request: web.Request) -> web.Response:
 
 async def waiting_handoff(app: web.Application, raw: str) -> Handoff:
     """The open hand-off ``raw`` (its id from the URL): 404 unknown, 409 closed."""
-    try:
+    try:  # a database integer: at most 9 digits here
         handoff = await asyncio.to_thread(app[BACKEND].handoffs.get, int(raw)) \
-            if raw.isdigit() else None
+            if raw.isdigit() and len(raw) <= 9 else None
     except TicketError:
         handoff = None
     if handoff is None:
@@ -476,11 +484,17 @@ async def kb_match(request: web.Request) -> web.Response:
     require(request, "admin", "handler", "agent")
     body = await body_of(request)
     size = body.get("size")
-    if size is not None and size not in SIZE_NAMES:
+    if size is not None and (not isinstance(size, str) or size not in SIZE_NAMES):
         raise ApiError(400, "invalid", "size 应为 micro、small、medium 或 large。",
                        "size must be micro, small, medium or large")
     quals = body.get("qualifications") or []
-    text = " ".join(quals) if isinstance(quals, list) else str(quals)
+    if not isinstance(quals, list) or not all(isinstance(q, str) for q in quals):
+        raise ApiError(400, "invalid", "qualifications 应为资质名称的列表。",
+                       "qualifications must be a list of strings")
+    for key in ("region", "industry"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise ApiError(400, "invalid", f"{key} 应为文字。", f"{key} must be a string")
+    text = " ".join(quals)
     try:
         profile = Profile(region=body.get("region"), industry=body.get("industry"), size=size,
                           qualifications=qualifications_in(text),

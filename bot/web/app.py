@@ -300,9 +300,10 @@ async def analyze(request: web.Request) -> web.Response:
     similar past tickets, and where the routing rules would send a ticket."""
     need(request, "agent", "admin")
     body = await json_object(request)
-    text = str(body.get("text") or "").strip()
+    text = body.get("text")
+    text = text.strip() if isinstance(text, str) else ""
     if not text:
-        raise ApiError(400, "missing_field", "请输入来电内容。", "missing text")
+        raise ApiError(400, "missing_field", "请输入来电内容。", "missing text", field="text")
     backend = request.app[BACKEND]
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session, \

@@ -106,11 +106,10 @@ async def queue_action(request: web.Request) -> web.Response:
     service = request.app[BACKEND].service
     ticket = await asyncio.to_thread(service.store.get, number)
     check_department(s.user.role, s.user.department, ticket)
-    try:
-        version = int(b.get("version", -1))
-    except (TypeError, ValueError):
+    version = b.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
         raise ApiError(400, "invalid", "工单版本号有误，请刷新页面后重试。",
-                       f"bad version {b.get('version')!r}") from None
+                       f"bad version {str(version)[:20]!r}")
     text = ""
     if action in TEXTS:  # the service checks too; this names the field in Chinese
         field, name = TEXTS[action]
