@@ -57,13 +57,15 @@ def wechat(settings, model_file, tmp_path_factory):
     credentials = run_dir / "credentials.yml"
     credentials.write_text(yaml.safe_dump({
         "bot.channels.rest.RestInput": None,
+        "bot.channels.staff.StaffInput": None,
         "bot.channels.wechat.WeChatInput": {
             "token": TOKEN, "app_id": "wx1234567890abcdef", "app_secret": "s3cret",
             "api_base": f"http://127.0.0.1:{platform.port}"}}), encoding="utf-8")
     live = replace(settings, rasa_port=free_port(), action_port=free_port(),
                    api_port=free_port(), var=str(run_dir / "var"))
     tokens = {"handler": add_token(live.api_tokens_file, "金融办", "handler",
-                                   "龙游县金融工作服务中心")}
+                                   "龙游县金融工作服务中心"),
+              "agent": add_token(live.api_tokens_file, "坐席小王", "agent")}
     svc = Services(live, model_file, run_dir, credentials=credentials)
     svc.start()
     svc.platform, svc.tokens = platform, tokens
@@ -128,3 +130,25 @@ def test_a_wechat_conversation_to_a_ticket_and_its_notification(wechat):
     assert any("已协调农商行续贷" in p for p in pushed), pushed
     assert any("1. 5分" in p for p in pushed)  # the rating buttons, as numbered options
     assert "感谢您的评价（5分）" in say(wechat, "1", user)
+
+
+def test_a_staff_reply_reaches_wechat_through_the_customer_service_api(wechat):
+    """转人工 on WeChat: the agent's reply is pushed with the platform's customer-service
+    message API (message/custom/send), and the user can end the hand-over."""
+    user = f"o{uuid.uuid4().hex[:20]}"
+    assert "人工服务" in say(wechat, "帮我转人工，我要找工作人员", user)
+    api = f"http://{wechat.settings.host}:{wechat.settings.api_port}/api/v1"
+    auth = {"Authorization": f"Bearer {wechat.tokens['agent']}",
+            "Content-Type": "application/json"}
+    waiting = json.loads(call(f"{api}/handoffs", headers=auth)[1])["handoffs"]
+    (mine,) = [h for h in waiting if h["conversation_id"] == f"wechat:{user}"]
+    status, body = call(f"{api}/handoffs/{mine['id']}/reply", headers=auth, method="POST",
+                        data=json.dumps({"text": "您好，我是坐席小王，请问是哪家企业？"}).encode())
+    answer = json.loads(body)
+    assert status == 200 and answer["delivery"] == "push" and answer["delivered"] is True
+    pushed = [m["text"]["content"] for m in wechat.platform.sent if m["touser"] == user]
+    assert "【人工客服】您好，我是坐席小王，请问是哪家企业？" in pushed
+    # the user ends it; the assistant answers again
+    assert "智能助手继续为您服务" in say(wechat, "不用人工了", user)
+    waiting = json.loads(call(f"{api}/handoffs", headers=auth)[1])["handoffs"]
+    assert not [h for h in waiting if h["conversation_id"] == f"wechat:{user}"]
