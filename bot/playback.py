@@ -196,15 +196,38 @@ class Player:
             time.sleep(0.1)
         return told
 
+    def _staff(self, sender: str, step: dict[str, Any]) -> list[str]:
+        """An agent in the console answers the sender's waiting hand-over (``staff: text``)
+        or gives it back to the assistant (``staff: hand back``); the messages the
+        conversation then got."""
+        api, token = self.target.api_url, self.target.api_token
+        mine = [h for h in _get(f"{api}/handoffs", token)["handoffs"]
+                if h["conversation_id"] == sender]
+        if not mine:
+            return ["staff step: the conversation is not waiting for a person"]
+        seen = len(self._bot_texts(sender))
+        if step["staff"] == "hand back":
+            _post(f"{api}/handoffs/{mine[0]['id']}/close", {}, token)
+        else:
+            _post(f"{api}/handoffs/{mine[0]['id']}/reply", {"text": str(step["staff"])}, token)
+        for _ in range(50):
+            told = self._bot_texts(sender)[seen:]
+            if told:
+                return told
+            time.sleep(0.1)
+        return []
+
     def play(self, script: Script) -> Outcome:
         outcome = Outcome(script)
         sender = f"conv-{uuid.uuid4().hex[:12]}"
         for i, turn in enumerate(script.turns, start=1):
             try:
-                if "department" in turn:
-                    told = self._department(sender, turn)
+                if "department" in turn or "staff" in turn:
+                    staff = "staff" in turn
+                    told = self._staff(sender, turn) if staff else self._department(sender, turn)
                     text, buttons = "\n".join(told), []
-                    outcome.transcript.append(f"[department {turn['department']}]")
+                    outcome.transcript.append(f"[staff] {turn['staff']}" if staff
+                                              else f"[department {turn['department']}]")
                 else:
                     said = str(turn["user"])
                     if "{ticket}" in said:  # the sender's latest ticket number
