@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, ConversationResumed, SlotSet
+from rasa_sdk.events import ConversationPaused, ConversationResumed, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backend import STATUS_NAMES, channel_of, describe, sender_key, ticket_backend
-from actions.forms import GuardedForm, left_form
+from actions.forms import GuardedForm, leave_form, left_form
 from actions.tickets import demand_label
 from bot import dialogue
 from bot.entities import find_ticket_numbers
@@ -102,6 +102,9 @@ class ActionTicketStatus(Action):
         try:
             if numbers:
                 ticket = own_ticket(tracker, numbers[0])
+                if ticket is None and ticket_backend().lookup.blocked(numbers[0].upper()):
+                    dispatcher.utter_message(text=LOOKUP_BLOCKED)  # unknown numbers alike
+                    return [SlotSet("lookup_pending", False)]
                 if ticket is None:  # someone else's, or no such number: the same question
                     return [SlotSet("lookup_number", numbers[0].upper()),
                             SlotSet("lookup_pending", True)]
@@ -121,19 +124,50 @@ class ActionTicketStatus(Action):
         return [SlotSet("lookup_pending", False)]
 
 
+_GIVE_UP = re.compile(r"^(?:那|那就|哦|嗯)?(?:算了|不查|不用查|先不查|取消|不看了)|不查了|不用查了")
+
+
 class ValidateTicketLookupForm(GuardedForm):
+    """The mobile's last four digits. A wrong tail is said at once and the digits are asked
+    again (the limit per ticket number, bot/tickets/lookup.py, stops guessing); the right
+    tail, or a number now blocked, goes on to ``action_ticket_lookup``."""
+
     form_slots = ("lookup_number", "mobile_tail", "lookup_pending")
     cancelled_text = "好的，已停止查询。"
 
     def name(self) -> str:
         return "validate_ticket_lookup_form"
 
+    def cancels(self, text: str) -> bool:
+        """算了不查了，我也记不清是哪个手机号登记的: a give-up with no four digits in it."""
+        plain = normalize(text).text
+        if re.search(r"(?<!\d)\d{4}(?!\d)", plain):  # 算了，后四位是1234: an answer
+            return False
+        return dialogue.is_cancel(text) or bool(_GIVE_UP.search(plain))
+
     async def answer(self, slot: str, text: str, dispatcher: CollectingDispatcher,
                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any] | None:
         digits = re.sub(r"\D", "", normalize(text).text)
-        if len(digits) == 4:
+        if len(digits) != 4:
+            return {"mobile_tail": None} if digits else None
+        number = str(tracker.get_slot("lookup_number") or "")
+        lookup = ticket_backend().lookup
+        try:
+            right = lookup.check(number, digits, channel_of(tracker)) is not None
+        except LookupBlocked:
+            right = True  # action_ticket_lookup says so
+        except SQLAlchemyError:
+            right = True  # action_ticket_lookup says the system is unavailable
+        if right or lookup.blocked(number):
             return {"mobile_tail": digits}
-        return {"mobile_tail": None} if digits else None
+        dispatcher.utter_message(text=LOOKUP_FAILED + "\n可以重新发送后四位；不查了请回复“取消”。")
+        return {"mobile_tail": None}
+
+    async def new_problem(self, dispatcher: CollectingDispatcher,
+                          tracker: Tracker) -> list[dict[str, Any]] | None:
+        """A problem instead of the digits: the look-up ends and the problem is taken up."""
+        dispatcher.utter_message(text="好的，先不查工单了。")
+        return [*leave_form(*self.form_slots), FollowupAction("action_acknowledge_demand")]
 
     def hint(self, slot: str, tracker: Tracker) -> str:
         return "请发送4位数字，即登记手机号的最后四位；不查了请回复“取消”。"

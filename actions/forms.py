@@ -99,7 +99,7 @@ class GuardedForm(FormValidationAction):
         if dialogue.is_restart(text):
             dispatcher.utter_message(text=RESTARTED)
             return leave_form(*self.form_slots, *self.restart_slots())
-        if dialogue.is_cancel(text) and editing != "content":
+        if self.cancels(text) and editing != "content":
             dispatcher.utter_message(text=self.cancelled_text)
             return leave_form(*self.form_slots)
         found = await self.answer(editing or requested, text, dispatcher, tracker, domain)
@@ -119,6 +119,10 @@ class GuardedForm(FormValidationAction):
                     domain: dict[str, Any]) -> list[EventType]:
         """Events when the form starts (before its first question)."""
         return [SlotSet("form_left", None), SlotSet("editing", None)]
+
+    def cancels(self, text: str) -> bool:
+        """Whether ``text`` ends this form (a form may know more ways to say it)."""
+        return dialogue.is_cancel(text)
 
     def restart_slots(self) -> tuple[str, ...]:
         """Slots also cleared by 重新开始 (the draft's problem, for the ticket form)."""

@@ -193,8 +193,9 @@ async def test_one_lookup_limit_per_ticket_number_across_senders(settings, tmp_p
         assert await look(f"s-{i}", number, "0000") == LOOKUP_FAILED
     assert await look("s-new", number, "1234") == LOOKUP_BLOCKED  # even the right tail
     assert backend.lookup.blocked(number)
-    # asking for an unknown number and for someone else's ticket: the same question
-    for wanted in (number, "QZ-20990101-0002"):
+    # asking for an unknown number and for someone else's ticket: the same question; a
+    # blocked number is refused at once
+    for wanted in (number, "QZ-20990101-0002", "QZ-20261206-0002"):
         dispatcher = CollectingDispatcher()
         events = await ActionTicketStatus().run(dispatcher, Tracker.from_dict({
             "sender_id": "s-x", "slots": {}, "latest_message": {
@@ -202,9 +203,12 @@ async def test_one_lookup_limit_per_ticket_number_across_senders(settings, tmp_p
                     {"entity": "ticket_number", "value": wanted}]},
             "events": [], "paused": False, "followup_action": None, "active_loop": {},
             "latest_action_name": None}), {})
-        assert dispatcher.messages == []
-        assert {"event": "slot", "name": "lookup_pending", "value": True,
-                "timestamp": None} in events
+        pending = {"event": "slot", "name": "lookup_pending", "value": True,
+                   "timestamp": None} in events
+        if wanted == number:
+            assert dispatcher.messages[0]["text"] == LOOKUP_BLOCKED and not pending
+        else:
+            assert dispatcher.messages == [] and pending
 
 
 @pytest.mark.parametrize("at,expected", [
@@ -232,3 +236,25 @@ async def test_a_hand_over_out_of_hours_says_when_and_offers_a_ticket(
     else:
         assert expected in said["text"] and "不用人工了" in said["text"] and "工单" in said["text"]
     assert [h.sender_id for h in backend.handoffs.waiting()] == ["rest:u-night"]
+
+
+async def test_a_wrong_tail_is_asked_again_and_the_fifth_goes_to_the_refusal(
+        settings, tmp_path, monkeypatch):
+    from actions.followup import ValidateTicketLookupForm
+    from bot.tickets.lookup import LOOKUP_FAILED, MAX_FAILURES
+
+    backend = build_backend(replace(settings, var=str(tmp_path)))
+    monkeypatch.setattr("actions.followup.ticket_backend", lambda: backend)
+    form = ValidateTicketLookupForm()
+    tracker = lookup_tracker("s-form", "QZ-20990101-0003", "")
+    for attempt in range(1, MAX_FAILURES + 1):
+        dispatcher = CollectingDispatcher()
+        slots = await form.answer("mobile_tail", f"{attempt}{attempt}{attempt}{attempt}",
+                                  dispatcher, tracker, {})
+        if attempt < MAX_FAILURES:  # said at once, asked again
+            assert slots == {"mobile_tail": None}
+            assert LOOKUP_FAILED in dispatcher.messages[0]["text"]
+        else:  # now blocked: the look-up action refuses
+            assert slots == {"mobile_tail": "5555"} and dispatcher.messages == []
+    assert form.cancels("算了不查了，我也记不清是哪个手机号登记的")
+    assert not form.cancels("算了，后四位是1234")
