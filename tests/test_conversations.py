@@ -22,7 +22,7 @@ def test_there_are_enough_conversations_in_every_category():
 @pytest.fixture(scope="module")
 def player(services):
     return Player(Target(services.rasa_url, services.api_url, services.tokens["admin"],
-                         services.database_url))
+                         services.database_url, services.settings.rasa_token))
 
 
 @pytest.mark.parametrize("script", [

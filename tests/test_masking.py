@@ -19,8 +19,8 @@ def masked_logging():
 @pytest.mark.parametrize("logger_name", ["rasa.core.processor", "sqlalchemy.engine",
                                          "rasa_sdk.executor", "bot.web.app"])
 def test_every_logger_is_masked(masked_logging, caplog, logger_name):
-    caplog.set_level(logging.DEBUG)
-    logging.getLogger(logger_name).debug(
+    caplog.set_level(logging.DEBUG, logger=logger_name)  # whatever other tests set
+    logging.getLogger(logger_name).warning(
         "Received user message '%s'", "我是王经理，电话13905701234，身份证330825198001011234，"
         "信用代码91330825MA2XXXXX1X")
     (record,) = caplog.records

@@ -283,8 +283,9 @@ def test_replicas_starting_together_migrate_once():
         assert errors == []
         eng = create_engine(url, future=True)
         with eng.connect() as conn:
+            head = sorted(p.name[:4] for p in (migrate.MIGRATIONS / "versions").glob("0*.py"))[-1]
             assert conn.execute(text("SELECT version_num FROM ticket_store_version")).all() == [
-                ("0008",)]
+                (head,)]
         eng.dispose()
     finally:
         with admin.connect() as conn:
