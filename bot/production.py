@@ -2,7 +2,7 @@
 
 ``GOVBOT_MODE=production`` with ``GOVBOT_DATABASE_URL`` (PostgreSQL),
 ``GOVBOT_REDIS_URL`` and ``GOVBOT_RABBITMQ_URL`` switches from the embedded default
-(conversations in memory, SQLite) to:
+(conversations and tickets in SQLite files under ``var/``) to:
 
 * the tracker store on PostgreSQL (the same database as the tickets, Rasa's own
   ``events`` table), so any replica continues any conversation;
@@ -53,9 +53,12 @@ def event_broker(settings: Settings) -> dict[str, Any]:
 
 
 def rasa_endpoints(settings: Settings) -> dict[str, Any]:
-    """The production additions to endpoints.yml (empty in the embedded default)."""
+    """What endpoints.yml gets besides the action server: in the embedded default the
+    conversations in a SQLite file (``var/conversations.db``), so a restart in the middle
+    of a ticket form loses nothing; in production the shared services."""
     if settings.mode != "production":
-        return {}
+        return {"tracker_store": {"type": "SQL", "dialect": "sqlite",
+                                  "db": str(settings.var_dir / "conversations.db")}}
     return {"tracker_store": tracker_store(settings), "lock_store": lock_store(settings),
             "event_broker": event_broker(settings)}
 

@@ -58,16 +58,14 @@ def action_url(settings: Settings) -> str:
 
 
 def endpoints_file(settings: Settings, run_dir: Path) -> Path:
-    """``endpoints.yml`` with the action server URL matching the configured port and, in
-    production mode, the tracker store, lock store and event broker."""
+    """``endpoints.yml`` with the action server URL matching the configured port and the
+    tracker store (SQLite in the embedded default; in production mode PostgreSQL, with the
+    lock store and event broker: bot/production.py)."""
     from bot.production import rasa_endpoints
 
     raw = yaml.safe_load(settings.endpoints_file.read_text(encoding="utf-8")) or {}
-    shared = rasa_endpoints(settings)
-    if (raw.get("action_endpoint") or {}).get("url") == action_url(settings) and not shared:
-        return settings.endpoints_file
     raw["action_endpoint"] = {"url": action_url(settings)}
-    raw.update(shared)
+    raw.update(rasa_endpoints(settings))
     derived = run_dir / "endpoints.yml"
     # it may hold the database and broker passwords: never readable by others
     write_private(derived, yaml.safe_dump(raw, allow_unicode=True))

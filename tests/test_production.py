@@ -55,7 +55,8 @@ def test_endpoints_for_the_shared_state(settings):
             e["lock_store"]["password"]) == ("cache.local", 6380, 2, "secret")
     assert (e["event_broker"]["url"], e["event_broker"]["port"], e["event_broker"]["username"]
             ) == ("mq.local", 5673, "mq")
-    assert rasa_endpoints(settings) == {}  # the embedded default adds nothing
+    assert rasa_endpoints(settings) == {"tracker_store": {  # the embedded default: SQLite
+        "type": "SQL", "dialect": "sqlite", "db": str(settings.var_dir / "conversations.db")}}
 
 
 def test_every_shared_service_is_checked_and_named(settings):

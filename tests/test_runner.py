@@ -7,8 +7,11 @@ import yaml
 from bot.runner import Services, StartupError, action_url, endpoints_file
 
 
-def test_endpoints_file_is_used_as_is_on_the_default_port(settings, tmp_path):
-    assert endpoints_file(settings, tmp_path) == settings.endpoints_file
+def test_the_embedded_default_keeps_conversations_in_sqlite(settings, tmp_path):
+    derived = yaml.safe_load(endpoints_file(settings, tmp_path).read_text())
+    assert derived["action_endpoint"]["url"] == action_url(settings)
+    assert derived["tracker_store"] == {"type": "SQL", "dialect": "sqlite",
+                                        "db": str(settings.var_dir / "conversations.db")}
 
 
 def test_endpoints_file_follows_another_action_port(settings, tmp_path):

@@ -1,0 +1,52 @@
+"""Nothing lost on restart in the embedded default: the Rasa server is stopped in the
+middle of the ticket form and started again; the conversation goes on where it was and
+the ticket is written with what was said before the restart (real servers, SQLite)."""
+
+import json
+import urllib.request
+import uuid
+from dataclasses import replace
+
+from sqlalchemy import create_engine, select
+
+from bot.runner import Services
+from bot.shell import free_port
+from bot.tickets.schema import tickets
+
+
+def say(services, sender, text):
+    req = urllib.request.Request(f"{services.rasa_url}/webhooks/rest/webhook",
+                                 data=json.dumps({"sender": sender, "message": text}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return "\n".join(m.get("text") or "" for m in json.loads(r.read()))
+
+
+def test_a_restart_in_the_middle_of_the_ticket_form_loses_nothing(settings, model_file,
+                                                                   tmp_path):
+    live = replace(settings, var=str(tmp_path / "var"), rasa_port=free_port(),
+                   action_port=free_port(), api_port=free_port())
+    services = Services(live, model_file, tmp_path / "run")
+    sender = uuid.uuid4().hex
+    services.start()
+    try:
+        first = say(services, sender, "龙游县的，我们厂过桥资金下个月到期，银行不续贷")
+        assert "需要为您登记" in first
+        assert "企业全称" in say(services, sender, "需要登记")
+        assert "信用代码" in say(services, sender, "龙游县恒丰纸业有限公司")
+        rasa = services.processes.pop("rasa-server")
+        rasa.terminate()
+        rasa.wait(30)
+        services.start_rasa()  # a new Rasa process, the same conversation store
+        assert "怎么称呼" in say(services, sender, "跳过")
+        say(services, sender, "王经理")
+        summary = say(services, sender, "13905701234")
+        assert "请核对以下信息" in summary and "龙游县恒丰纸业有限公司" in summary
+        assert "已受理，工单号" in say(services, sender, "确认提交")
+    finally:
+        services.stop()
+    engine = create_engine(f"sqlite:///{tmp_path / 'var' / 'govbot.db'}")
+    with engine.connect() as conn:
+        (row,) = conn.execute(select(tickets.c.enterprise_name, tickets.c.sender_id)).all()
+    assert row.enterprise_name == "龙游县恒丰纸业有限公司" and row.sender_id == f"rest:{sender}"
+    assert (tmp_path / "var" / "conversations.db").stat().st_size > 0
