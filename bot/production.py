@@ -57,7 +57,7 @@ def rasa_endpoints(settings: Settings) -> dict[str, Any]:
     conversations in a SQLite file (``var/conversations.db``), so a restart in the middle
     of a ticket form loses nothing; in production the shared services."""
     if settings.mode != "production":
-        return {"tracker_store": {"type": "SQL", "dialect": "sqlite",
+        return {"tracker_store": {"type": "bot.tracker_store.SqliteTrackerStore",
                                   "db": str(settings.var_dir / "conversations.db")}}
     return {"tracker_store": tracker_store(settings), "lock_store": lock_store(settings),
             "event_broker": event_broker(settings)}

@@ -56,7 +56,8 @@ def test_endpoints_for_the_shared_state(settings):
     assert (e["event_broker"]["url"], e["event_broker"]["port"], e["event_broker"]["username"]
             ) == ("mq.local", 5673, "mq")
     assert rasa_endpoints(settings) == {"tracker_store": {  # the embedded default: SQLite
-        "type": "SQL", "dialect": "sqlite", "db": str(settings.var_dir / "conversations.db")}}
+        "type": "bot.tracker_store.SqliteTrackerStore",
+        "db": str(settings.var_dir / "conversations.db")}}
 
 
 def test_every_shared_service_is_checked_and_named(settings):

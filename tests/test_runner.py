@@ -10,7 +10,7 @@ from bot.runner import Services, StartupError, action_url, endpoints_file
 def test_the_embedded_default_keeps_conversations_in_sqlite(settings, tmp_path):
     derived = yaml.safe_load(endpoints_file(settings, tmp_path).read_text())
     assert derived["action_endpoint"]["url"] == action_url(settings)
-    assert derived["tracker_store"] == {"type": "SQL", "dialect": "sqlite",
+    assert derived["tracker_store"] == {"type": "bot.tracker_store.SqliteTrackerStore",
                                         "db": str(settings.var_dir / "conversations.db")}
 
 
