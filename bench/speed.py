@@ -164,8 +164,10 @@ def main() -> None:
                 results.setdefault(name, []).append(row)
                 print(name, json.dumps(row), flush=True)
         results["rasa_server_peak_rss_mib"] = peak_rss_mib(services.processes["rasa-server"].pid)
-        results["action_server_peak_rss_mib"] = peak_rss_mib(
-            services.processes["action-server"].pid)
+        actions = services.processes.get("action-server")  # absent: actions in process
+        results["action_server_peak_rss_mib"] = peak_rss_mib(actions.pid) if actions else None
+        results["web_peak_rss_mib"] = peak_rss_mib(services.processes["web"].pid)
+        results["actions"] = live.actions
         results["sanic_workers"] = args.workers
     finally:
         services.stop()

@@ -34,6 +34,26 @@ RESUMING_INTENTS = frozenset({"cancel_handoff"})
 def install() -> None:
     _install_action_validation()
     _install_dialogue_fixes()
+    _install_inprocess_actions()
+
+
+def _install_inprocess_actions() -> None:
+    """An action endpoint ``inprocess://…`` runs the actions in this process
+    (bot/action_executor.py); any other URL is Rasa's HTTP call, unchanged."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot import action_executor
+
+    http_request = EndpointConfig.request
+
+    async def request(self: EndpointConfig, method: str = "post", subpath: str | None = None,
+                      content_type: str | None = "application/json", compress: bool = False,
+                      **kwargs: Any) -> Any:
+        if self.url and self.url.startswith(action_executor.SCHEME):
+            return await action_executor.run(kwargs.get("json") or {})
+        return await http_request(self, method, subpath, content_type, compress, **kwargs)
+
+    EndpointConfig.request = request  # type: ignore[method-assign]
 
 
 def last_buttons(events: Any) -> list[dict[str, Any]]:

@@ -54,6 +54,11 @@ def warm_up_rasa(rasa_url: str, timeout: float = 60.0) -> None:
 
 
 def action_url(settings: Settings) -> str:
+    """Where Rasa runs the custom actions: the action server, or its own process."""
+    from bot.action_executor import SCHEME
+
+    if settings.actions == "inprocess":
+        return f"{SCHEME}actions"
     return f"http://{settings.host}:{settings.action_port}/webhook"
 
 
@@ -144,6 +149,8 @@ class Services:
 
     def start_actions(self, timeout: float = 60.0) -> None:
         s = self.settings
+        if s.actions == "inprocess":  # the Rasa server runs them (bot/action_executor.py)
+            return
         try:
             actions, log = self._spawn("action-server", [
                 sys.executable, "-m", "actions.serve", "--actions", "actions",

@@ -15,12 +15,17 @@ def main() -> None:
     from bot import rasa_compat
 
     token = os.environ.get("GOVBOT_RASA_TOKEN")
-    if token and sys.argv[1:2] == ["run"] and "--auth-token" not in sys.argv:
-        sys.argv += ["--auth-token", token]
+    if token and sys.argv[1:2] == ["run"] and not any(
+            a.startswith("--auth-token") for a in sys.argv):
+        sys.argv.append(f"--auth-token={token}")  # one argument: a token may start with "-"
     rasa_compat.install()
     from bot.masking import install_log_masking
 
     install_log_masking()  # Rasa's own logs: no mobiles, ID numbers or credit codes
+    if os.environ.get("GOVBOT_ACTIONS") == "inprocess" and sys.argv[1:2] == ["run"]:
+        from bot import action_executor
+
+        action_executor.executor()  # the knowledge base loaded before the server is ready
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

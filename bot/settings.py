@@ -49,6 +49,9 @@ class Settings:
     rabbitmq_url: str = ""
     rasa_token: str = ""  # Rasa's HTTP API token; ``govbot run`` creates var/rasa_token
     trusted_proxies: str = ""  # comma-separated addresses whose X-Forwarded-For is believed
+    # "inprocess": the custom actions inside the Rasa process (the embedded default);
+    # "http": on the action server (production default: replicas, scale-out)
+    actions: str = "inprocess"
 
     @property
     def var_dir(self) -> Path:
@@ -198,9 +201,18 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rabbitmq_url=env.get("GOVBOT_RABBITMQ_URL") or "",
         rasa_token=env.get("GOVBOT_RASA_TOKEN") or "",
         trusted_proxies=env.get("GOVBOT_TRUSTED_PROXIES") or "",
+        actions=_choice(env, "GOVBOT_ACTIONS", ("http", "inprocess") if _check_mode(env)
+                        == "production" else ("inprocess", "http")),
         job_interval=_int(env, "GOVBOT_JOB_INTERVAL", 300, top=86400,
                           what="a number of seconds"),
     )
+
+
+def _choice(env: dict[str, str], key: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(key) or choices[0]).strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{key} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def _check_mode(env: dict[str, str]) -> str:
@@ -238,7 +250,8 @@ def settings_environment(settings: Settings) -> dict[str, str]:
                        ("GOVBOT_REDIS_URL", settings.redis_url),
                        ("GOVBOT_RABBITMQ_URL", settings.rabbitmq_url),
                        ("GOVBOT_RASA_TOKEN", settings.rasa_token),
-                       ("GOVBOT_TRUSTED_PROXIES", settings.trusted_proxies)):
+                       ("GOVBOT_TRUSTED_PROXIES", settings.trusted_proxies),
+                       ("GOVBOT_ACTIONS", settings.actions)):
         if value:
             env[key] = value
     return env

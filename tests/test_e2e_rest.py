@@ -139,7 +139,8 @@ def test_a_failed_turn_still_gets_an_answer(settings, model_file, tmp_path):
     from bot.runner import Services
     from bot.shell import free_port
 
-    svc = Services(replace(settings, rasa_port=free_port(), action_port=free_port()),
+    svc = Services(replace(settings, rasa_port=free_port(), action_port=free_port(),
+                           actions="http"),  # the action server, which then goes away
                    model_file, tmp_path)
     svc.start()
     try:
