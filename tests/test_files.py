@@ -35,7 +35,7 @@ def test_token_and_endpoint_files_are_private(settings, tmp_path):
     tokens = tmp_path / "api_tokens.yml"
     add_token(tokens, "ops", "admin")
     assert mode(tokens) == 0o600 and len(load_tokens(tokens)) == 1
-    local = replace(settings, mode="production",
+    local = replace(settings, mode="production", actions="http",
                     database_url="postgresql://govbot:secret@127.0.0.1/test",
                     redis_url="redis://127.0.0.1:6379/0",
                     rabbitmq_url="amqp://guest:guest@127.0.0.1:5672/")
