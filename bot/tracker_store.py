@@ -24,7 +24,9 @@ from typing import Any
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 CACHED_CONVERSATIONS = 2000
 
@@ -41,8 +43,13 @@ class SqliteTrackerStore(SQLTrackerStore):
                  event_broker: Any = None, **kwargs: Any) -> None:
         kwargs.pop("host", None)  # Rasa passes the endpoint's url as host
         super().__init__(domain, dialect="sqlite", db=db, event_broker=event_broker, **kwargs)
+        # SQLAlchemy 1.4 opens (and tunes) a new SQLite connection for every session of a
+        # file database; a small pool keeps them open (profiled: 6 % of a turn)
+        self.engine.dispose()
+        self.engine = create_engine(self.engine.url, poolclass=QueuePool, pool_size=2,
+                                    connect_args={"check_same_thread": False})
         event.listen(self.engine, "connect", _tune)
-        self.engine.dispose()  # connections opened before the listener are not reused
+        self.sessionmaker = sessionmaker(bind=self.engine)
         self.cached = int(os.environ.get("SANIC_WORKERS") or 1) <= 1
         #: sender → (the tracker as last saved, serialised; how many of its events are stored)
         self._recent: OrderedDict[str, tuple[str, int]] = OrderedDict()
