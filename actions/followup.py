@@ -102,7 +102,7 @@ class ActionTicketStatus(Action):
         try:
             if numbers:
                 ticket = own_ticket(tracker, numbers[0])
-                if ticket is None and ticket_backend().lookup.blocked(numbers[0].upper()):
+                if ticket is None and ticket_backend().lookup.blocked(numbers[0]):
                     dispatcher.utter_message(text=LOOKUP_BLOCKED)  # unknown numbers alike
                     return [SlotSet("lookup_pending", False)]
                 if ticket is None:  # someone else's, or no such number: the same question

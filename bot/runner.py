@@ -134,7 +134,7 @@ class Services:
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{self.settings.host}:{self.settings.rasa_port}"
+        return self.settings.rasa_url
 
     def _spawn(self, name: str, args: list[str], **env: str) -> tuple[subprocess.Popen, Path]:
         self.run_dir.mkdir(parents=True, exist_ok=True)

@@ -186,6 +186,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"{root} is not a govbot project folder (no config.yml); run govbot from the "
             f"repository root or set GOVBOT_HOME")
+    mode = _check_mode(env)
     return Settings(
         root=root,
         host=env.get("GOVBOT_HOST") or "127.0.0.1",
@@ -196,13 +197,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         api_tokens=env.get("GOVBOT_API_TOKENS") or "",
         var=env.get("GOVBOT_VAR_DIR") or "",
         secure_cookies=(env.get("GOVBOT_SECURE_COOKIES") or "").lower() in ("1", "true", "yes"),
-        mode=_check_mode(env),
+        mode=mode,
         redis_url=env.get("GOVBOT_REDIS_URL") or "",
         rabbitmq_url=env.get("GOVBOT_RABBITMQ_URL") or "",
         rasa_token=env.get("GOVBOT_RASA_TOKEN") or "",
         trusted_proxies=env.get("GOVBOT_TRUSTED_PROXIES") or "",
-        actions=_choice(env, "GOVBOT_ACTIONS", ("http", "inprocess") if _check_mode(env)
-                        == "production" else ("inprocess", "http")),
+        actions=_choice(env, "GOVBOT_ACTIONS", ("http", "inprocess") if mode == "production"
+                        else ("inprocess", "http")),
         job_interval=_int(env, "GOVBOT_JOB_INTERVAL", 300, top=86400,
                           what="a number of seconds"),
     )

@@ -34,6 +34,11 @@ class LookupBlocked(Exception):
     """Too many wrong tails for this ticket number recently."""
 
 
+def key(number: str) -> str:
+    """A ticket number as the limit counts it (qz-… and QZ-… are one number)."""
+    return number.strip().upper()[:32]
+
+
 class TicketLookup:
     def __init__(self, engine: Engine, store: TicketStore,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
@@ -42,14 +47,14 @@ class TicketLookup:
     def blocked(self, number: str) -> bool:
         with self.engine.connect() as conn:
             n = conn.execute(select(func.count()).select_from(lookup_failures).where(
-                lookup_failures.c.number == number[:32],
+                lookup_failures.c.number == key(number),
                 lookup_failures.c.at >= self.clock() - WINDOW)).scalar_one()
         return n >= MAX_FAILURES
 
     def check(self, number: str, tail: str, channel: str) -> Ticket | None:
         """The ticket when ``tail`` is its mobile's last four digits; None for a wrong tail
         or an unknown number (recorded); ``LookupBlocked`` after too many failures."""
-        number = number.strip().upper()[:32]
+        number = key(number)
         if self.blocked(number):
             raise LookupBlocked(number)
         try:

@@ -42,7 +42,7 @@ from bot.regions import region_table
 from bot.settings import RasaApi
 from bot.stats import queries
 from bot.stats.export import masked_rows, to_csv, to_xlsx
-from bot.stats.labels import CHANNEL_NAMES, headers, labelled
+from bot.stats.labels import headers, labelled, value_names
 from bot.stats.log import record_demand
 from bot.taxonomy import taxonomy
 from bot.tickets.lookup import LOOKUP_BLOCKED, LOOKUP_FAILED, LookupBlocked
@@ -464,10 +464,9 @@ async def stats(request: web.Request) -> web.Response:
     period = period_of(request)
     data = await asyncio.to_thread(_stats, request.app[BACKEND].engine, filters_of(request),
                                    period)
-    tax = taxonomy()
-    data["labels"] = {"domains": {d: tax.domains[d].name for d in tax.domains},
-                      "subtopics": {s: tax.subtopics[s].name for s in tax.subtopics},
-                      "channels": CHANNEL_NAMES}
+    names = value_names()  # the exports' names (bot/stats/labels.py)
+    data["labels"] = {"domains": names["domain"], "subtopics": names["subtopic"],
+                      "channels": names["channel"]}
     return respond(data)
 
 
