@@ -1,10 +1,11 @@
 """Full-turn speed of this checkout against an earlier commit, on one machine in one run.
 
-    uv run python bench/speed_compare.py --base 8c3a76a [--requests 2000]
+    uv run python bench/speed_compare.py --base 8c3a76a [--turns 2000]
 
 Checks ``--base`` out into a scratch git worktree, trains its model there (with its own
-code), then runs each tree's own ``bench/speed.py --skip-train`` one after the other:
-the same held-out messages, the same client, the same machine minutes apart. Writes
+code), then runs this checkout's ``bench/speed.py --skip-train`` on each tree's code one
+after the other: the same conversations, the same client, the same machine minutes
+apart. Writes
 ``bench/results/speed_compare.json``: both trees' REST-turn and parse rows and the
 ratio of full-turn throughput (this checkout / base).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,12 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
 
-def run_speed(tree: Path, requests: int) -> dict:
-    """``bench/speed.py`` of ``tree``, run with that tree's code (it comes first on the
-    path), reusing that tree's trained model; its results file."""
+def run_speed(tree: Path, turns: int) -> dict:
+    """This checkout's ``bench/speed.py``, run with ``tree``'s code (a copy of the bench
+    in that tree, so its code comes first on the path) and that tree's trained model;
+    its results file."""
+    if tree != ROOT:
+        shutil.copy(ROOT / "bench" / "speed.py", tree / "bench" / "speed.py")
     env = {**os.environ, "PYTHONPATH": str(tree), "GOVBOT_HOME": str(tree)}
-    subprocess.run([sys.executable, "bench/speed.py", "--skip-train", "--requests",
-                    str(requests)], cwd=tree, env=env, check=True)
+    subprocess.run([sys.executable, "bench/speed.py", "--skip-train", "--turns", str(turns),
+                    "--clients", "1,20"], cwd=tree, env=env, check=True)
     return json.loads((tree / "bench" / "results" / "speed.json").read_text())
 
 
@@ -37,7 +42,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--base", required=True, help="the git commit to compare against")
-    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--turns", type=int, default=2000)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="govbot-base-") as scratch:
         base = Path(scratch) / "base"
@@ -48,8 +53,8 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "bot.cli", "train"], cwd=base, env=env,
                            check=True)
             subprocess.run([sys.executable, "-m", "bot.cli", "train"], cwd=ROOT, check=True)
-            before = run_speed(base, args.requests)
-            after = run_speed(ROOT, args.requests)
+            before = run_speed(base, args.turns)
+            after = run_speed(ROOT, args.turns)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT,
                            check=False)

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import sys
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import async_playwright
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from bot.api.app import create_app
 from bot.api.notify import RasaNotifier
@@ -30,6 +31,35 @@ from bot.web.queue import add_queue_routes
 from bot.web.users import UserError, UserStore
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: a PostgreSQL database to connect to while creating and dropping scratch databases
+PG_URL = os.environ.get("GOVBOT_TEST_PG_URL", "postgresql+psycopg2://127.0.0.1:5432/test")
+
+
+@contextlib.contextmanager
+def scratch_postgres(prefix: str = "govbot_test"):
+    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    """An empty database engine, on SQLite and on this machine's PostgreSQL."""
+    with contextlib.ExitStack() as stack:
+        url = (f"sqlite:///{tmp_path / 'govbot.db'}" if request.param == "sqlite"
+               else stack.enter_context(scratch_postgres()))
+        eng = create_engine(url, future=True)
+        stack.callback(eng.dispose)
+        yield eng
 
 
 @pytest.fixture(scope="session", autouse=True)

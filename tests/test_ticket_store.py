@@ -1,11 +1,10 @@
 """The ticket store on SQLite and on the PostgreSQL server of this machine."""
 
-import os
 import threading
-import uuid
 from dataclasses import replace
 
 import pytest
+from conftest import scratch_postgres
 from sqlalchemy import create_engine, inspect, text
 
 from bot.tickets import migrate
@@ -20,29 +19,6 @@ from bot.tickets.model import (
     replay,
 )
 from bot.tickets.store import SqlTicketStore
-
-# A database to connect to while creating and dropping a scratch database per test.
-PG_ADMIN_URL = os.environ.get("GOVBOT_TEST_PG_URL",
-                              "postgresql+psycopg2://127.0.0.1:5432/test")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        eng = create_engine(f"sqlite:///{tmp_path / 'tickets.db'}", future=True)
-        yield eng
-        eng.dispose()
-        return
-    name = f"govbot_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    eng = create_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", future=True)
-    yield eng
-    eng.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture
@@ -62,6 +38,21 @@ def test_migrations_are_idempotent(engine):
     migrate.upgrade(engine)
     tables = set(inspect(engine).get_table_names())
     assert {"tickets", "ticket_events", "ticket_sequences"} <= tables
+
+
+def test_the_migrations_build_the_declared_schema(engine):
+    """``schema.py`` (what the code queries) and the migrations (what databases get)
+    describe the same tables, columns and indexes."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.tickets.schema import metadata
+
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert [d for d in differences
+            if not (d[0] == "remove_table" and d[1].name == "ticket_store_version")] == []
 
 
 def test_create_numbers_by_region_and_day(store):
@@ -259,22 +250,16 @@ def test_urging_twice_a_day_is_refused(store):
 
 def test_replicas_starting_together_migrate_once():
     """Four processes' worth of migrators on one fresh PostgreSQL database."""
-    name = f"govbot_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     errors = []
-
-    def migrate_one():
-        eng = create_engine(url, future=True)
-        try:
-            migrate.upgrade(eng)
-        except Exception as exc:  # noqa: BLE001 - collected for the assertion
-            errors.append(exc)
-        finally:
-            eng.dispose()
-    try:
+    with scratch_postgres() as url:
+        def migrate_one():
+            eng = create_engine(url, future=True)
+            try:
+                migrate.upgrade(eng)
+            except Exception as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+            finally:
+                eng.dispose()
         threads = [threading.Thread(target=migrate_one) for _ in range(4)]
         for t in threads:
             t.start()
@@ -287,10 +272,6 @@ def test_replicas_starting_together_migrate_once():
             assert conn.execute(text("SELECT version_num FROM ticket_store_version")).all() == [
                 (head,)]
         eng.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_a_failed_statement_is_logged_without_its_values(settings, tmp_path):

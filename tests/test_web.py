@@ -325,9 +325,7 @@ async def test_exports_in_csv_and_xlsx_mask_personal_data(site):
 async def test_statistics_count_china_days(site):
     e = site.backend.engine
     late = datetime(2026, 11, 25, 16, 30, tzinfo=timezone.utc)  # 00:30 on 26 Nov in China
-    with e.begin() as conn:
-        conn.execute(demands.insert().values(at=late, intent="report_need", domain="finance",
-                                             region="龙游县", channel="rest", text="x"))
+    record_demand(e, "report_need", "finance", None, "龙游县", "rest", "x", at=late)
     await site.login("admin")
     data = await (await site.get("/web/stats?start=2026-11-26&end=2026-11-26")).json()
     assert data["trend"] == [{"period": "2026-11-26", "domain": "finance", "count": 1}]

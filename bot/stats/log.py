@@ -7,12 +7,23 @@ from datetime import datetime, timezone
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+from bot.tickets.model import china_date
 from bot.tickets.schema import demands
 
 
+def demand_words(text: str) -> str:
+    """The distinct words of two or more characters in a demand, space-separated: what
+    the dashboard's recurring phrases count (cut once, when the demand is recorded)."""
+    from bot.kb import tokens
+
+    return " ".join(dict.fromkeys(w for w in tokens.words(text[:1000]) if len(w) >= 2))
+
+
 def record_demand(engine: Engine, intent: str, domain: str, subtopic: str | None,
-                  region: str | None, channel: str, text: str) -> None:
+                  region: str | None, channel: str, text: str,
+                  at: datetime | None = None) -> None:
+    at = at or datetime.now(timezone.utc)
     with engine.begin() as conn:
         conn.execute(insert(demands).values(
-            at=datetime.now(timezone.utc), intent=intent, domain=domain, subtopic=subtopic,
-            region=region, channel=channel, text=text[:1000]))
+            at=at, day=china_date(at), intent=intent, domain=domain, subtopic=subtopic,
+            region=region, channel=channel, text=text[:1000], words=demand_words(text)))

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from time import monotonic
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import DateTime, case, func, select, text
 from sqlalchemy.engine import Engine
@@ -21,7 +23,7 @@ from bot.tickets.schema import demands, kb_gaps, ticket_events, tickets
 
 PERIODS = ("day", "week", "month")
 DIMENSIONS = ("domain", "subtopic", "region", "channel")
-FIRST_RESPONSE = ("in_progress", "resolved", "escalated", "returned")
+RATINGS = range(1, 6)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,24 @@ class Filters:
         return cls(today - timedelta(days=days - 1), today, **kw)
 
 
+_analysed: WeakKeyDictionary[Engine, float] = WeakKeyDictionary()
+
+
+def refresh_planner_statistics(engine: Engine, every: float = 600.0) -> None:
+    """SQLite picks the statistics indexes (read in order, no sorting) only when it has
+    statistics about them; gather them, approximately (a few milliseconds), at most
+    every ``every`` seconds. PostgreSQL's autovacuum keeps its own."""
+    if engine.dialect.name != "sqlite":
+        return
+    now = monotonic()
+    if now - _analysed.get(engine, -every) < every:
+        return
+    _analysed[engine] = now
+    with engine.begin() as conn:
+        conn.execute(text("PRAGMA analysis_limit=1000"))
+        conn.execute(text("ANALYZE"))
+
+
 def _where(table, f: Filters, at_column: str = "at") -> list[ColumnElement]:  # noqa: ANN001
     at = table.c[at_column]
     where = [at >= f.since, at < f.until]
@@ -56,39 +76,55 @@ def _where(table, f: Filters, at_column: str = "at") -> list[ColumnElement]:  # 
     return where
 
 
-def _bucket(engine: Engine, column, period: str):  # noqa: ANN001, ANN202 - SQL expressions
-    """The China-time day / ISO week / month of a timestamp, as text, in the dialect's SQL."""
-    if engine.dialect.name == "postgresql":
-        fmt = {"day": "YYYY-MM-DD", "week": 'IYYY-"W"IW', "month": "YYYY-MM"}[period]
-        return func.to_char(func.timezone("Asia/Shanghai", column), fmt)
-    fmt = {"day": "%Y-%m-%d", "week": "%Y-W%W", "month": "%Y-%m"}[period]
-    return func.strftime(fmt, column, "+8 hours")
+def _demand_where(f: Filters) -> list[ColumnElement]:
+    """The period's demands by their China day (stored with each demand)."""
+    where = [demands.c.day >= f.start, demands.c.day <= f.end]
+    if f.region:
+        where.append(demands.c.region == f.region)
+    if f.domain:
+        where.append(demands.c.domain == f.domain)
+    return where
+
+
+def bucket(day: date, period: str) -> str:
+    """The day / ISO week / month a China day belongs to, as the dashboard labels it."""
+    if period == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return day.strftime("%Y-%m" if period == "month" else "%Y-%m-%d")
 
 
 def demand_counts(engine: Engine, f: Filters, dimension: str) -> list[dict[str, Any]]:
     if dimension not in DIMENSIONS:
         raise ValueError(f"dimension must be one of {', '.join(DIMENSIONS)}")
     col = demands.c[dimension]
-    query = (select(col.label("key"), func.count().label("count")).where(*_where(demands, f))
+    query = (select(col.label("key"), func.count().label("count")).where(*_demand_where(f))
              .group_by(col).order_by(func.count().desc(), col))
     with engine.connect() as conn:
         return [{"key": r.key or "（未知）", "count": r.count} for r in conn.execute(query)]
 
 
 def trend(engine: Engine, f: Filters, period: str = "day") -> list[dict[str, Any]]:
+    """Demands per period and domain: counted per China day in the database, days
+    folded into ISO weeks or months here (the same labels on every database)."""
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
-    bucket = _bucket(engine, demands.c.at, period).label("bucket")
-    query = (select(bucket, demands.c.domain, func.count().label("count"))
-             .where(*_where(demands, f)).group_by(bucket, demands.c.domain).order_by(bucket))
+    query = (select(demands.c.day, demands.c.domain, func.count().label("count"))
+             .where(*_demand_where(f)).group_by(demands.c.day, demands.c.domain))
+    counts: Counter[tuple[str, str]] = Counter()
     with engine.connect() as conn:
-        return [{"period": r.bucket, "domain": r.domain, "count": r.count}
-                for r in conn.execute(query)]
+        for r in conn.execute(query):
+            counts[bucket(_day(r.day), period), r.domain] += r.count
+    return [{"period": p, "domain": d, "count": n} for (p, d), n in sorted(counts.items())]
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def heatmap(engine: Engine, f: Filters) -> list[dict[str, Any]]:
     query = (select(demands.c.domain, demands.c.region, func.count().label("count"))
-             .where(*_where(demands, f)).group_by(demands.c.domain, demands.c.region))
+             .where(*_demand_where(f)).group_by(demands.c.domain, demands.c.region))
     with engine.connect() as conn:
         return [{"domain": r.domain, "region": r.region or "（未知）", "count": r.count}
                 for r in conn.execute(query)]
@@ -96,18 +132,14 @@ def heatmap(engine: Engine, f: Filters) -> list[dict[str, Any]]:
 
 def recurring_phrases(engine: Engine, f: Filters, top: int = 20,
                       sample: int = 3000) -> list[dict[str, Any]]:
-    """The words most often used in the period's demands (the latest ``sample`` texts;
-    each distinct text is cut into words once)."""
-    from bot.kb import tokens
-
-    query = (select(demands.c.text).where(*_where(demands, f))
-             .order_by(demands.c.at.desc()).limit(sample))
-    with engine.connect() as conn:
-        texts = Counter(said for (said,) in conn.execute(query))
+    """The words most often used in the period's demands (the latest ``sample``; their
+    words were cut when they were recorded)."""
+    query = (select(demands.c.words).where(*_demand_where(f))
+             .order_by(demands.c.day.desc(), demands.c.id.desc()).limit(sample))
     counts: Counter[str] = Counter()
-    for said, times in texts.items():
-        for word in {w for w in tokens.words(said) if len(w) >= 2}:
-            counts[word] += times
+    with engine.connect() as conn:
+        for (words,) in conn.execute(query):
+            counts.update((words or "").split())
     return [{"phrase": w, "count": n} for w, n in counts.most_common(top)]
 
 
@@ -131,66 +163,47 @@ def _hours_between(engine: Engine, start, end):  # noqa: ANN001, ANN202 - SQL ex
 
 def closed_loop(engine: Engine, f: Filters) -> dict[str, Any]:
     """On-time response and resolution, handling time, overdue, escalated, satisfaction,
-    reopen rate — for the tickets opened in the period, aggregated in the database."""
-    e = ticket_events.c
-    per_ticket = (
-        select(e.number,
-               func.min(case((e.to_status.in_(FIRST_RESPONSE), e.at))).label("responded"),
-               func.min(case((e.to_status == "resolved", e.at))).label("resolved"),
-               func.max(case((e.to_status == "escalated", 1), else_=0)).label("escalated"),
-               func.max(case((e.to_status == "reopened", 1), else_=0)).label("reopened"))
-        .where(e.number.in_(select(tickets.c.number).where(*_ticket_where(f))),
-               e.kind == "transition")
-        .group_by(e.number).subquery())
-    t, p = tickets.c, per_ticket.c
+    reopen rate — for the tickets opened in the period, from the closed-loop facts each
+    ticket keeps (``bot.tickets.store.closed_loop_facts``), aggregated in the database."""
+    t = tickets.c
     today = china_date(datetime.now(timezone.utc))
 
     def count(condition) -> Any:  # noqa: ANN001
         return func.sum(case((condition, 1), else_=0))
-    query = (select(
+    query = select(
         func.count().label("tickets"),
-        count(p.responded.is_not(None)).label("responded"),
-        count(_before_day_end(engine, p.responded, t.first_response_due)).label("responded_ok"),
-        count(p.resolved.is_not(None)).label("resolved"),
-        count(_before_day_end(engine, p.resolved, t.resolution_due)).label("resolved_ok"),
-        func.avg(_hours_between(engine, t.created_at, p.resolved)).label("hours"),
+        func.count(t.responded_at).label("responded"),
+        count(_before_day_end(engine, t.responded_at, t.first_response_due))
+        .label("responded_ok"),
+        func.count(t.resolved_at).label("resolved"),
+        count(_before_day_end(engine, t.resolved_at, t.resolution_due)).label("resolved_ok"),
+        func.avg(_hours_between(engine, t.created_at, t.resolved_at)).label("hours"),
         count(t.status.in_(OPEN_STATUSES) & (t.resolution_due < today)).label("overdue"),
-        func.coalesce(func.sum(p.escalated), 0).label("escalated"),
-        func.coalesce(func.sum(p.reopened), 0).label("reopened"))
-        .select_from(tickets.outerjoin(per_ticket, p.number == t.number))
-        .where(*_ticket_where(f)))
+        count(t.escalated).label("escalated"),
+        count(t.reopened).label("reopened"),
+        *(count(t.rating == k).label(f"rated_{k}") for k in RATINGS)).where(*_ticket_where(f))
     with engine.connect() as conn:
         r = conn.execute(query).one()
-        ratings = _ratings(conn, f)
+    ratings = {k: getattr(r, f"rated_{k}") or 0 for k in RATINGS}
 
     def share(a: int | None, b: int | None) -> float | None:
         return round((a or 0) / b, 3) if b else None
     rated = sum(ratings.values())
+    reopened = int(r.reopened or 0)
     return {"tickets": r.tickets, "responded": r.responded or 0,
             "on_time_response_rate": share(r.responded_ok, r.responded),
             "resolved": r.resolved or 0,
             "on_time_resolution_rate": share(r.resolved_ok, r.resolved),
             "average_handling_hours": round(float(r.hours), 1) if r.hours is not None else None,
-            "overdue": r.overdue or 0, "escalated": int(r.escalated), "reopened": int(r.reopened),
-            "reopen_rate": share(int(r.reopened), r.resolved), "satisfaction": ratings,
+            "overdue": r.overdue or 0, "escalated": int(r.escalated or 0),
+            "reopened": reopened, "reopen_rate": share(reopened, r.resolved),
+            "satisfaction": ratings,
             "average_rating": round(sum(k * v for k, v in ratings.items()) / rated, 2)
             if rated else None}
 
 
 def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def _ratings(conn, f: Filters) -> dict[int, int]:  # noqa: ANN001 - a connection
-    query = (select(ticket_events.c.data)
-             .select_from(ticket_events.join(tickets, tickets.c.number == ticket_events.c.number))
-             .where(ticket_events.c.to_status == "rated", *_ticket_where(f)))
-    counts = {k: 0 for k in range(1, 6)}
-    for (data,) in conn.execute(query):
-        rating = (data or {}).get("rating")
-        if rating in counts:
-            counts[rating] += 1
-    return counts
 
 
 def escalated_beyond_authority(engine: Engine, f: Filters,

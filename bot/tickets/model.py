@@ -35,6 +35,9 @@ CHINA = calendar.CHINA
 #: statuses in which a department still owes the enterprise an answer
 OPEN_STATUSES = ("submitted", "assigned", "in_progress", "returned", "escalated", "reopened")
 
+#: statuses that count as the department's first response to a ticket
+FIRST_RESPONSE = ("in_progress", "resolved", "escalated", "returned")
+
 
 #: how a status is named to enterprises and staff
 STATUS_NAMES = {

@@ -24,6 +24,7 @@ from bot.regions import region_table
 from bot.taxonomy import taxonomy
 from bot.tickets.model import (
     CHINA,
+    FIRST_RESPONSE,
     OPEN_STATUSES,
     TRANSITION_FIELDS,
     ConcurrentUpdate,
@@ -348,4 +349,27 @@ class SqlTicketStore:
             number=number, seq=seq, at=at, actor=actor, kind=kind,
             from_status=from_status.value if from_status else None,
             to_status=to_status.value if to_status else None, data=data))
+        if kind == "transition" and to_status is not None:
+            facts = closed_loop_facts(to_status, at, data)
+            if facts:
+                conn.execute(update(tickets).where(tickets.c.number == number).values(**facts))
         return Event(number, seq, at, actor, kind, from_status, to_status, data)
+
+
+def closed_loop_facts(to: Status, at: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    """What a transition changes in the ticket's closed-loop facts (the statistics read
+    these instead of grouping the events): the first response and the first resolution
+    keep their earliest time, escalation and reopening are remembered, the latest rating
+    counts."""
+    facts: dict[str, Any] = {}
+    if to.value in FIRST_RESPONSE:
+        facts["responded_at"] = func.coalesce(tickets.c.responded_at, at)
+    if to is Status.RESOLVED:
+        facts["resolved_at"] = func.coalesce(tickets.c.resolved_at, at)
+    if to is Status.ESCALATED:
+        facts["escalated"] = True
+    if to is Status.REOPENED:
+        facts["reopened"] = True
+    if to is Status.RATED and isinstance(data.get("rating"), int):
+        facts["rating"] = data["rating"]
+    return facts

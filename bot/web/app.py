@@ -445,6 +445,7 @@ def period_of(request: web.Request) -> str:
 
 
 def _stats(engine, f: queries.Filters, period: str) -> dict[str, Any]:  # noqa: ANN001
+    queries.refresh_planner_statistics(engine)
     return {"filters": {"start": f.start.isoformat(), "end": f.end.isoformat(),
                         "region": f.region, "domain": f.domain, "period": period},
             "domains": queries.demand_counts(engine, f, "domain"),
