@@ -27,6 +27,7 @@ GLOSSARY = RESOURCES / "glossary.txt"
 _WORDISH = re.compile(r"[0-9a-z\u4e00-\u9fff]")
 _LETTERS = re.compile(r"[a-z\u4e00-\u9fff]")  # not a number
 _RUNS = re.compile(r"[0-9a-z\u4e00-\u9fff]+")
+_LATIN = re.compile(r"[0-9a-zA-Z]+")  # a run jieba tags "eng"
 
 #: words that say nothing about which policy is meant (the legal forms of company
 #: names among them: 龙游县恒丰纸业有限公司 says who asks, not what about)
@@ -100,10 +101,22 @@ def _jieba():
 
 
 @lru_cache(maxsize=1)
-def _tagger():
-    import jieba.posseg
-
-    return jieba.posseg.POSTokenizer(_jieba())
+def _noun_words() -> frozenset[str]:
+    """The dictionary's words that jieba tags as nouns (``_NOUN_TAGS``), the user
+    dictionary's and glossary's tags taking precedence. What ``jieba.posseg`` tags
+    without its HMM, held as one set of the tokenizer's own word strings: the posseg
+    module keeps every word's tag twice over (about 90 MB in each process)."""
+    tokenizer = _jieba()
+    tokenizer.check_initialized()
+    nouns: set[str] = set()
+    with tokenizer.get_dict_file() as lines:
+        for line in lines:
+            word, _, tag = line.decode("utf-8").split()[:3]  # 词 频率 词性
+            if tag.startswith(_NOUN_TAGS):
+                nouns.add(word)
+    for word, tag in tokenizer.user_word_tag_tab.items():
+        (nouns.add if tag.startswith(_NOUN_TAGS) else nouns.discard)(word)
+    return frozenset(w for w in tokenizer.FREQ if w in nouns)  # the tokenizer's strings
 
 
 class Text:
@@ -144,10 +157,10 @@ class Text:
     def nouns(self) -> list[str]:
         """The nouns (two characters or more, no stop words), in order: what a question
         is about — 住房公积金, 排污许可证. Glossary terms count as nouns."""
-        official = glossary()
-        return [official.get(w, w) for w, tag in _tagger().lcut(self.clean, HMM=False)
-                if len(w) > 1 and w not in STOPWORDS and tag.startswith(_NOUN_TAGS)
-                and _LETTERS.search(w)]
+        official, nouns, known = glossary(), _noun_words(), _jieba().FREQ
+        return [official.get(w, w) for w in _jieba().lcut(self.clean, HMM=False)
+                if len(w) > 1 and w not in STOPWORDS and _LETTERS.search(w)
+                and (w in nouns or (not known.get(w) and _LATIN.fullmatch(w)))]
 
     @cached_property
     def terms(self) -> list[str]:
