@@ -4,10 +4,12 @@ process): Rasa's SQL tracker store, with
 * SQLite in write-ahead-log mode with ``synchronous=NORMAL``: a turn's commit appends to
   the log; a crash of the process loses nothing (a power cut may lose the last turns;
   what was submitted is in the ticket database);
-* a write-through cache of the recent conversations, as Rasa's in-memory store keeps
-  them: a turn reads its conversation from memory and only appends its new events to
-  the file — no query, no JSON of every past event, no count of stored events. After a
-  restart the first message of a conversation reads it from the file.
+* a write-through cache of the recent conversations: a turn gets the conversation
+  object the previous turn saved and only appends its new events to the file — no
+  query, no replay or JSON of every past event, no count of stored events. An object
+  that gained events it did not save (a turn that failed half-way) is not reused: the
+  conversation is read again from the file. After a restart the first message of a
+  conversation reads it from the file.
 
 The cache is used only when this process is the file's only writer (one Sanic worker);
 with ``SANIC_WORKERS`` above 1 every turn reads the file, as Rasa's own store does.
@@ -24,7 +26,7 @@ from typing import Any
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, insert
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -51,38 +53,61 @@ class SqliteTrackerStore(SQLTrackerStore):
         event.listen(self.engine, "connect", _tune)
         self.sessionmaker = sessionmaker(bind=self.engine)
         self.cached = int(os.environ.get("SANIC_WORKERS") or 1) <= 1
-        #: sender → (the tracker as last saved, serialised; how many of its events are stored)
-        self._recent: OrderedDict[str, tuple[str, int]] = OrderedDict()
+        #: sender → (the tracker as last saved, how many of its events are stored)
+        self._recent: OrderedDict[str, tuple[DialogueStateTracker, int]] = OrderedDict()
 
     def _remember(self, tracker: DialogueStateTracker) -> None:
-        self._recent[tracker.sender_id] = (self.serialise_tracker(tracker),
-                                           len(tracker.events))
+        self._recent[tracker.sender_id] = (tracker, len(tracker.events))
         self._recent.move_to_end(tracker.sender_id)
         while len(self._recent) > CACHED_CONVERSATIONS:
             self._recent.popitem(last=False)
 
+    def _reusable(self, sender_id: str) -> DialogueStateTracker | None:
+        """The cached tracker if it holds exactly the stored events (a turn that failed
+        half-way leaves events that were never saved: read the file again)."""
+        tracker, stored = self._recent.get(sender_id, (None, None))
+        if tracker is not None and len(tracker.events) != stored:
+            del self._recent[sender_id]
+            return None
+        return tracker
+
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        if self.cached and sender_id in self._recent:
-            return self.deserialise_tracker(sender_id, self._recent[sender_id][0])
+        """What every turn asks for (the conversation's latest session)."""
+        if self.cached and (cached := self._reusable(sender_id)) is not None:
+            return cached
         tracker = await super().retrieve(sender_id)
         if tracker is not None and self.cached:
             self._remember(tracker)  # its events are the stored ones
         return tracker
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        stored = self._recent.get(tracker.sender_id, (None, None))[1] if self.cached else None
-        if stored is None or stored > len(tracker.events):
-            await super().save(tracker)  # Rasa counts what is stored
-        else:
-            await self.stream_events(tracker)
-            with self.session_scope() as session:
-                for e in itertools.islice(tracker.events, stored, None):
-                    data = e.as_dict()
-                    session.add(self.SQLEvent(
-                        sender_id=tracker.sender_id, type_name=e.type_name,
-                        timestamp=data.get("timestamp"), action_name=data.get("name"),
-                        intent_name=data.get("parse_data", {}).get("intent", {}).get(
-                            INTENT_NAME_KEY), data=json.dumps(data)))
-                session.commit()
+    async def create_tracker(self, sender_id: str,
+                             append_action_listen: bool = True) -> DialogueStateTracker:
+        tracker = await super().create_tracker(sender_id, append_action_listen)
         if self.cached:
-            self._remember(tracker)
+            self._remember(tracker)  # a new conversation, saved whole
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Append the events the tracker gained since this store handed it out."""
+        cached, stored = self._recent.get(tracker.sender_id, (None, 0))
+        if cached is not tracker or stored > len(tracker.events):
+            # not the object this store handed out (a new conversation, one session of
+            # a conversation, …): Rasa counts what is stored and appends the rest
+            self._recent.pop(tracker.sender_id, None)
+            await super().save(tracker)
+            return
+        new_events = list(itertools.islice(tracker.events, stored, None))
+        if self.event_broker is not None:  # (Rasa's stream_events would diff the object
+            # with itself: this store hands out the object it keeps)
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+        rows = []
+        for e in new_events:
+            data = e.as_dict()
+            rows.append({"sender_id": tracker.sender_id, "type_name": e.type_name,
+                         "timestamp": data.get("timestamp"), "action_name": data.get("name"),
+                         "intent_name": data.get("parse_data", {}).get("intent", {}).get(
+                             INTENT_NAME_KEY), "data": json.dumps(data)})
+        if rows:  # one INSERT of the turn's rows (the ORM's unit of work costs more)
+            with self.engine.begin() as connection:
+                connection.execute(insert(self.SQLEvent.__table__), rows)
+        self._remember(tracker)

@@ -1,5 +1,6 @@
-"""The hand-made TF-IDF weighting gives exactly what scikit-learn's transformer gives
-(bot.nlu.linear.weigh skips only its per-call validation)."""
+"""The hand-made TF-IDF weighting and calibrated-SVM probabilities give exactly what
+scikit-learn gives (bot.nlu.linear.weigh and CalibratedSvm skip only its per-call
+validation and per-class loop)."""
 
 import numpy as np
 import pytest
@@ -8,13 +9,16 @@ import scipy.sparse as sp
 from bot.nlu import linear
 
 
+@pytest.mark.parametrize("classes", [3, 11])
 @pytest.mark.parametrize("model", ["svm", "logreg", "svm+logreg"])
-def test_weigh_and_predict_proba_match_the_library(model):
+def test_weigh_and_predict_proba_match_the_library(model, classes):
     rng = np.random.default_rng(7)
     X = sp.random(90, 400, density=0.05, format="csr", random_state=7,
                   data_rvs=lambda n: rng.integers(1, 4, n).astype(float))
-    y = np.array(["a", "b", "c"] * 30)
+    y = np.array([f"intent_{i % classes}" for i in range(90)])
     est = linear.make_estimator(model).fit(X, y)
+    fast = linear.CalibratedSvm.of(est.named_steps["clf"])
+    assert (fast is not None) == (model == "svm")  # the SVM takes the hand-made path
     new = sp.random(12, 400, density=0.05, format="csr", random_state=8,
                     data_rvs=lambda n: rng.integers(1, 4, n).astype(float))
     counts = new.copy()

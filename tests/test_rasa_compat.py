@@ -89,3 +89,38 @@ async def test_an_expired_draft_is_dropped_with_a_message(dialogue_fixes):
     fresh = DialogueStateTracker.from_events("u-new", [], slots=domain.slots)
     assert [e.type_name for e in await ActionSessionStart().run(None, None, fresh, domain)] \
         == ["session_started", "action"]
+
+
+def test_the_sequential_graph_runner_gives_what_dask_gives(parser, settings):
+    """The trained model's NLU graph on held-out messages and its policy graph on the
+    conversations they make: the same outputs from the same nodes."""
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.nlu.constants import TEXT
+
+    from bot.examples import load_test_file
+    from bot.graph_runner import SequentialGraphRunner
+
+    processor = parser._agent.processor
+    dask = DaskGraphRunner.__new__(DaskGraphRunner)
+    sequential = SequentialGraphRunner.__new__(SequentialGraphRunner)
+    for runner in (dask, sequential):  # the same instantiated nodes
+        runner.__dict__.update(processor.graph_runner.__dict__)
+    nlu, core = processor.model_metadata.nlu_target, processor.model_metadata.core_target
+    tracker = DialogueStateTracker("s", processor.domain.slots)
+    tracker.update(ActionExecuted("action_listen"))
+    for example in load_test_file(settings.heldout_file)[:120]:
+        message = UserMessage(example.text)
+        runs = [runner.run(inputs={PLACEHOLDER_MESSAGE: [message]}, targets=[nlu])[nlu][0]
+                for runner in (dask, sequential)]
+        assert runs[0].as_dict() == runs[1].as_dict() and runs[0].get(TEXT) == example.text
+        tracker.update(UserUttered(example.text, runs[0].data.get("intent"),
+                                   runs[0].data.get("entities")))
+        predictions = [runner.run(inputs={PLACEHOLDER_TRACKER: tracker}, targets=[core])[core]
+                       for runner in (dask, sequential)]
+        assert predictions[0].probabilities == predictions[1].probabilities
+        assert predictions[0].policy_name == predictions[1].policy_name
+        tracker.update(ActionExecuted("action_listen"))

@@ -65,3 +65,49 @@ async def test_without_the_cache_every_turn_reads_the_file(tmp_path, monkeypatch
     seen.update(BotUttered("您好"))
     await other.save(seen)
     assert len((await store.retrieve("s2")).events) == 2 and rows(db) == 2
+
+
+async def test_a_turn_that_failed_half_way_leaves_nothing_behind(tmp_path):
+    """The cache hands out the tracker the last turn saved; a turn that added events and
+    then failed (no save) must not pass them on to the next turn."""
+    db = str(tmp_path / "conversations.db")
+    store = SqliteTrackerStore(None, db=db)
+    tracker = await store.get_or_create_tracker("s3")  # a new conversation, saved
+    tracker.update(UserUttered("我们厂贷款到期了"))
+    await store.save(tracker)
+    saved = len(tracker.events)
+    failing = await store.retrieve("s3")
+    failing.update(UserUttered("这句的回合出错了，没有保存"))
+    again = await store.retrieve("s3")
+    assert len(again.events) == saved == rows(db)
+    again.update(UserUttered("再说一遍"))
+    await store.save(again)
+    assert rows(db) == saved + 1
+    assert [e.text for e in (await SqliteTrackerStore(None, db=db)
+                             .retrieve("s3")).events
+            if isinstance(e, UserUttered)] == ["我们厂贷款到期了", "再说一遍"]
+
+
+class Collecting:
+    """An event broker that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.published: list[dict] = []
+
+    def publish(self, event: dict) -> None:
+        self.published.append(event)
+
+
+async def test_an_event_broker_gets_every_new_event_once(tmp_path):
+    broker = Collecting()
+    store = SqliteTrackerStore(None, db=str(tmp_path / "conversations.db"),
+                               event_broker=broker)
+    tracker = await store.get_or_create_tracker("s4")
+    for text in ("贷款到期了", "需要登记"):
+        tracker = await store.retrieve("s4")
+        tracker.update(UserUttered(text))
+        tracker.update(BotUttered("好的"))
+        await store.save(tracker)
+    assert [e.get("text") for e in broker.published if e["event"] in ("user", "bot")] == [
+        "贷款到期了", "好的", "需要登记", "好的"]
+    assert len(broker.published) == len(tracker.events)
