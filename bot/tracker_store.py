@@ -1,8 +1,8 @@
 """Conversations in a SQLite file for the embedded default (one machine, one Rasa
 process): Rasa's SQL tracker store, with
 
-* SQLite in write-ahead-log mode with ``synchronous=NORMAL``: a turn's commit appends to
-  the log; a crash of the process loses nothing (a power cut may lose the last turns;
+* SQLite in write-ahead-log mode, pooled (``bot/sqlite.py``): a turn's commit appends
+  to the log; a crash of the process loses nothing (a power cut may lose the last turns;
   what was submitted is in the ticket database);
 * a write-through cache of the recent conversations: a turn gets the conversation
   object the previous turn saved and only appends its new events to the file — no
@@ -26,18 +26,12 @@ from typing import Any
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from sqlalchemy import create_engine, event, insert
+from sqlalchemy import insert
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import QueuePool
+
+from bot.sqlite import file_engine
 
 CACHED_CONVERSATIONS = 2000
-
-
-def _tune(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 class SqliteTrackerStore(SQLTrackerStore):
@@ -45,12 +39,8 @@ class SqliteTrackerStore(SQLTrackerStore):
                  event_broker: Any = None, **kwargs: Any) -> None:
         kwargs.pop("host", None)  # Rasa passes the endpoint's url as host
         super().__init__(domain, dialect="sqlite", db=db, event_broker=event_broker, **kwargs)
-        # SQLAlchemy 1.4 opens (and tunes) a new SQLite connection for every session of a
-        # file database; a small pool keeps them open (profiled: 6 % of a turn)
         self.engine.dispose()
-        self.engine = create_engine(self.engine.url, poolclass=QueuePool, pool_size=2,
-                                    connect_args={"check_same_thread": False})
-        event.listen(self.engine, "connect", _tune)
+        self.engine = file_engine(str(self.engine.url))  # WAL, pooled (bot/sqlite.py)
         self.sessionmaker = sessionmaker(bind=self.engine)
         self.cached = int(os.environ.get("SANIC_WORKERS") or 1) <= 1
         #: sender → (the tracker as last saved, how many of its events are stored)

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from bot.kb.log import KbLog
 from bot.settings import Settings
+from bot.sqlite import file_engine
 from bot.tickets import migrate
 from bot.tickets.calendar import WorkCalendar
 from bot.tickets.handoffs import HandoffStore
@@ -34,10 +35,12 @@ def database_engine(settings: Settings, migrate_schema: bool = True) -> Engine:
     """The application database: SQLite file by default (its folder created), PostgreSQL
     by URL; the schema migrated unless ``migrate_schema`` is False."""
     url = settings.ticket_database_url
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: a failed statement is logged without its values (mobiles, names)
-    engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = file_engine(url, pool_size=5, future=True, hide_parameters=True)
+    else:
+        engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
     if migrate_schema:
         migrate.upgrade(engine)
     return engine
