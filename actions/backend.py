@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 
@@ -57,8 +58,9 @@ def sender_key(tracker: Tracker) -> str:
     return sender if sender.startswith(f"{channel}:") else f"{channel}:{sender}"
 
 
-def log_demand(tracker: Tracker) -> None:
-    """Count the latest message as a demand in the statistics (never fails the turn)."""
+async def log_demand(tracker: Tracker) -> None:
+    """Count the latest message as a demand in the statistics (never fails the turn; the
+    write runs in a worker thread, off the server's event loop)."""
     from bot.stats.log import record_demand
 
     m = tracker.latest_message
@@ -67,10 +69,10 @@ def log_demand(tracker: Tracker) -> None:
         return
     regions = [e["value"] for e in m.get("entities", []) if e.get("entity") == "region"]
     try:
-        record_demand(ticket_backend().engine, label_name(m.get("intent")) or "", domain,
-                      label_name(m.get("subtopic")), regions[0] if regions
-                      else tracker.get_slot("region"), channel_of(tracker),
-                      m.get("text") or "")
+        await asyncio.to_thread(
+            record_demand, ticket_backend().engine, label_name(m.get("intent")) or "", domain,
+            label_name(m.get("subtopic")), regions[0] if regions else tracker.get_slot("region"),
+            channel_of(tracker), m.get("text") or "")
     except SQLAlchemyError as err:
         logger.warning("Demand not counted: %s", type(err).__name__)
 

@@ -197,7 +197,7 @@ class ActionAcknowledgeDemand(Action):
             return [SlotSet("demand", grown), *(SlotSet(k, v) for k, v in
                                                 stated_details(text, tracker).items()),
                     SlotSet("confirm_ticket", True)]
-        log_demand(tracker)
+        await log_demand(tracker)
         details = stated_details(text, tracker)
         stated = [SlotSet(k, v) for k, v in details.items()]
         opener = pending.get("text") if pending and not pending.get("domain") else None

@@ -10,6 +10,7 @@ the user's side.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -457,7 +458,8 @@ class ActionOpenTicket(Action):
         replies, numbers = [], []
         for i, demand in enumerate(demands):
             key = f"{sender_key(tracker)}:{base_id}" + (f":{i}" if i else "")
-            reply, number = self._open(tracker, demand, key)
+            # the ticket transaction runs in a worker thread, off the event loop
+            reply, number = await asyncio.to_thread(self._open, tracker, demand, key)
             if reply is None:
                 dispatcher.utter_message(text="诉求信息不完整，暂时无法登记。请核对后重新描述问题，"
                                               "或回复“转人工”。")
