@@ -49,7 +49,7 @@ async def answer(intent: str, form: GuardedForm, dispatcher: CollectingDispatche
     if intent == "ask_policy":
         from actions.policy import answer_in_passing
 
-        return await answer_in_passing(dispatcher, tracker)
+        return answer_in_passing(dispatcher, tracker)
     if intent == "kb_feedback":
         from actions.policy import ActionKbFeedback
 

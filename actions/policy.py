@@ -3,7 +3,6 @@ or an honest "the knowledge base has no answer" and the offer of a ticket."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import threading
@@ -64,14 +63,6 @@ class _LazyKnowledgeBase:
 
 
 knowledge_base = _LazyKnowledgeBase()
-_searching = threading.Lock()
-
-
-def searched(question: str, **options: Any) -> list[dict[str, Any]]:
-    """``KnowledgeBase.search``, one at a time: the actions run it in worker threads (off
-    the event loop), and its caches are reloaded when the index changes underneath."""
-    with _searching:
-        return knowledge_base().search(question, **options)
 
 
 def citation(hit: dict[str, Any]) -> str:
@@ -121,12 +112,11 @@ def answer_text(hits: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-async def stale_policy(question: str, region: str | None) -> dict[str, Any] | None:
+def stale_policy(question: str, region: str | None) -> dict[str, Any] | None:
     """When no answer is shown: the expired or replaced document the question is most
     likely about (its answer too unsure to quote, but close enough to name), else None."""
     try:
-        hits = await asyncio.to_thread(searched, question, top_k=1, region=region,
-                                       refuse=False)
+        hits = knowledge_base().search(question, top_k=1, region=region, refuse=False)
     except Exception:  # noqa: BLE001 - a broken index must not break the conversation
         logger.exception("Knowledge-base search failed")
         return None
@@ -160,23 +150,20 @@ def answered(tracker: Tracker, question: str, hits: list[dict[str, Any]]) -> lis
                                      "turn": user_turns(tracker)})]
 
 
-async def search(tracker: Tracker, question: str,
-                 region: str | None) -> list[dict[str, Any]]:
-    """The knowledge base's answers, searched in a worker thread (off the event loop)."""
+def search(tracker: Tracker, question: str, region: str | None) -> list[dict[str, Any]]:
     try:
-        return await asyncio.to_thread(searched, question, top_k=3, region=region,
+        return knowledge_base().search(question, top_k=3, region=region,
                                        after=topic_of(tracker))
     except Exception:  # noqa: BLE001 - a broken index must not break the conversation
         logger.exception("Knowledge-base search failed")
         return []
 
 
-async def answer_in_passing(dispatcher: CollectingDispatcher,
-                            tracker: Tracker) -> list[EventType]:
+def answer_in_passing(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """A policy question asked while a form is active: the answer, no ticket offer."""
     message = tracker.latest_message
     question = message.get("text") or ""
-    hits = await search(tracker, question, tracker.get_slot("region"))
+    hits = search(tracker, question, tracker.get_slot("region"))
     if not hits:
         dispatcher.utter_message(text="抱歉，政策库里暂时没有能回答这个问题的文件。当前操作完成后，"
                                       "可以把这个问题作为诉求登记，或回复“转人工”。")
@@ -222,7 +209,7 @@ class ActionAnswerPolicy(Action):
         await log_demand(tracker)
         regions = [r.name for r in stated_regions(question) if r.level != "province"]
         region = regions[0] if regions else tracker.get_slot("region")
-        hits = await search(tracker, question, region)
+        hits = search(tracker, question, region)
         dom, sub = label_name(message.get("domain")), label_name(message.get("subtopic"))
         tax = taxonomy()
         if dom not in tax.domains or sub not in tax.subtopics or tax.domain_of(sub) != dom:
@@ -241,7 +228,7 @@ class ActionAnswerPolicy(Action):
                                      buttons=[*FEEDBACK_BUTTONS, NO_ANSWER_BUTTONS[0]])
             return [*answered(tracker, question, hits), *offer]
         self._log_gap(tracker, question, region, label_name(message.get("domain")))
-        stale = await stale_policy(question, region)
+        stale = stale_policy(question, region)
         if stale is not None:  # about a policy that ended: say so, quote none of its figures
             dispatcher.utter_message(
                 text=f"{currency_notice(stale)}\n您问的可能是{citation(stale)}的规定。该文件不代表"

@@ -10,7 +10,6 @@ the user's side.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import uuid
@@ -21,7 +20,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.backend import channel_of, sender_key, ticket_backend
+from actions.backend import channel_of, database_call, sender_key, ticket_backend
 from actions.forms import DIGRESSIONS, GuardedForm, latest_intent, left_form
 from bot import dialogue
 from bot.creditcode import is_valid_credit_code
@@ -458,8 +457,7 @@ class ActionOpenTicket(Action):
         replies, numbers = [], []
         for i, demand in enumerate(demands):
             key = f"{sender_key(tracker)}:{base_id}" + (f":{i}" if i else "")
-            # the ticket transaction runs in a worker thread, off the event loop
-            reply, number = await asyncio.to_thread(self._open, tracker, demand, key)
+            reply, number = await database_call(self._open, tracker, demand, key)
             if reply is None:
                 dispatcher.utter_message(text="诉求信息不完整，暂时无法登记。请核对后重新描述问题，"
                                               "或回复“转人工”。")

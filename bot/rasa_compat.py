@@ -28,7 +28,10 @@ It is applied by ``python -m bot.server`` (what ``govbot run`` starts); a plain
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 #: intents a handed-over (paused) conversation still acts on
 RESUMING_INTENTS = frozenset({"cancel_handoff"})
@@ -39,6 +42,33 @@ def install() -> None:
     _install_dialogue_fixes()
     _install_inprocess_actions()
     _install_sequential_graph_runner()
+    _install_warm_up_turn()
+
+
+def _install_warm_up_turn() -> None:
+    """``rasa run`` loads its model before it accepts connections; then, still before,
+    one real turn (a greeting through the whole processor: NLU, policies, the actions,
+    the conversation store) runs, so the server's first answer to ``/status`` means the
+    first user's turn is as fast as the next (issue #17). The greeting writes no ticket
+    or demand, and the event consumer does not count its sender."""
+    import rasa.core.run
+
+    load = rasa.core.run.load_agent_on_start
+
+    async def load_and_warm_up(*args: Any, **kwargs: Any) -> Any:
+        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+        from bot.events import WARM_UP_SENDER
+
+        agent = await load(*args, **kwargs)
+        try:
+            await agent.handle_message(UserMessage("你好", CollectingOutputChannel(),
+                                                   WARM_UP_SENDER))
+        except Exception:  # noqa: BLE001 - a cold first turn is better than no server
+            logger.exception("Warm-up turn failed; the first user's turn will be slower")
+        return agent
+
+    rasa.core.run.load_agent_on_start = load_and_warm_up
 
 
 def _install_sequential_graph_runner() -> None:

@@ -7,7 +7,6 @@ The tests use the same class to run a real server on free ports.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess
@@ -35,22 +34,6 @@ def child_environment() -> dict[str, str]:
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
-
-
-def warm_up_rasa(rasa_url: str, timeout: float = 60.0) -> None:
-    """One real turn through the REST channel (a greeting: it runs the NLU and the
-    policies, writes no ticket or demand, and its events are not counted as turns), so
-    the first user's turn is not the one that loads the model's graphs."""
-    from bot.events import WARM_UP_SENDER
-
-    body = json.dumps({"sender": WARM_UP_SENDER, "message": "你好"}).encode()
-    req = urllib.request.Request(f"{rasa_url}/webhooks/rest/webhook", data=body,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:
-            response.read()
-    except (urllib.error.URLError, TimeoutError) as err:
-        logger.warning("Warm-up turn failed (the first user's turn will be slower): %s", err)
 
 
 def action_url(settings: Settings) -> str:
@@ -193,8 +176,8 @@ class Services:
                 "--endpoints", str(self.endpoints or endpoints_file(s, self.run_dir)),
                 "--credentials", str(self.credentials or s.credentials_file),
                 "--interface", s.host, "--port", str(s.rasa_port), "--enable-api"])
+            # up = the model loaded and one warm-up turn run (bot/rasa_compat.py)
             wait_until_up(self.rasa_api("/status"), rasa, timeout, "the Rasa server", log)
-            warm_up_rasa(self.rasa_url)
         except BaseException:
             self.stop()
             raise
