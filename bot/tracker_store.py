@@ -31,7 +31,8 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.sqlite import file_engine
 
-CACHED_CONVERSATIONS = 2000
+#: conversations kept as live objects (about 100 KB each); older ones are read from the file
+CACHED_CONVERSATIONS = 256
 
 
 class SqliteTrackerStore(SQLTrackerStore):

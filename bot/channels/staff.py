@@ -25,17 +25,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.wxbase import WxChannel
+from bot.tickets.handoffs import delivery_of
 
 logger = logging.getLogger(__name__)
 
 MAX_TEXT = 1000
 #: how the user sees that a person wrote (every channel)
 PREFIX = "【人工客服】"
-
-
-def delivery_of(channel: str | None) -> str:
-    """How a staff reply reaches a user of ``channel``."""
-    return "push" if channel in ("wechat", "wecom") else "polling"
 
 
 class StaffInput(InputChannel):

@@ -133,13 +133,18 @@ def heatmap(engine: Engine, f: Filters) -> list[dict[str, Any]]:
 def recurring_phrases(engine: Engine, f: Filters, top: int = 20,
                       sample: int = 3000) -> list[dict[str, Any]]:
     """The words most often used in the period's demands (the latest ``sample``; their
-    words were cut when they were recorded)."""
-    query = (select(demands.c.words).where(*_demand_where(f))
+    words were cut when they were recorded — those recorded before migration 0010 are
+    cut now)."""
+    from bot.stats.log import demand_words
+
+    words = func.coalesce(demands.c.words, demands.c.text)
+    query = (select(demands.c.words.is_(None).label("uncut"), words.label("words"))
+             .where(*_demand_where(f))
              .order_by(demands.c.day.desc(), demands.c.id.desc()).limit(sample))
     counts: Counter[str] = Counter()
     with engine.connect() as conn:
-        for (words,) in conn.execute(query):
-            counts.update((words or "").split())
+        for uncut, said in conn.execute(query):
+            counts.update((demand_words(said) if uncut else said).split())
     return [{"phrase": w, "count": n} for w, n in counts.most_common(top)]
 
 

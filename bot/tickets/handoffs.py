@@ -13,6 +13,12 @@ from bot.tickets.model import TicketError
 from bot.tickets.schema import handoffs
 
 
+def delivery_of(channel: str | None) -> str:
+    """How a staff reply reaches a user of ``channel``: pushed by the platform (WeChat,
+    WeCom) or fetched by the web chat's polling."""
+    return "push" if channel in ("wechat", "wecom") else "polling"
+
+
 @dataclass(frozen=True)
 class Handoff:
     id: int

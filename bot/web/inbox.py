@@ -16,8 +16,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.api.app import BACKEND, NOTIFIER, end_handoff, reply_to_handoff, respond
-from bot.channels.staff import delivery_of
 from bot.stats.labels import CHANNEL_NAMES
+from bot.tickets.handoffs import delivery_of
 from bot.web.app import json_object, need
 
 SHOWN = 20  # conversations shown with their history at once
