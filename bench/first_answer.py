@@ -61,7 +61,7 @@ def main() -> int:
         started = time.perf_counter()
         services.start()
         ready = time.perf_counter() - started
-        senders = {"a": uuid.uuid4().hex, "b": uuid.uuid4().hex}
+        senders = {who: uuid.uuid4().hex for _, who, _ in QUESTIONS}
         rows = []
         try:
             for label, who, text in QUESTIONS:
