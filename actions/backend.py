@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 from rasa_sdk import Tracker
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.db import migrate
 from bot.parsing import label_name
 from bot.settings import load_settings
 from bot.taxonomy import taxonomy
-from bot.tickets import migrate
 from bot.tickets.factory import Backend, build_backend
 from bot.tickets.model import CHINA, STATUS_NAMES, Ticket
 

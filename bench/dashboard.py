@@ -27,13 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
+from bot.db import migrate  # noqa: E402
+from bot.db.schema import demands, ticket_events, tickets  # noqa: E402
 from bot.regions import region_table  # noqa: E402
 from bot.stats.log import demand_words  # noqa: E402
 from bot.stats.queries import Filters  # noqa: E402
 from bot.taxonomy import taxonomy  # noqa: E402
-from bot.tickets import migrate  # noqa: E402
 from bot.tickets.model import Status, china_date  # noqa: E402
-from bot.tickets.schema import demands, ticket_events, tickets  # noqa: E402
 from bot.tickets.store import closed_loop_facts  # noqa: E402
 from bot.web.app import _stats  # noqa: E402
 

@@ -27,13 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
+from bot.db import migrate  # noqa: E402
+from bot.db.schema import tickets  # noqa: E402
 from bot.regions import region_table  # noqa: E402
 from bot.taxonomy import taxonomy  # noqa: E402
-from bot.tickets import migrate  # noqa: E402
 from bot.tickets.calendar import WorkCalendar  # noqa: E402
 from bot.tickets.model import OPEN_STATUSES, Enterprise, NewTicket  # noqa: E402
 from bot.tickets.routing import load_routing  # noqa: E402
-from bot.tickets.schema import tickets  # noqa: E402
 from bot.tickets.service import TicketService  # noqa: E402
 from bot.tickets.store import Query, SqlTicketStore  # noqa: E402
 

@@ -8,6 +8,7 @@
     govbot run                      train if needed, start action + Rasa servers + API
     govbot web                      the web pages and the department API (alias: govbot api)
     govbot cluster --replicas N     production mode: N Rasa replicas behind nginx
+    govbot events consume [--once]  production: conversation events → the turns table
     govbot web user add --username U --role agent|handler|admin [--department D]
     govbot web user unlock --username U   forget U's failed logins (after a lock-out)
     govbot api token add --name N --role admin|handler|agent [--department D]
@@ -71,8 +72,8 @@ def _write_corrections(settings: Settings) -> None:
     import shutil
 
     from bot.corrections import accepted, write_training_file
+    from bot.db.engine import database_engine
     from bot.examples import load_test_file
-    from bot.tickets.factory import database_engine
 
     engine = database_engine(settings)
     try:
@@ -448,6 +449,8 @@ def cmd_kb_match(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from bot.kb.index import Tuning  # the knowledge base's defaults, for the help texts
+
     ap = argparse.ArgumentParser(prog="govbot", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-v", "--verbose", action="store_true", help="log more (to stderr)")
@@ -545,8 +548,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--region", help="the asker's region, e.g. 龙游县 (local policies first)")
     k.add_argument("--json", action="store_true", help="print a JSON array of hits")
     k.add_argument("--min-confidence", type=float,
-                   help="answer only above this confidence (default 0.25; see "
-                        "docs/knowledge_base.md)")
+                   help=f"answer only above this confidence (default {Tuning.min_confidence}; "
+                        f"see docs/knowledge_base.md)")
     k.set_defaults(func=cmd_kb_search)
     k = k_sub.add_parser("eval", help="score retrieval on a question file")
     k.add_argument("questions")

@@ -19,66 +19,21 @@ import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import jinja2
+
 from bot.channels.rest_protocol import RETRY_TEXT
+from bot.resources import RESOURCES
 from bot.runner import Services, refresh_knowledge_base, wait_any, wait_until_up
 from bot.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
 
-NGINX_CONF = """\
-worker_processes 1;
-pid {run}/nginx.pid;
-error_log {run}/nginx-error.log warn;
-events {{ worker_connections 2048; }}
-http {{
-    # the path without its query (which may carry a conversation id)
-    log_format upstream '$remote_addr [$time_local] "$request_method $uri" $status '
-                        '$upstream_addr $request_time';
-    access_log {run}/nginx-access.log upstream;
-    client_body_temp_path {run}/tmp/body;
-    proxy_temp_path {run}/tmp/proxy;
-    fastcgi_temp_path {run}/tmp/fastcgi;
-    uwsgi_temp_path {run}/tmp/uwsgi;
-    scgi_temp_path {run}/tmp/scgi;
-    client_max_body_size 64k;
-    upstream rasa {{
-{rasa_servers}
-    }}
-    upstream web {{ server {host}:{web_port}; }}
-    server {{
-        listen {host}:{port};
-        # a connection refused or not accepted within 2 s goes to the next replica;
-        # a request already sent is never sent again (POST is not idempotent)
-        location /webhooks/ {{
-            proxy_pass http://rasa;
-            proxy_next_upstream error timeout http_502 http_503;
-            proxy_connect_timeout 2s;
-            proxy_read_timeout 30s;
-        }}
-        # the REST channel's users get a clear "please retry" when no replica answers
-        # (WeChat and WeCom retry by themselves on an error status)
-        location /webhooks/rest/ {{
-            proxy_pass http://rasa;
-            proxy_next_upstream error timeout http_502 http_503;
-            proxy_connect_timeout 2s;
-            proxy_read_timeout 30s;
-            proxy_intercept_errors on;
-            error_page 502 503 504 = @retry;
-        }}
-        location @retry {{
-            default_type application/json;
-            return 200 '{retry}';
-        }}
-        location /model/ {{ return 404; }}
-        location /conversations/ {{ return 404; }}
-        location / {{
-            proxy_pass http://web;
-            # the web application believes this header from nginx only (trusted proxy)
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        }}
-    }}
-}}
-"""
+def nginx_conf(**values: object) -> str:
+    """The proxy's configuration from ``bot/resources/nginx.conf.j2`` (every value needed)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(RESOURCES), autoescape=False,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("nginx.conf.j2").render(**values)
 
 
 @dataclass
@@ -137,15 +92,11 @@ class Cluster:
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (run / "tmp" / sub).mkdir(parents=True, exist_ok=True)
         s = self.settings
-        # max_fails=0: a busy replica is never taken out of rotation (a dead one on this
-        # host refuses connections at once, and the request goes to the next)
-        servers = "\n".join(f"        server {s.host}:{m.settings.rasa_port} max_fails=0;"
-                            for m in self.members)
         conf = run / "nginx.conf"
         retry = json.dumps([{"recipient_id": "", "text": RETRY_TEXT}], ensure_ascii=False)
-        conf.write_text(NGINX_CONF.format(run=run, rasa_servers=servers, host=s.host,
-                                          web_port=s.api_port, port=self.port,
-                                          retry=retry.replace("'", "\\'")),
+        conf.write_text(nginx_conf(run=run, host=s.host, port=self.port, web_port=s.api_port,
+                                   rasa_ports=[m.settings.rasa_port for m in self.members],
+                                   retry=retry.replace("'", "\\'")),
                         encoding="utf-8")
         log = open(run / "nginx.out", "ab")  # noqa: SIM115 - kept open for the process
         self.nginx = subprocess.Popen(["nginx", "-p", str(run), "-c", str(conf), "-g",

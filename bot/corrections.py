@@ -19,11 +19,11 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
+from bot.db.schema import nlu_corrections
 from bot.examples import DEMAND_INTENTS, Example, dump_rasa_nlu, rasa_nlu_data
 from bot.masking import mask_text
 from bot.taxonomy import taxonomy
 from bot.text import comparison_key
-from bot.tickets.schema import nlu_corrections
 
 logger = logging.getLogger(__name__)
 

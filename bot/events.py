@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
 
+from bot.db.schema import turns
 from bot.parsing import label_name
 from bot.production import EVENTS_QUEUE
-from bot.tickets.schema import turns
 
 logger = logging.getLogger(__name__)
 

@@ -37,10 +37,20 @@ def fingerprint_inputs(settings: Settings) -> list[Path]:
     return files
 
 
+def _input_name(path: Path, settings: Settings) -> str:
+    """A fingerprint input's name without the checkout's location: relative to the project
+    folder (data, configuration) or to the folder holding the ``bot`` package (code,
+    resources), so that the same repository at another path needs no new training."""
+    for base in (settings.root, _PACKAGE.parent):
+        if path.is_relative_to(base):
+            return path.relative_to(base).as_posix()
+    return path.as_posix()  # outside both (not the case for the inputs above)
+
+
 def training_fingerprint(settings: Settings) -> str:
     digest = hashlib.sha256()
     for path in fingerprint_inputs(settings):
-        digest.update(str(path.relative_to(path.anchor)).encode())
+        digest.update(_input_name(path, settings).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

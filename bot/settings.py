@@ -159,10 +159,12 @@ class Settings:
         return self.root / "reports"
 
     def training_files(self) -> list[Path]:
-        """Rasa training data: everything under data/ except the held-out test set."""
-        heldout = self.heldout_file.parent
+        """Rasa training data: everything under data/ except the held-out test sets and the
+        knowledge base's question sets (data/kb: not Rasa's, and editing them must not
+        retrain the model)."""
+        left_out = (self.heldout_file.parent, self.data_dir / "kb")
         return sorted(p for p in self.data_dir.rglob("*.yml")
-                      if heldout not in p.parents)
+                      if not any(folder in p.parents for folder in left_out))
 
 
 def _int(env: dict[str, str], key: str, default: int, top: int = 65535,

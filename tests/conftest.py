@@ -1,27 +1,42 @@
-"""Shared fixtures: the project settings, a current trained model, a parser, live servers."""
+"""Shared fixtures: the project settings, a current trained model, a parser, live servers,
+the external services some tests need (PostgreSQL, Redis, RabbitMQ, Chromium, nginx), a
+fake WeChat platform, and helpers that wait for a condition instead of sleeping."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
+import hashlib
+import json
 import os
 import re
 import shutil
+import socket
 import sys
+import threading
+import time
+import urllib.request
 import uuid
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NoReturn, TypeVar
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import async_playwright
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bot.api.app import create_app
 from bot.api.notify import RasaNotifier
+from bot.cluster import Cluster
 from bot.kb.index import KnowledgeBase
 from bot.logs import quiet_rasa_environment
 from bot.settings import RasaApi, Settings, load_settings
+from bot.shell import free_port
 from bot.tickets.factory import build_backend
 from bot.web.app import add_web
 from bot.web.corrections import add_correction_routes
@@ -34,13 +49,117 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: a PostgreSQL database to connect to while creating and dropping scratch databases
 PG_URL = os.environ.get("GOVBOT_TEST_PG_URL", "postgresql+psycopg2://127.0.0.1:5432/test")
+#: Redis and RabbitMQ of this machine, as the production-mode tests use them
+REDIS_URL = "redis://127.0.0.1:6379/13"
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+CHROMIUM = "/usr/bin/chromium"
 
 
+# -- external services: a test marked with one is skipped when it is missing, failed in CI --
+#: CI sets CI=true: there a missing service fails the test, CI must never silently skip
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    how: str  # how to get it running
+    host: str = ""  # a server to connect to …
+    port: int = 0
+    program: str = ""  # … or a program to find
+
+    @property
+    def where(self) -> str:
+        return self.program or f"{self.host}:{self.port}"
+
+
+_pg = make_url(PG_URL)
+SERVICES = {  # by marker
+    "postgres": Service("PostgreSQL", "start it: pg_ctlcluster 15 main start (as .ci/run "
+                        "does), or point GOVBOT_TEST_PG_URL at another server",
+                        _pg.host or "127.0.0.1", _pg.port or 5432),
+    "redis": Service("Redis", "start it: redis-server --daemonize yes --bind 127.0.0.1",
+                     "127.0.0.1", 6379),
+    "rabbitmq": Service("RabbitMQ", "start it: service rabbitmq-server start (or rabbitmqctl "
+                        "start_app)", "127.0.0.1", 5672),
+    "browser": Service("Chromium", "install it: make system (Debian chromium, fonts-noto-cjk)",
+                       program=CHROMIUM),
+    "nginx": Service("nginx", "install it: make system (Debian nginx-light)", program="nginx"),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker, service in SERVICES.items():
+        config.addinivalue_line("markers", f"{marker}: needs {service.name} "
+                                f"({service.where}); skipped when missing, failed if CI=true")
+
+
+@functools.cache
+def service_available(marker: str) -> bool:
+    """Whether the service answers (a TCP connection) or is installed (a program); asked
+    once per test run."""
+    service = SERVICES[marker]
+    if service.program:
+        return shutil.which(service.program) is not None
+    try:
+        with socket.create_connection((service.host, service.port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def service_missing(reason: str) -> NoReturn:
+    """Skip the running test for ``reason``; with CI=true fail it instead."""
+    if IN_CI:
+        pytest.fail(f"{reason} [CI=true: a missing service fails the test]", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_service(marker: str) -> None:
+    if not service_available(marker):
+        service = SERVICES[marker]
+        service_missing(f"needs {service.name} at {service.where}, which is not available: "
+                        f"{service.how}")
+
+
+@pytest.hookimpl(tryfirst=True)  # before the test's fixtures start servers for nothing
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker in SERVICES:
+        if item.get_closest_marker(marker) is not None:
+            require_service(marker)
+
+
+# -- waiting for something to happen --------------------------------------------------------
+T = TypeVar("T")
+
+
+async def eventually(check: Callable[[], T], timeout: float = 10.0,
+                     interval: float = 0.05) -> T:
+    """Call ``check`` until it returns something true or ``timeout`` seconds have passed;
+    its last result, for the caller to assert on (a failure then shows what was seen)."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()) and time.monotonic() < deadline:
+        await asyncio.sleep(interval)
+    return result
+
+
+def eventually_sync(check: Callable[[], T], timeout: float = 10.0,
+                    interval: float = 0.1) -> T:
+    """:func:`eventually` for tests without an event loop."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()) and time.monotonic() < deadline:
+        time.sleep(interval)
+    return result
+
+
+# -- scratch PostgreSQL databases ---------------------------------------------------------
 @contextlib.contextmanager
-def scratch_postgres(prefix: str = "govbot_test"):
-    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
+def scratch_postgres(prefix: str = "govbot_test", pre_ping: bool = False):
+    """The URL of a new, empty PostgreSQL database, dropped afterwards. ``pre_ping``: the
+    administrating connection survives a restart of the server in between."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, future=True, isolation_level="AUTOCOMMIT")
+    admin = create_engine(PG_URL, future=True, isolation_level="AUTOCOMMIT",
+                          pool_pre_ping=pre_ping)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -51,7 +170,16 @@ def scratch_postgres(prefix: str = "govbot_test"):
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module")
+def scratch_pg():
+    """A scratch PostgreSQL database shared by the tests of a module (production mode)."""
+    require_service("postgres")
+    # pre-ping: the fault-injection test restarts PostgreSQL under this engine
+    with scratch_postgres("govbot_prod", pre_ping=True) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request, tmp_path):
     """An empty database engine, on SQLite and on this machine's PostgreSQL."""
     with contextlib.ExitStack() as stack:
@@ -60,6 +188,181 @@ def engine(request, tmp_path):
         eng = create_engine(url, future=True)
         stack.callback(eng.dispose)
         yield eng
+
+
+# -- production mode: PostgreSQL, Redis and RabbitMQ; replicas behind nginx ---------------
+def production_env(**extra: str) -> dict[str, str]:
+    """The environment of production mode on this machine's services."""
+    return {"GOVBOT_HOME": os.getcwd(), "GOVBOT_MODE": "production",
+            "GOVBOT_DATABASE_URL": PG_URL, "GOVBOT_REDIS_URL": REDIS_URL,
+            "GOVBOT_RABBITMQ_URL": AMQP_URL, **extra}
+
+
+def consecutive_ports(n: int) -> int:
+    """The first of n consecutive free ports (replica i uses base + i)."""
+    while True:
+        base, socks = free_port(), []
+        try:
+            for p in range(base, base + n):
+                socks.append(socket.socket())
+                socks[-1].bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+
+
+@pytest.fixture
+def two_replicas(settings, model_file, scratch_pg, tmp_path) -> Cluster:
+    """Two replicas behind nginx in production mode on the module's scratch database (not
+    started; nginx writes its access log to tmp_path/cluster/nginx)."""
+    require_service("nginx")
+    base = consecutive_ports(4)  # replica i: Rasa on base + i, its action server on base + 2 + i
+    live = replace(load_settings(production_env(GOVBOT_HOME=str(settings.root),
+                                                GOVBOT_DATABASE_URL=scratch_pg)),
+                   rasa_port=base, action_port=base + 2, api_port=free_port(),
+                   var=str(tmp_path / "var"))
+    return Cluster(live, model_file, tmp_path / "cluster", replicas=2, port=free_port())
+
+
+# -- talking to a running Rasa server through the REST channel ----------------------------
+def rest_replies(url: str, sender: str, message: str, timeout: float = 60) -> list[dict]:
+    """The bot's replies to ``message`` from ``sender``, through the REST channel at ``url``."""
+    req = urllib.request.Request(f"{url}/webhooks/rest/webhook",
+                                 data=json.dumps({"sender": sender, "message": message}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def say_to(url: str, sender: str, message: str) -> str:
+    """The text of the bot's replies at ``url`` (a Rasa server, a cluster's proxy)."""
+    return texts(rest_replies(url, sender, message))
+
+
+def say(services, sender: str, message: str) -> list[dict]:
+    """The replies of the ``services`` fixture's Rasa server."""
+    return rest_replies(services.rasa_url, sender, message, timeout=30)
+
+
+def open_ticket(services, sender: str) -> str:
+    """Register a bridge-loan problem step by step (checking each question); the reply
+    to the final confirmation."""
+    first = say(services, sender, "我们厂的过桥资金下个月到期，银行说不续贷了")
+    assert "需要为您登记" in texts(first)
+    assert [b["payload"] for b in first[-1]["buttons"]] == ["/affirm", "/correct_domain",
+                                                             "/deny"]
+    assert "企业全称" in texts(say(services, sender, "/affirm"))
+    assert "统一社会信用代码" in texts(say(services, sender, "恒丰纸业有限公司"))
+    assert "校验未通过" in texts(say(services, sender, "91330825MA2ABCDE1X"))
+    assert "哪个县" in texts(say(services, sender, "没有，跳过"))
+    assert "联系人" in texts(say(services, sender, "龙游"))
+    assert "联系人的姓名或称呼" in texts(say(services, sender, "龙游"))  # a place, not a name
+    assert "手机号码" in texts(say(services, sender, "王经理"))
+    summary = say(services, sender, "13905701234")
+    assert "请核对以下信息" in texts(summary) and "手机：13905701234" in texts(summary)
+    assert "金融服务·应急转贷（过桥）与抽贷断贷" in texts(summary)
+    # nothing but an explicit confirmation submits: a name at the summary does not
+    assert "还没有提交" in texts(say(services, sender, "刘芳"))
+    final = say(services, sender, "/affirm")
+    assert len(final) == 1, final  # the ticket reply and nothing after it
+    return texts(final)
+
+
+# -- the WeChat platform: its side of the protocol and its push API ------------------------
+TOKEN = "govbottoken"  # the callback token configured on both sides
+OPENID = "oUser_openid_123456"
+ACCOUNT = "gh_0123456789ab"
+
+
+def sign(*parts: str) -> str:
+    """The platform's SHA-1 signature over the sorted strings."""
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+def message_xml(content="你好", msg_type="text", msg_id=None, user=OPENID, **extra) -> str:
+    """A callback body as the platform sends it."""
+    fields = {"ToUserName": ACCOUNT, "FromUserName": user, "CreateTime": str(int(time.time())),
+              "MsgType": msg_type, **({"Content": content} if msg_type == "text" else {}),
+              **extra}
+    if msg_type != "event":
+        fields["MsgId"] = msg_id or str(uuid.uuid4().int)[:16]
+    return "<xml>" + "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in fields.items()) + "</xml>"
+
+
+def signed_query(**extra: str) -> dict[str, str]:
+    """The query string of a callback, signed with ``TOKEN``."""
+    ts, nonce = str(int(time.time())), str(uuid.uuid4().int)[:9]
+    return {"timestamp": ts, "nonce": nonce, "signature": sign(TOKEN, ts, nonce), **extra}
+
+
+class WeChatPlatform:
+    """The WeChat / WeCom platform's HTTPS API on a loopback port: hands out access tokens
+    T1, T2, … and records each pushed message with the token it came with."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.tokens_issued = 0
+        self.sent: list[tuple[str, dict]] = []  # (access token, message)
+        self.fail_next: list[int] = []  # errcodes to answer the next pushes with
+
+    def pushed_to(self, user: str) -> list[str]:
+        """The texts pushed to ``user`` so far."""
+        return [m["text"]["content"] for _, m in self.sent if m["touser"] == user]
+
+    async def start(self) -> web.AppRunner:
+        async def token(request):
+            self.tokens_issued += 1
+            return web.json_response({"access_token": f"T{self.tokens_issued}",
+                                      "expires_in": 7200})
+
+        async def send(request):
+            if self.fail_next:
+                return web.json_response({"errcode": self.fail_next.pop(0), "errmsg": "x"})
+            self.sent.append((request.query["access_token"], await request.json()))
+            return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+        app = web.Application()
+        app.router.add_get("/cgi-bin/token", token)  # the Official Account
+        app.router.add_get("/cgi-bin/gettoken", token)  # WeCom
+        app.router.add_post("/cgi-bin/message/custom/send", send)
+        app.router.add_post("/cgi-bin/message/send", send)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", self.port).start()
+        return runner
+
+
+@pytest.fixture
+async def wechat_platform():
+    """The platform's API, served on the test's event loop."""
+    platform = WeChatPlatform()
+    runner = await platform.start()
+    yield platform
+    await runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+def wechat_platform_thread():
+    """The platform's API served from its own thread and event loop, for tests that block
+    while a real Rasa server pushes to it."""
+    platform = WeChatPlatform()
+    loop = asyncio.new_event_loop()
+    runner = loop.run_until_complete(platform.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield platform
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -238,10 +541,7 @@ async def login(client, username):
     return r, csrf
 
 
-
-
 # -- the web pages in a real headless browser (Debian's Chromium, Playwright) ------------
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "test-output" / "screenshots"
 PASSWORD = "browser-test-password"
 
@@ -266,8 +566,7 @@ def shots() -> Path:
 
 @pytest.fixture
 async def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (make test installs it)")
+    require_service("browser")  # also for a test that lacks the marker
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as p:
         b = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

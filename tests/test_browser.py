@@ -14,19 +14,16 @@ from playwright.async_api import expect
 from sqlalchemy import create_engine, func, select
 
 from bot import corrections
+from bot.db.schema import demands
 from bot.kb.log import KbLog
 from bot.stats.log import record_demand
 from bot.taxonomy import taxonomy
-from bot.tickets.schema import demands
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian chromium is not installed (make test installs it)")
+pytestmark = pytest.mark.browser
 
 
-async def test_an_agent_analyses_a_call_and_opens_a_ticket(browser, web_users, signed_in):
+async def test_an_agent_analyses_a_call_and_opens_a_ticket(browser, web_users, signed_in,
+                                                           shots):
     page = await signed_in(browser, web_users, "b-agent")
     await expect(page).to_have_url(f"{web_users}/console")
     await page.fill("#text", "龙游县恒丰纸业有限公司反映研发费用加计扣除不知道怎么申报，比例是多少")
@@ -54,15 +51,15 @@ async def test_an_agent_analyses_a_call_and_opens_a_ticket(browser, web_users, s
     await expect(page.locator("#mobile")).to_have_attribute("aria-invalid", "true")
     await page.fill("#mobile", "13905701234")
     await expect(page.locator("#mobile-error")).to_have_count(0)
-    await page.screenshot(path=SHOTS / "console.png")
+    await page.screenshot(path=shots / "console.png")
     await page.keyboard.press("Alt+s")
     await expect(page.locator("#ticket-result")).to_contain_text("QZ-")
     box = await page.locator("#ticket-result").bounding_box()
     assert box["y"] + box["height"] <= 768  # the ticket number, without scrolling
-    await page.screenshot(path=SHOTS / "console-ticket.png", full_page=True)
+    await page.screenshot(path=shots / "console-ticket.png", full_page=True)
 
 
-async def test_an_enterprise_chats_and_gets_a_ticket_number(browser, web_users):
+async def test_an_enterprise_chats_and_gets_a_ticket_number(browser, web_users, shots):
     context = await browser.new_context(viewport={"width": 390, "height": 844})  # a phone
     page = await context.new_page()
     await page.goto(f"{web_users}/chat")
@@ -88,12 +85,12 @@ async def test_an_enterprise_chats_and_gets_a_ticket_number(browser, web_users):
     link = page.locator(".msg.bot a.ticket-link").last
     await expect(link).to_be_visible(timeout=15000)
     number = await link.inner_text()
-    await page.screenshot(path=SHOTS / "chat.png", full_page=True)
+    await page.screenshot(path=shots / "chat.png", full_page=True)
     await link.click()
     await page.fill("input[name=tail]", "5678")
     await page.click("button[type=submit]")
     await expect(page.locator("#status")).to_contain_text("已分派")
-    await page.screenshot(path=SHOTS / "status.png", full_page=True)
+    await page.screenshot(path=shots / "status.png", full_page=True)
     assert number.startswith("QZ-")
     await page.go_back()  # back in the chat: the conversation is still there
     await page.go_back()
@@ -102,7 +99,7 @@ async def test_an_enterprise_chats_and_gets_a_ticket_number(browser, web_users):
 
 
 async def test_an_admin_filters_the_dashboard_and_downloads_xlsx(browser, web_users, services,
-                                                                signed_in):
+                                                                signed_in, shots):
     engine = create_engine(services.database_url)
     for domain, n in (("finance", 3), ("open", 2)):
         for _ in range(n):
@@ -129,7 +126,7 @@ async def test_an_admin_filters_the_dashboard_and_downloads_xlsx(browser, web_us
     await page.select_option("#region", "江山市")
     await page.click("#filters button[type=submit]")
     await expect(page.locator("#domains .bar").first).to_be_visible()
-    await page.screenshot(path=SHOTS / "dashboard.png", full_page=True)
+    await page.screenshot(path=shots / "dashboard.png", full_page=True)
     async with page.expect_download() as info:
         await page.click("a.export[data-table='domains'][data-format='xlsx']")
     download = await info.value

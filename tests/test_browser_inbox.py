@@ -4,7 +4,10 @@ enterprise sees both in its chat (real Rasa server, action server and web applic
 
 import uuid
 
+import pytest
 from playwright.async_api import expect
+
+pytestmark = pytest.mark.browser
 
 
 async def test_an_agent_replies_in_the_inbox_and_the_user_sees_it(browser, web_users,

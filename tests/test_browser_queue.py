@@ -6,9 +6,9 @@ Screenshots: test-output/screenshots/queue.png and queue-phone.png.
 
 import uuid
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from conftest import PASSWORD  # the password the signed_in fixture types
 from playwright.async_api import expect
 from sqlalchemy import create_engine
 
@@ -16,13 +16,9 @@ from bot.tickets.factory import build_backend
 from bot.tickets.model import Enterprise, NewTicket, Status
 from bot.web.users import UserError, UserStore
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
-PASSWORD = "browser-test-password"  # the password the signed_in fixture types
 FINANCE = "龙游县金融工作服务中心"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian chromium is not installed (make test installs it)")
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +47,7 @@ async def no_horizontal_scroll(page, width):
 
 
 async def test_a_handler_accepts_a_ticket_at_the_desk_and_returns_one_on_a_phone(
-        browser, handler, signed_in):
+        browser, handler, signed_in, shots):
     base, service = handler
     tag = uuid.uuid4().hex[:4]
     first = open_ticket(service, f"龙游县恒丰纸业{tag}有限公司", "王经理", "13905701234",
@@ -96,7 +92,7 @@ async def test_a_handler_accepts_a_ticket_at_the_desk_and_returns_one_on_a_phone
     await expect(card.get_by_label("提级原因（超出本级权限或需上级协调的，请说明，必填）")
                  ).to_be_focused()
     await no_horizontal_scroll(page, 1366)
-    await page.screenshot(path=SHOTS / "queue.png", full_page=True)
+    await page.screenshot(path=shots / "queue.png", full_page=True)
     await page.keyboard.press("Escape")
     await expect(escalate).to_be_focused()
     await expect(card.get_by_role("button", name="确认提级")).to_be_hidden()
@@ -142,7 +138,7 @@ async def test_a_handler_accepts_a_ticket_at_the_desk_and_returns_one_on_a_phone
     await expect(card.get_by_role("button", name="办结")).to_be_hidden()
     await no_horizontal_scroll(page, 390)
     await card.scroll_into_view_if_needed()
-    await page.screenshot(path=SHOTS / "queue-phone.png", full_page=True)
+    await page.screenshot(path=shots / "queue-phone.png", full_page=True)
     after = service.store.get(second.number)
     assert after.status is Status.RETURNED
     assert [e.data.get("reason") for e in service.store.events(second.number)

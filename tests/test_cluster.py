@@ -2,45 +2,16 @@
 conversation served by both replicas alternately stays consistent, and survives the
 loss of a replica."""
 
-import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 import pytest
+from conftest import say_to
 from sqlalchemy import create_engine, text
-from test_production import env, say, scratch_pg  # noqa: F401 - the fixture
 
 from bot.channels.rest_protocol import RETRY_TEXT
 from bot.cluster import Cluster
-from bot.settings import SettingsError, load_settings
-from bot.shell import free_port
-
-
-def ports(n):
-    """The first of n consecutive free ports (replica i uses base + i)."""
-    while True:
-        base, socks = free_port(), []
-        try:
-            for p in range(base, base + n):
-                socks.append(socket.socket())
-                socks[-1].bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-
-
-def two_replicas(settings, model_file, database_url, tmp_path) -> Cluster:
-    """Two replicas behind nginx in production mode on ``database_url`` (not started)."""
-    base = ports(4)  # replica i: Rasa on base + i, its action server on base + 2 + i
-    live = replace(load_settings(env(GOVBOT_HOME=str(settings.root),
-                                     GOVBOT_DATABASE_URL=database_url)),
-                   rasa_port=base, action_port=base + 2, api_port=free_port(),
-                   var=str(tmp_path / "var"))
-    return Cluster(live, model_file, tmp_path / "cluster", replicas=2, port=free_port())
+from bot.settings import SettingsError
 
 
 def test_the_cluster_needs_production_mode(settings, model_file, tmp_path):
@@ -48,33 +19,36 @@ def test_the_cluster_needs_production_mode(settings, model_file, tmp_path):
         Cluster(settings, model_file, tmp_path)
 
 
-def test_two_replicas_share_one_conversation(settings, model_file, scratch_pg,  # noqa: F811
-                                             tmp_path):
-    cluster = two_replicas(settings, model_file, scratch_pg, tmp_path)
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.rabbitmq
+@pytest.mark.nginx
+def test_two_replicas_share_one_conversation(two_replicas, scratch_pg, tmp_path):
+    cluster = two_replicas
     cluster.start()
     sender = uuid.uuid4().hex
     try:
-        first = say(cluster.url, sender, "我们厂的过桥资金下个月到期，银行说不续贷了")
+        first = say_to(cluster.url, sender, "我们厂的过桥资金下个月到期，银行说不续贷了")
         assert "需要为您登记" in first
-        assert "企业全称" in say(cluster.url, sender, "/affirm")
-        assert "统一社会信用代码" in say(cluster.url, sender, "龙游县恒丰纸业有限公司")
+        assert "企业全称" in say_to(cluster.url, sender, "/affirm")
+        assert "统一社会信用代码" in say_to(cluster.url, sender, "龙游县恒丰纸业有限公司")
         # another user sends six messages at once: the Redis lock serialises them
         rushed = uuid.uuid4().hex
         with ThreadPoolExecutor(6) as pool:
-            answers = list(pool.map(lambda m: say(cluster.url, rushed, m),
+            answers = list(pool.map(lambda m: say_to(cluster.url, rushed, m),
                                     ["你好", "谢谢", "帮助", "你好", "谢谢", "帮助"]))
         served = [a for a in answers if a and RETRY_TEXT not in a]
         assert len(served) == 6, answers
-        assert "哪个县" in say(cluster.url, sender, "跳过")
-        assert "联系人" in say(cluster.url, sender, "龙游县")
+        assert "哪个县" in say_to(cluster.url, sender, "跳过")
+        assert "联系人" in say_to(cluster.url, sender, "龙游县")
         # one replica goes away: the proxy sends the conversation to the other
         rasa = cluster.members[0].processes["rasa-server"]
         rasa.kill()
         rasa.wait(10)
-        assert "手机号码" in say(cluster.url, sender, "王经理")
-        summary = say(cluster.url, sender, "13905701234")
+        assert "手机号码" in say_to(cluster.url, sender, "王经理")
+        summary = say_to(cluster.url, sender, "13905701234")
         assert "请核对以下信息" in summary and "企业：龙游县恒丰纸业有限公司" in summary
-        assert "已受理，工单号：QZ-" in say(cluster.url, sender, "/affirm")
+        assert "已受理，工单号：QZ-" in say_to(cluster.url, sender, "/affirm")
     finally:
         cluster.stop()
     engine = create_engine(scratch_pg, future=True)

@@ -6,8 +6,8 @@ import yaml
 from sqlalchemy import create_engine
 
 from bot import corrections
+from bot.db import migrate
 from bot.examples import load_training_examples
-from bot.tickets import migrate
 
 
 @pytest.fixture()
@@ -72,7 +72,7 @@ def test_train_with_corrections_writes_the_accepted_ones_and_keeps_the_old_model
     from dataclasses import replace
 
     from bot.cli import _write_corrections, before_corrections_model
-    from bot.tickets.factory import database_engine
+    from bot.db.engine import database_engine
 
     root = tmp_path / "project"
     (root / "data/nlu/heldout").mkdir(parents=True)

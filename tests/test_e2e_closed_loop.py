@@ -6,10 +6,10 @@ import json
 import urllib.request
 import uuid
 
+from conftest import open_ticket, say, texts
 from sqlalchemy import create_engine, select
-from test_e2e_tickets import open_ticket, say, texts
 
-from bot.tickets.schema import nlu_corrections
+from bot.db.schema import nlu_corrections
 from bot.tickets.store import SqlTicketStore
 
 

@@ -2,10 +2,10 @@
 
 import uuid
 
+from conftest import say, texts
 from sqlalchemy import create_engine, select
-from test_e2e_tickets import say, texts
 
-from bot.tickets.schema import kb_feedback, kb_gaps
+from bot.db.schema import kb_feedback, kb_gaps
 
 
 def test_a_follow_up_question_is_answered_from_the_policy_just_answered(services):

@@ -1,44 +1,10 @@
 """Opening a ticket in a conversation through the REST channel (real servers)."""
 
-import json
-import urllib.request
 import uuid
 
+from conftest import open_ticket, say, texts
+
 from bot.tickets.store import SqlTicketStore
-
-
-def say(services, sender, message):
-    req = urllib.request.Request(f"{services.rasa_url}/webhooks/rest/webhook",
-                                 data=json.dumps({"sender": sender, "message": message}).encode(),
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return json.loads(resp.read())
-
-
-def texts(replies):
-    return "\n".join(r.get("text", "") for r in replies)
-
-
-def open_ticket(services, sender):
-    first = say(services, sender, "我们厂的过桥资金下个月到期，银行说不续贷了")
-    assert "需要为您登记" in texts(first)
-    assert [b["payload"] for b in first[-1]["buttons"]] == ["/affirm", "/correct_domain",
-                                                             "/deny"]
-    assert "企业全称" in texts(say(services, sender, "/affirm"))
-    assert "统一社会信用代码" in texts(say(services, sender, "恒丰纸业有限公司"))
-    assert "校验未通过" in texts(say(services, sender, "91330825MA2ABCDE1X"))
-    assert "哪个县" in texts(say(services, sender, "没有，跳过"))
-    assert "联系人" in texts(say(services, sender, "龙游"))
-    assert "联系人的姓名或称呼" in texts(say(services, sender, "龙游"))  # a place, not a name
-    assert "手机号码" in texts(say(services, sender, "王经理"))
-    summary = say(services, sender, "13905701234")
-    assert "请核对以下信息" in texts(summary) and "手机：13905701234" in texts(summary)
-    assert "金融服务·应急转贷（过桥）与抽贷断贷" in texts(summary)
-    # nothing but an explicit confirmation submits: a name at the summary does not
-    assert "还没有提交" in texts(say(services, sender, "刘芳"))
-    final = say(services, sender, "/affirm")
-    assert len(final) == 1, final  # the ticket reply and nothing after it
-    return texts(final)
 
 
 def test_a_reported_problem_becomes_a_routed_ticket(services):

@@ -1,58 +1,28 @@
 """The WeChat channel in the real Rasa server: verification, a conversation with numbered
 buttons, and a ticket notification pushed through the platform API when a department
-resolves the ticket. The platform's API is a local aiohttp server (in a thread)."""
+resolves the ticket. The platform's API is a local aiohttp server in a thread (the
+``wechat_platform_thread`` fixture of conftest.py)."""
 
-import asyncio
 import json
-import threading
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import replace
 
 import pytest
 import yaml
-from aiohttp import web
+from conftest import OPENID, TOKEN, eventually_sync, message_xml, sign, signed_query
 from defusedxml.ElementTree import fromstring
-from test_wechat import OPENID, TOKEN, message_xml, sign
 
 from bot.api.tokens import add_token
 from bot.runner import Services
 from bot.shell import free_port
 
 
-class Platform(threading.Thread):
-    """The platform's HTTPS API, served from its own thread and event loop."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.port, self.sent, self.ready = free_port(), [], threading.Event()
-
-    def run(self):
-        loop = asyncio.new_event_loop()
-
-        async def token(request):
-            return web.json_response({"access_token": "TOKEN-1", "expires_in": 7200})
-
-        async def send(request):
-            self.sent.append(await request.json())
-            return web.json_response({"errcode": 0, "errmsg": "ok"})
-
-        app = web.Application()
-        app.router.add_get("/cgi-bin/token", token)
-        app.router.add_post("/cgi-bin/message/custom/send", send)
-        runner = web.AppRunner(app)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
-        self.ready.set()
-        loop.run_forever()
-
-
 @pytest.fixture(scope="module")
-def wechat(settings, model_file, tmp_path_factory):
-    platform = Platform()
-    platform.start()
-    platform.ready.wait(10)
+def wechat(settings, model_file, tmp_path_factory, wechat_platform_thread):
+    platform = wechat_platform_thread
     run_dir = tmp_path_factory.mktemp("wx-run")
     credentials = run_dir / "credentials.yml"
     credentials.write_text(yaml.safe_dump({
@@ -60,7 +30,7 @@ def wechat(settings, model_file, tmp_path_factory):
         "bot.channels.staff.StaffInput": None,
         "bot.channels.wechat.WeChatInput": {
             "token": TOKEN, "app_id": "wx1234567890abcdef", "app_secret": "s3cret",
-            "api_base": f"http://127.0.0.1:{platform.port}"}}), encoding="utf-8")
+            "api_base": platform.base}}), encoding="utf-8")
     live = replace(settings, rasa_port=free_port(), action_port=free_port(),
                    api_port=free_port(), var=str(run_dir / "var"))
     tokens = {"handler": add_token(live.api_tokens_file, "金融办", "handler",
@@ -84,9 +54,7 @@ def webhook(svc, **query):
 
 
 def say(svc, text, user=OPENID):
-    ts, nonce = str(int(time.time())), uuid.uuid4().hex[:8]
-    status, body = call(webhook(svc, timestamp=ts, nonce=nonce, openid=user,
-                                signature=sign(TOKEN, ts, nonce)),
+    status, body = call(webhook(svc, **signed_query(openid=user)),
                         data=message_xml(text, user=user).encode())
     assert status == 200
     return "" if body == "success" else fromstring(body).find("Content").text
@@ -121,12 +89,12 @@ def test_a_wechat_conversation_to_a_ticket_and_its_notification(wechat):
     call(f"{api}/tickets/{number}/resolve", headers=auth, method="POST",
          data=json.dumps({"version": ticket["ticket"]["version"],
                           "reply": "已协调农商行续贷"}).encode())
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        pushed = [m["text"]["content"] for m in wechat.platform.sent if m["touser"] == user]
-        if any("打分" in p for p in pushed):
-            break
-        time.sleep(0.3)
+
+    def rating_asked():  # the notification ends with the rating question
+        return any("打分" in p for p in wechat.platform.pushed_to(user))
+
+    eventually_sync(rating_asked, timeout=20, interval=0.3)
+    pushed = wechat.platform.pushed_to(user)
     assert any("已协调农商行续贷" in p for p in pushed), pushed
     assert any("1. 5分" in p for p in pushed)  # the rating buttons, as numbered options
     assert "感谢您的评价（5分）" in say(wechat, "1", user)
@@ -146,7 +114,7 @@ def test_a_staff_reply_reaches_wechat_through_the_customer_service_api(wechat):
                         data=json.dumps({"text": "您好，我是坐席小王，请问是哪家企业？"}).encode())
     answer = json.loads(body)
     assert status == 200 and answer["delivery"] == "push" and answer["delivered"] is True
-    pushed = [m["text"]["content"] for m in wechat.platform.sent if m["touser"] == user]
+    pushed = wechat.platform.pushed_to(user)
     assert "【人工客服】您好，我是坐席小王，请问是哪家企业？" in pushed
     # the user ends it; the assistant answers again
     assert "智能助手继续为您服务" in say(wechat, "不用人工了", user)

@@ -18,16 +18,21 @@ import uuid
 
 import aiohttp
 import pytest
-from sqlalchemy import create_engine, select
-from test_cluster import two_replicas
-from test_production import AMQP, scratch_pg  # noqa: F401 - the fixture
+from conftest import AMQP_URL, eventually_sync, service_missing
+from sqlalchemy import create_engine, func, select
 
 from bot.channels.rest_protocol import RETRY_TEXT
-from bot.tickets.schema import tickets
+from bot.db.schema import tickets, turns
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("pg_ctlcluster") or not shutil.which("rabbitmqctl"),
-    reason="fault injection needs root and the local PostgreSQL / RabbitMQ tools")
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.rabbitmq, pytest.mark.nginx]
+
+
+@pytest.fixture(autouse=True)
+def fault_tools():
+    """Stopping and starting the services takes root and their control tools."""
+    if os.geteuid() != 0 or not shutil.which("pg_ctlcluster") or not shutil.which("rabbitmqctl"):
+        service_missing("fault injection needs root and the local PostgreSQL / RabbitMQ tools "
+                        "(pg_ctlcluster, rabbitmqctl), as in CI")
 
 FORM = ["龙游县的，我们厂的过桥资金下个月到期，银行说不续贷了", "/affirm", "{company}", "跳过",
         "王经理", "13905701234", "/affirm"]
@@ -62,11 +67,11 @@ async def client(url, until, log):
                             "texts": texts, "replies": len(replies)})
                 if status != 200 or RETRY_TEXT in texts or "暂时无法" in texts:
                     break  # this enterprise gives up this time and starts again
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(0.2)  # a person's pause between messages: the load's pace
 
 
 async def faults(cluster, started):
-    async def at(second):
+    async def at(second):  # the faults' schedule, in seconds of the load run
         await asyncio.sleep(max(0.0, started + second - time.monotonic()))
     await at(5)
     cluster.members[0].processes["rasa-server"].kill()  # a Rasa replica dies
@@ -79,12 +84,25 @@ async def faults(cluster, started):
     await asyncio.to_thread(pg, "restart")  # PostgreSQL restarts
     await at(45)
     await asyncio.to_thread(rabbit, "stop_app")  # RabbitMQ is away for 20 s
-    await asyncio.sleep(20)
+    await asyncio.sleep(20)  # the outage itself is the fault under test
     await asyncio.to_thread(rabbit, "start_app")
 
 
-def test_faults_during_load_lose_nothing(settings, model_file, scratch_pg, tmp_path):  # noqa: F811
-    cluster = two_replicas(settings, model_file, scratch_pg, tmp_path)
+def answered_messages(log) -> int:
+    return sum(1 for e in log if e["status"] == 200 and RETRY_TEXT not in e["texts"])
+
+
+def recorded_turns(database_url) -> int:
+    """The turns the cluster's event consumer has recorded so far."""
+    engine = create_engine(database_url, future=True)
+    with engine.connect() as conn:
+        counted = conn.execute(select(func.count()).select_from(turns)).scalar_one()
+    engine.dispose()
+    return counted
+
+
+def test_faults_during_load_lose_nothing(two_replicas, scratch_pg):
+    cluster = two_replicas
     cluster.start()
     log: list[dict] = []
     try:
@@ -93,7 +111,9 @@ def test_faults_during_load_lose_nothing(settings, model_file, scratch_pg, tmp_p
             await asyncio.gather(faults(cluster, started),
                                  *(client(cluster.url, started + 75, log) for _ in range(6)))
         asyncio.run(run())
-        time.sleep(5)  # late events, outbox
+        # late events (kept by Rasa while RabbitMQ was away) reach the cluster's consumer
+        enough = 0.9 * answered_messages(log)
+        eventually_sync(lambda: recorded_turns(scratch_pg) >= enough, timeout=30, interval=1)
     finally:
         subprocess.run(["rabbitmqctl", "start_app"], timeout=60, capture_output=True)
         subprocess.run(["pg_ctlcluster", "15", "main", "start"], timeout=60,
@@ -121,11 +141,10 @@ def test_faults_during_load_lose_nothing(settings, model_file, scratch_pg, tmp_p
 
     # events published while RabbitMQ was down reach the statistics
     from bot.events import consume
-    from bot.tickets.schema import turns
 
-    asyncio.run(consume(engine, AMQP, once=True))  # what the cluster's consumer left
+    asyncio.run(consume(engine, AMQP_URL, once=True))  # what the cluster's consumer left
     with engine.connect() as conn:
         counted = len(conn.execute(select(turns.c.id)).all())
     engine.dispose()
-    answered = sum(1 for e in log if e["status"] == 200 and RETRY_TEXT not in e["texts"])
+    answered = answered_messages(log)
     assert counted >= 0.9 * answered, (counted, answered)

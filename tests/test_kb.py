@@ -366,13 +366,13 @@ def test_cli_ingest_reports_errors_and_still_ingests_the_rest(tmp_path):
 
 
 def test_the_scope_model_tells_enterprise_questions_from_chatter(settings):
-    from bot.kb.scope import scope_model
+    from bot.kb.scope import CACHE_NAME, scope_model
 
     in_scope = scope_model(settings)
     assert in_scope("过桥资金到期银行不续贷怎么办") > 0.8
     assert in_scope("研發費用加計扣除比例是多少") > 0.8
     assert in_scope("讲个笑话听听") < 0.3 and in_scope("今晚吃什么好呢") < 0.3
-    assert (settings.models_dir / "kb_scope.joblib").exists()  # cached for the next process
+    assert (settings.models_dir / CACHE_NAME).exists()  # cached for the next process
     assert scope_model(settings)("讲个笑话听听") == in_scope("讲个笑话听听")
 
 
@@ -391,13 +391,11 @@ def test_scope_evidence_refuses_chatter(kb, settings):
 
 
 def test_the_scope_scorer_gives_the_fitted_pipelines_probability(settings):
-    import joblib
-
-    from bot.kb.scope import scope_model
+    from bot.kb.scope import CACHE_NAME, load_cache, scope_model
     from bot.text import normalize
 
     in_scope = scope_model(settings)
-    pipeline = joblib.load(settings.models_dir / "kb_scope.joblib")["model"]
+    pipeline = load_cache(settings.models_dir / CACHE_NAME)["model"]
     for text in ("今天天气怎么样", "我们研发花了五百万能多扣多少", "研發費用加計扣除", "",
                  "ABC 123", "过桥资金过桥资金过桥"):
         expected = pipeline.predict_proba([normalize(text).text])[0, 1]

@@ -14,6 +14,8 @@ from bot.lock_store import AtomicRedisLockStore
 
 DB = 14
 
+pytestmark = pytest.mark.redis
+
 
 @pytest.fixture
 def stores():
@@ -69,7 +71,7 @@ def test_one_turn_at_a_time_across_replicas(stores):
             with guard:
                 inside[0] += 1
                 overlaps.append(inside[0])
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.005)  # hold the lock a moment: an overlap would show
             order.append(i)
             with guard:
                 inside[0] -= 1
@@ -84,7 +86,7 @@ def test_a_dead_replicas_lock_expires(stores):
     stores[0].issue_ticket(conversation, lock_lifetime=1)  # its holder never releases it
     ttl = redis.Redis(db=DB).pttl(stores[0].key_prefix + conversation)
     assert 0 < ttl <= 2000
-    time.sleep(1.1)
+    time.sleep(1.1)  # waits out the lock's lifetime of 1 s: the behaviour under test
     assert stores[1].issue_ticket(conversation) == 0  # served at once, no wait
 
 

@@ -5,28 +5,23 @@ server because its state lives in PostgreSQL, with its events published to Rabbi
 import asyncio
 import json
 import os
-import time
-import urllib.request
 import uuid
 from dataclasses import replace
 
 import pytest
+from conftest import AMQP_URL, PG_URL, eventually_sync, say_to, service_missing
+from conftest import production_env as env  # the environment of production mode
 from sqlalchemy import create_engine, text
 
-from bot.production import ServiceUnavailable, check_services, rasa_endpoints
+from bot.production import EVENTS_QUEUE, ServiceUnavailable, check_services, rasa_endpoints
 from bot.runner import Services
 from bot.settings import SettingsError, load_settings
 from bot.shell import free_port
 
-PG = os.environ.get("GOVBOT_TEST_PG_URL", "postgresql+psycopg2://127.0.0.1:5432/test")
-REDIS = "redis://127.0.0.1:6379/13"
-AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 
-
-def env(**extra):
-    return {"GOVBOT_HOME": os.getcwd(), "GOVBOT_MODE": "production",
-            "GOVBOT_DATABASE_URL": PG, "GOVBOT_REDIS_URL": REDIS, "GOVBOT_RABBITMQ_URL": AMQP,
-            **extra}
+def shared_services(test):
+    """Mark a test that needs all three shared services of production mode."""
+    return pytest.mark.postgres(pytest.mark.redis(pytest.mark.rabbitmq(test)))
 
 
 @pytest.mark.parametrize("change,message", [
@@ -60,6 +55,7 @@ def test_endpoints_for_the_shared_state(settings):
         "db": str(settings.var_dir / "conversations.db")}}
 
 
+@shared_services
 def test_every_shared_service_is_checked_and_named(settings):
     check_services(load_settings(env(GOVBOT_HOME=str(settings.root))))  # all three answer
     for var, dead, name in (
@@ -71,31 +67,37 @@ def test_every_shared_service_is_checked_and_named(settings):
                            timeout=2)
 
 
-@pytest.fixture(scope="module")
-def scratch_pg():
-    name = f"govbot_prod_{uuid.uuid4().hex[:10]}"
-    # pre-ping: the fault-injection test restarts PostgreSQL under this engine
-    admin = create_engine(PG, future=True, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+def stored_events(database_url, sender) -> int:
+    """The conversation's events in the tracker store."""
+    engine = create_engine(database_url, future=True)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"),
+                              {"s": sender}).scalar_one()
+    engine.dispose()
+    return stored
 
 
-def say(url, sender, message):
-    req = urllib.request.Request(f"{url}/webhooks/rest/webhook",
-                                 data=json.dumps({"sender": sender, "message": message}).encode(),
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        return "\n".join(r.get("text", "") for r in json.loads(resp.read()))
+async def queued(queue_name) -> int:
+    """How many messages wait in the queue (declared passively: none is consumed)."""
+    import aio_pika
+
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(queue_name, durable=True, passive=True)
+        return queue.declaration_result.message_count
+
+
+def all_published(database_url, sender) -> bool:
+    """Rasa's broker publishes in the background: whether every event stored so far is
+    in the (drained beforehand) queue."""
+    return asyncio.run(queued(EVENTS_QUEUE)) >= stored_events(database_url, sender)
 
 
 async def drain_queue(queue_name):
     import aio_pika
 
-    connection = await aio_pika.connect(AMQP)
+    connection = await aio_pika.connect(AMQP_URL)
     channel = await connection.channel()
     queue = await channel.declare_queue(queue_name, durable=True)
     bodies = []
@@ -105,10 +107,9 @@ async def drain_queue(queue_name):
     return bodies
 
 
+@shared_services
 def test_a_conversation_survives_a_restart_and_is_published(settings, model_file, scratch_pg,
                                                             tmp_path):
-    from bot.production import EVENTS_QUEUE
-
     asyncio.run(drain_queue(EVENTS_QUEUE))  # start from an empty queue
     live = replace(load_settings(env(GOVBOT_HOME=str(settings.root),
                                      GOVBOT_DATABASE_URL=scratch_pg)),
@@ -118,33 +119,29 @@ def test_a_conversation_survives_a_restart_and_is_published(settings, model_file
     svc.start()
     sender = uuid.uuid4().hex
     try:
-        first = say(svc.rasa_url, sender, "我们厂的过桥资金下个月到期，银行说不续贷了")
+        first = say_to(svc.rasa_url, sender, "我们厂的过桥资金下个月到期，银行说不续贷了")
         assert "需要为您登记" in first
-        assert "企业全称" in say(svc.rasa_url, sender, "/affirm")
+        assert "企业全称" in say_to(svc.rasa_url, sender, "/affirm")
         # restart the Rasa server: the form's state comes back from PostgreSQL. (Rasa's
-        # broker publishes in the background: give it a moment before stopping, as a
+        # broker publishes in the background: wait until it has before stopping, as a
         # graceful shutdown behind the proxy would.)
-        time.sleep(2)
+        eventually_sync(lambda: all_published(scratch_pg, sender))
         rasa = svc.processes.pop("rasa-server")
         rasa.terminate()
         rasa.wait(30)
         svc.start_rasa()
-        assert "统一社会信用代码" in say(svc.rasa_url, sender, "龙游县恒丰纸业有限公司")
-        time.sleep(2)  # the last turn's events are published in the background
+        assert "统一社会信用代码" in say_to(svc.rasa_url, sender, "龙游县恒丰纸业有限公司")
+        # the last turn's events are published in the background
+        eventually_sync(lambda: all_published(scratch_pg, sender))
     finally:
         svc.stop()
-    engine = create_engine(scratch_pg, future=True)
-    with engine.connect() as conn:
-        stored = conn.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"),
-                              {"s": sender}).scalar_one()
-    engine.dispose()
-    assert stored > 5
+    assert stored_events(scratch_pg, sender) > 5
     # the consumer turns the published events into turns with intent and latency
+    from bot.db.schema import turns
     from bot.events import consume
-    from bot.tickets.schema import turns
 
     engine = create_engine(scratch_pg, future=True)
-    read = asyncio.run(consume(engine, AMQP, once=True))
+    read = asyncio.run(consume(engine, AMQP_URL, once=True))
     with engine.connect() as conn:
         rows = conn.execute(turns.select().order_by(turns.c.id)).all()
     engine.dispose()
@@ -154,6 +151,7 @@ def test_a_conversation_survives_a_restart_and_is_published(settings, model_file
     assert rows[0].domain == "finance" and 0 < rows[0].confidence <= 1
 
 
+@pytest.mark.postgres
 def test_a_backup_restores_the_tickets(scratch_pg, tmp_path):
     """The documented backup (pg_dump -Fc) restored into a new database (pg_restore)."""
     import shutil
@@ -161,7 +159,7 @@ def test_a_backup_restores_the_tickets(scratch_pg, tmp_path):
 
     from sqlalchemy.engine import make_url
 
-    from bot.tickets import migrate
+    from bot.db import migrate
     from bot.tickets.calendar import WorkCalendar
     from bot.tickets.model import Enterprise, NewTicket
     from bot.tickets.routing import load_routing
@@ -169,7 +167,7 @@ def test_a_backup_restores_the_tickets(scratch_pg, tmp_path):
     from bot.tickets.store import SqlTicketStore
 
     if not shutil.which("pg_dump"):
-        pytest.skip("pg_dump is not installed")
+        service_missing("needs pg_dump and pg_restore: apt install postgresql-client")
     engine = create_engine(scratch_pg, future=True)
     migrate.upgrade(engine)
     service = TicketService(SqlTicketStore(engine), load_routing(
@@ -182,12 +180,12 @@ def test_a_backup_restores_the_tickets(scratch_pg, tmp_path):
     conn = ["-h", url.host, "-p", str(url.port or 5432)]
     subprocess.run(["pg_dump", *conn, "-Fc", "-f", str(dump), url.database], check=True)
     restored = f"{url.database}_restored"
-    admin = create_engine(PG, future=True, isolation_level="AUTOCOMMIT")
+    admin = create_engine(PG_URL, future=True, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{restored}"'))
     try:
         subprocess.run(["pg_restore", *conn, "-d", restored, str(dump)], check=True)
-        engine = create_engine(PG.rsplit("/", 1)[0] + f"/{restored}", future=True)
+        engine = create_engine(PG_URL.rsplit("/", 1)[0] + f"/{restored}", future=True)
         back = SqlTicketStore(engine)
         assert back.get(number).department == "龙游县金融工作服务中心"
         assert [e.kind for e in back.events(number)] == ["created", "transition"]

@@ -11,10 +11,10 @@ from dataclasses import replace
 
 from sqlalchemy import create_engine, select
 
+from bot.db.schema import tickets
 from bot.events import WARM_UP_SENDER
 from bot.runner import Services
 from bot.shell import free_port
-from bot.tickets.schema import tickets
 
 
 def say(services, sender, text):

@@ -23,6 +23,7 @@ def test_heldout_file_is_not_training_data(settings):
     files = settings.training_files()
     assert settings.heldout_file not in files
     assert any(p.name == "dialogue.yml" for p in files)
+    assert not any("kb" in p.relative_to(settings.data_dir).parts for p in files)
 
 
 def test_where_the_actions_run(settings):

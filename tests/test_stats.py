@@ -15,10 +15,11 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import insert, select
 
+from bot.db import migrate
+from bot.db.schema import demands, ticket_events, tickets
 from bot.kb import tokens
 from bot.stats import queries
 from bot.stats.log import record_demand
-from bot.tickets import migrate
 from bot.tickets.model import (
     CHINA,
     FIRST_RESPONSE,
@@ -29,7 +30,6 @@ from bot.tickets.model import (
     Status,
     china_date,
 )
-from bot.tickets.schema import demands, ticket_events, tickets
 from bot.tickets.store import SqlTicketStore
 
 START = datetime(2026, 10, 1, 3, tzinfo=timezone.utc)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.tickets import migrate
+from bot.db import migrate
 from bot.tickets.calendar import WorkCalendar
 from bot.tickets.model import Enterprise, InvalidTicket, NewTicket, Status, replay
 from bot.tickets.outbox import Outbox

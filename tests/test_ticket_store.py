@@ -7,7 +7,7 @@ import pytest
 from conftest import scratch_postgres
 from sqlalchemy import create_engine, inspect, text
 
-from bot.tickets import migrate
+from bot.db import migrate
 from bot.tickets.model import (
     ConcurrentUpdate,
     Enterprise,
@@ -46,7 +46,7 @@ def test_the_migrations_build_the_declared_schema(engine):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from bot.tickets.schema import metadata
+    from bot.db.schema import metadata
 
     migrate.upgrade(engine)
     with engine.connect() as conn:
@@ -248,6 +248,7 @@ def test_urging_twice_a_day_is_refused(store):
         store.urge("QZ-20000101-0001", "rest:u1")
 
 
+@pytest.mark.postgres
 def test_replicas_starting_together_migrate_once():
     """Four processes' worth of migrators on one fresh PostgreSQL database."""
     errors = []
@@ -280,8 +281,8 @@ def test_a_failed_statement_is_logged_without_its_values(settings, tmp_path):
     from sqlalchemy import insert
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bot.db.schema import kb_gaps
     from bot.tickets.factory import build_backend
-    from bot.tickets.schema import kb_gaps
 
     backend = build_backend(replace(settings, var=str(tmp_path), database_url=""))
     with pytest.raises(SQLAlchemyError) as failed, backend.engine.begin() as conn:

@@ -15,9 +15,9 @@ from aiohttp import web
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from bot.db.schema import api_audit, demands, nlu_corrections
 from bot.stats.log import record_demand
 from bot.tickets.model import CHINA, Enterprise, NewTicket
-from bot.tickets.schema import api_audit, demands, nlu_corrections
 from bot.tickets.store import Query
 from bot.web.users import UserStore
 

@@ -4,8 +4,8 @@ against a stand-in Rasa server; the real channel is tested in test_e2e_closed_lo
 
 from sqlalchemy import select
 
+from bot.db.schema import api_audit
 from bot.tickets.model import Enterprise, NewTicket
-from bot.tickets.schema import api_audit
 
 
 async def test_an_agent_sees_the_waiting_conversation_and_replies(site):

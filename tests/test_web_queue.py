@@ -7,8 +7,8 @@ from datetime import date
 
 from sqlalchemy import update
 
+from bot.db.schema import tickets
 from bot.tickets.model import STATUS_NAMES, Enterprise, NewTicket, Status
-from bot.tickets.schema import tickets
 
 FINANCE = "龙游县金融工作服务中心"
 CITY_OFFICE = "衢州市营商环境建设办公室"

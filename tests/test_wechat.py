@@ -5,23 +5,22 @@ sorted strings, AES-256-CBC with the EncodingAESKey (implemented here with the
 `cryptography` package directly, independently of the channel's wechatpy) — and
 sent over HTTP to the channel's blueprint served by Sanic on 127.0.0.1. The bot is
 a small coroutine standing in for Rasa; the platform's push API is a local aiohttp
-server recording calls. The official WeCom sample vectors (WXBizMsgCrypt's
-Sample.py) check the crypto against the platform's own numbers.
+server recording calls (the ``wechat_platform`` fixture of conftest.py). The official
+WeCom sample vectors (WXBizMsgCrypt's Sample.py) check the crypto against the
+platform's own numbers.
 """
 
 import asyncio
 import base64
-import hashlib
 import json
 import os
-import socket
 import struct
 import time
 import uuid
 
 import aiohttp
 import pytest
-from aiohttp import web
+from conftest import ACCOUNT, OPENID, TOKEN, eventually, message_xml, sign, signed_query
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from defusedxml.ElementTree import fromstring
 from sanic import Sanic
@@ -29,12 +28,10 @@ from sanic import Sanic
 from bot.channels.wechat import WeChatInput
 from bot.channels.wecom import WeComInput
 from bot.channels.wxstate import RedisState
+from bot.shell import free_port
 
-TOKEN = "govbottoken"
 AES_KEY = base64.b64encode(os.urandom(32)).decode()[:43]
 APP_ID = "wx1234567890abcdef"
-OPENID = "oUser_openid_123456"
-ACCOUNT = "gh_0123456789ab"
 
 # The WeCom sample of WXBizMsgCrypt (Sample.py): the platform's own numbers.
 SAMPLE = {"token": "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo",
@@ -53,11 +50,7 @@ SAMPLE_ENCRYPT = (
     "WbvL6aSDPOYuPDGOCI8jmnKiypE+")
 
 
-# -- the platform's side of the algorithms ------------------------------------------------
-def sign(*parts):
-    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
-
-
+# -- the platform's side of the algorithms (signatures, messages: conftest.py) -------------
 def platform_encrypt(key43, plaintext, receiver_id):
     key = base64.b64decode(key43 + "=")
     raw = os.urandom(16) + struct.pack(">I", len(plaintext.encode())) + plaintext.encode() \
@@ -77,27 +70,7 @@ def platform_decrypt(key43, encrypted):
     return raw[20:20 + length].decode(), raw[20 + length:].decode()
 
 
-def message_xml(content="你好", msg_type="text", msg_id=None, user=OPENID, **extra):
-    fields = {"ToUserName": ACCOUNT, "FromUserName": user, "CreateTime": str(int(time.time())),
-              "MsgType": msg_type, **({"Content": content} if msg_type == "text" else {}),
-              **extra}
-    if msg_type != "event":
-        fields["MsgId"] = msg_id or str(uuid.uuid4().int)[:16]
-    return "<xml>" + "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in fields.items()) + "</xml>"
-
-
-def signed_query(**extra):
-    ts, nonce = str(int(time.time())), str(uuid.uuid4().int)[:9]
-    return {"timestamp": ts, "nonce": nonce, "signature": sign(TOKEN, ts, nonce), **extra}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# -- the stand-ins: the bot, the platform API ------------------------------------------------
+# -- the stand-in for the bot (the platform's API: the wechat_platform fixture) --------------
 class Bot:
     """Plays Rasa: records what it is told, answers after ``delay`` seconds."""
 
@@ -106,42 +79,13 @@ class Bot:
 
     async def __call__(self, message):
         self.heard.append((message.sender_id, message.text))
-        await asyncio.sleep(self.delay)
+        await asyncio.sleep(self.delay)  # a slow bot is the behaviour under test
         text = self.reply or f"收到：{message.text}"
         if self.buttons:
             await message.output_channel.send_text_with_buttons(message.sender_id, text,
                                                                 self.buttons)
         else:
             await message.output_channel.send_text_message(message.sender_id, text)
-
-
-@pytest.fixture
-async def platform():
-    """The platform's HTTPS API (token, customer-service / app messages), recording calls."""
-    calls = {"token": 0, "sent": [], "fail_next": []}
-
-    async def token(request):
-        calls["token"] += 1
-        return web.json_response({"access_token": f"T{calls['token']}", "expires_in": 7200})
-
-    async def send(request):
-        if calls["fail_next"]:
-            return web.json_response({"errcode": calls["fail_next"].pop(0), "errmsg": "x"})
-        calls["sent"].append((request.query["access_token"], await request.json()))
-        return web.json_response({"errcode": 0, "errmsg": "ok"})
-
-    app = web.Application()
-    app.router.add_get("/cgi-bin/token", token)
-    app.router.add_get("/cgi-bin/gettoken", token)
-    app.router.add_post("/cgi-bin/message/custom/send", send)
-    app.router.add_post("/cgi-bin/message/send", send)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    calls["base"] = f"http://127.0.0.1:{port}"
-    yield calls
-    await runner.cleanup()
 
 
 class Served:
@@ -173,7 +117,7 @@ async def serve(channel):
 
 
 @pytest.fixture
-async def make(platform, tmp_path, monkeypatch):
+async def make(wechat_platform, tmp_path, monkeypatch):
     """Start a channel from credentials; stop every server at the end."""
     monkeypatch.setenv("GOVBOT_VAR_DIR", str(tmp_path))
     servers = []
@@ -181,12 +125,12 @@ async def make(platform, tmp_path, monkeypatch):
     async def start(kind="wechat", **credentials):
         if kind == "wechat":
             creds = {"token": TOKEN, "app_id": APP_ID, "app_secret": "s3cret",
-                     "api_base": platform["base"], **credentials}
+                     "api_base": wechat_platform.base, **credentials}
             channel = WeChatInput.from_credentials(creds)
         else:
             creds = {"token": SAMPLE["token"], "corp_id": SAMPLE["corp"], "agent_id": "1000002",
                      "secret": "s3cret", "encoding_aes_key": SAMPLE["key"],
-                     "api_base": platform["base"], **credentials}
+                     "api_base": wechat_platform.base, **credentials}
             channel = WeComInput.from_credentials(creds)
         server, served = await serve(channel)
         servers.append(server)
@@ -303,33 +247,35 @@ async def test_retries_while_the_first_call_runs_are_answered_once(make):
     assert len(wx.bot.heard) == 1
 
 
-async def test_a_slow_bot_answers_through_the_push_api(make, platform):
+async def test_a_slow_bot_answers_through_the_push_api(make, wechat_platform):
+    platform = wechat_platform
     wx = await make(reply_budget=0.3)
     wx.bot.delay = 1.0
     started = time.monotonic()
     status, body = await wx.post(signed_query(openid=OPENID), message_xml("慢一点的问题"))
     assert (status, body) == (200, "success") and time.monotonic() - started < 1.0
-    await asyncio.sleep(1.5)
-    assert platform["token"] == 1
-    ((token, sent),) = platform["sent"]
+    await eventually(lambda: platform.sent)  # the late reply, pushed
+    assert platform.tokens_issued == 1
+    ((token, sent),) = platform.sent
     assert token == "T1" and sent == {"touser": OPENID, "msgtype": "text",
                                       "text": {"content": "收到：慢一点的问题"}}
     # a second late reply reuses the cached token; an expired token is fetched again
-    platform["fail_next"].append(42001)
+    platform.fail_next.append(42001)
     await wx.post(signed_query(openid=OPENID), message_xml("第二个问题"))
-    await asyncio.sleep(1.5)
-    assert platform["token"] == 2 and [t for t, _ in platform["sent"]] == ["T1", "T2"]
+    await eventually(lambda: len(platform.sent) >= 2)
+    assert platform.tokens_issued == 2 and [t for t, _ in platform.sent] == ["T1", "T2"]
 
 
-async def test_wecom_pushes_app_messages_with_the_agent_id(make, platform):
+async def test_wecom_pushes_app_messages_with_the_agent_id(make, wechat_platform):
     wecom = await make("wecom", reply_budget=0.2)
     wecom.bot.delay = 0.6
     assert (await wecom.post(*wecom_post(message_xml("慢", user="LiSi"))))[1] == "success"
-    await asyncio.sleep(1.0)
-    (_, sent), = platform["sent"]
+    await eventually(lambda: wechat_platform.sent)  # the late reply, pushed
+    (_, sent), = wechat_platform.sent
     assert sent["touser"] == "LiSi" and sent["agentid"] == 1000002
 
 
+@pytest.mark.redis
 async def test_redis_dedup_is_shared_by_two_replicas(make):
     redis_url = "redis://127.0.0.1:6379/15"
     first = await make(redis_url=redis_url)
@@ -393,30 +339,35 @@ async def test_buttons_become_numbered_options_and_a_number_picks_one(make):
     assert [t for _, t in wx.bot.heard[1:]] == ["/correct_domain", "2"]
 
 
-async def test_long_replies_are_split_and_the_rest_pushed(make, platform):
+async def test_long_replies_are_split_and_the_rest_pushed(make, wechat_platform):
     wx = await make()
     wx.bot.reply = "。".join(f"第{i}段政策内容说明" for i in range(300))
     _, body = await wx.post(signed_query(openid=OPENID), message_xml("长回答"))
     first = reply_fields(body)["Content"]
     assert len(first.encode()) <= 2000
-    await asyncio.sleep(0.5)
-    pushed = [b["text"]["content"] for _, b in platform["sent"]]
+
+    def pushed_so_far():
+        return [b["text"]["content"] for _, b in wechat_platform.sent]
+
+    await eventually(  # the rest of the reply, pushed
+        lambda: (first + "".join(pushed_so_far())).replace("\n", "") == wx.bot.reply)
+    pushed = pushed_so_far()
     assert pushed and all(len(p.encode()) <= 2000 for p in pushed)
     assert (first + "".join(pushed)).replace("\n", "") == wx.bot.reply
 
 
-async def test_pushes_outside_the_48_hour_window_are_recorded_not_sent(make, platform,
+async def test_pushes_outside_the_48_hour_window_are_recorded_not_sent(make, wechat_platform,
                                                                        tmp_path):
     wx = await make()
     await wx.channel.get_output_channel().send_text_message("wechat:oNeverWrote", "工单已办结")
-    assert platform["sent"] == []
+    assert wechat_platform.sent == []
     (record,) = [json.loads(line) for line in
                  (tmp_path / "undelivered.jsonl").read_text(encoding="utf-8").splitlines()]
     assert record["user"] == "oNeverWrote" and "48-hour" in record["reason"]
     # a user who wrote recently gets the notification
     await wx.post(signed_query(openid=OPENID), message_xml("你好"))
     await wx.channel.get_output_channel().send_text_message(f"wechat:{OPENID}", "工单已办结")
-    assert platform["sent"][-1][1]["text"]["content"] == "工单已办结"
+    assert wechat_platform.sent[-1][1]["text"]["content"] == "工单已办结"
 
 
 # -- bad input ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.api.jobs import run_jobs_forever
 from bot.api.notify import RasaNotifier
 from bot.api.tokens import Principal, digest
+from bot.db.schema import api_audit
 from bot.kb.index import KnowledgeBase
 from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
 from bot.stats.labels import STATUS_SHORT
@@ -42,7 +43,6 @@ from bot.tickets.model import (
     TicketNotFound,
     china_date,
 )
-from bot.tickets.schema import api_audit
 from bot.tickets.store import Query
 
 logger = logging.getLogger(__name__)
@@ -268,15 +268,13 @@ async def ready(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text format: tickets by status, overdue tickets, hand-offs waiting,
     requests in the outbox, demands by domain, knowledge gaps."""
-    from bot.tickets.metrics import collect
+    from bot.tickets.metrics import render, render_unavailable
 
-    backend = request.app[BACKEND]
     try:
-        lines = await asyncio.to_thread(collect, backend)
+        body = await asyncio.to_thread(render, request.app[BACKEND])
     except SQLAlchemyError as err:
-        lines = ["# database unavailable: " + type(err).__name__, "govbot_up 0"]
-    return web.Response(text="\n".join(lines) + "\n",
-                        content_type="text/plain", charset="utf-8",
+        body = render_unavailable(err)
+    return web.Response(body=body, content_type="text/plain", charset="utf-8",
                         headers={"X-Content-Type-Options": "nosniff"})
 
 

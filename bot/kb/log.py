@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from bot.tickets.schema import faq_proposals, kb_feedback, kb_gaps
+from bot.db.schema import faq_proposals, kb_feedback, kb_gaps
 
 
 class KbLog:

@@ -3,11 +3,13 @@
 A small character n-gram classifier trained on the project's own NLU training data:
 the examples of ``report_need`` and ``ask_policy`` are in scope, every other intent
 (greetings, chatter, out-of-scope) is not. It is cached next to the model
-(``models/kb_scope.joblib``) and retrained when the training data changes.
+(``models/kb_scope.skops``: skops, which loads scikit-learn and NumPy types only) and
+retrained when the training data changes.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import math
@@ -24,6 +26,7 @@ from bot.text import normalize
 logger = logging.getLogger(__name__)
 
 IN_SCOPE = ("report_need", "ask_policy")
+CACHE_NAME = "kb_scope.skops"  # in the models folder
 
 
 def _examples(files: list[Path]) -> tuple[list[str], list[int]]:
@@ -44,19 +47,22 @@ def _examples(files: list[Path]) -> tuple[list[str], list[int]]:
 
 def scope_model(settings: Settings) -> Callable[[str], float]:
     """P(in scope | text), trained on the training data (cached by its fingerprint)."""
-    import joblib
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
+    from bot.nlu.linear import UnsafeModelError
+
     files = [p for p in settings.training_files() if "nlu" in p.parts]
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:16]
-    cache = settings.models_dir / "kb_scope.joblib"
+    cache = settings.models_dir / CACHE_NAME
     model = None
     if cache.exists():
         try:
-            stored = joblib.load(cache)
+            stored = load_cache(cache)
             model = stored["model"] if stored.get("digest") == digest else None
+        except UnsafeModelError as err:  # never loaded: rebuilt below
+            logger.warning("Scope model rebuilt: %s", err)
         except Exception:  # noqa: BLE001 - any unreadable cache is simply rebuilt
             model = None
     if model is None:
@@ -69,12 +75,38 @@ def scope_model(settings: Settings) -> Callable[[str], float]:
         try:
             settings.models_dir.mkdir(parents=True, exist_ok=True)
             tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-            joblib.dump({"digest": digest, "model": model}, tmp)
+            save_cache(tmp, digest, model)
             os.replace(tmp, cache)  # processes starting together never read half a file
         except OSError as err:
             logger.warning("Scope model not cached: %s", err)
 
     return _scorer(model)
+
+
+def save_cache(path: Path, digest: str, model) -> None:  # noqa: ANN001
+    """The fitted pipeline in skops' format. skops writes a dict entry by entry: the
+    vectorizer's vocabulary (200,000 n-grams) would take 140 MB and 10 s to load, so it is
+    stored as one array of its terms, in index order."""
+    from sklearn.pipeline import Pipeline
+
+    from bot.nlu.linear import save
+
+    (name, vectorizer), classifier = model.steps
+    bare = copy.copy(vectorizer)
+    del bare.vocabulary_
+    save({"digest": digest, "terms": vectorizer.get_feature_names_out().astype(str),
+          "model": Pipeline([(name, bare), classifier])}, path)
+
+
+def load_cache(path: Path) -> dict:
+    """What ``save_cache`` wrote, the vocabulary restored; refuses types other than
+    scikit-learn's, NumPy's and SciPy's (UnsafeModelError)."""
+    from bot.nlu.linear import load
+
+    stored = load(path)
+    terms = stored.pop("terms").tolist()
+    stored["model"].steps[0][1].vocabulary_ = {term: i for i, term in enumerate(terms)}
+    return stored
 
 
 def _scorer(model) -> Callable[[str], float]:

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+from bot.db.schema import demands
 from bot.tickets.model import china_date
-from bot.tickets.schema import demands
 
 
 def demand_words(text: str) -> str:

@@ -18,8 +18,8 @@ from sqlalchemy import DateTime, case, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement
 
+from bot.db.schema import demands, kb_gaps, ticket_events, tickets
 from bot.tickets.model import CHINA, OPEN_STATUSES, china_date
-from bot.tickets.schema import demands, kb_gaps, ticket_events, tickets
 
 PERIODS = ("day", "week", "month")
 DIMENSIONS = ("domain", "subtopic", "region", "channel")

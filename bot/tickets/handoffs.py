@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine, Row
 
+from bot.db.schema import handoffs
 from bot.tickets.model import TicketError
-from bot.tickets.schema import handoffs
 
 
 def delivery_of(channel: str | None) -> str:

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
+from bot.db.schema import lookup_failures
 from bot.tickets.model import Ticket, TicketNotFound
-from bot.tickets.schema import lookup_failures
 from bot.tickets.store import TicketStore
 
 MAX_FAILURES = 5

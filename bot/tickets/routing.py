@@ -1,21 +1,24 @@
 """Routing a ticket to a department by (domain, sub-topic, region), read from YAML.
 
 The rules live in an administrator-edited file (``config/routing.yml``); it is
-validated when loaded, and every problem names the file and the rule.
+validated when loaded (the pydantic models at the end of this module), and every problem
+names the file and the rule.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import yaml
+from pydantic import BaseModel, ValidationError, root_validator, validator
 
 from bot.regions import Region, RegionTable, region_table
 from bot.taxonomy import Taxonomy, taxonomy
 
-LEVELS = ("county", "city", "province")
+Level = Literal["county", "city", "province"]
+LEVELS: tuple[str, ...] = get_args(Level)
 
 
 class RoutingFileError(ValueError):
@@ -30,10 +33,15 @@ class Route:
     needs_level: str | None  # a higher level the authority list requires, if any
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(BaseModel, frozen=True):
     first_response: int  # working days
     resolution: int
+
+    @root_validator(skip_on_failure=True)
+    def _order(cls, values: dict[str, int]) -> dict[str, int]:
+        if not 0 < values["first_response"] <= values["resolution"]:
+            raise ValueError("first_response must be ≥ 1 and ≤ resolution")
+        return values
 
 
 @dataclass(frozen=True)
@@ -84,91 +92,141 @@ class RoutingRules:
 
 def load_routing(path: Path, tax: Taxonomy | None = None,
                  regions: RegionTable | None = None) -> RoutingRules:
-    tax, regions = tax or taxonomy(), regions or region_table()
-
-    def fail(where: str, problem: str) -> RoutingFileError:
-        return RoutingFileError(f"{path}: {where}: {problem}")
-
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise RoutingFileError(f"{path}: cannot read ({exc})") from exc
     if not isinstance(raw, dict):
         raise RoutingFileError(f"{path}: expected a mapping with defaults, rules, deadlines")
+    try:  # an empty section (``rules:``) counts as absent
+        spec = _RoutingFile.parse_obj({**{k: v for k, v in raw.items() if v is not None},
+                                       "tax": tax or taxonomy(),
+                                       "regions": regions or region_table()})
+    except ValidationError as exc:
+        where, problem = _located(exc.errors()[0])
+        raise RoutingFileError(f"{path}: {where}: {problem}") from None
 
-    def rule(item: Any, where: str) -> _Rule:
-        if not isinstance(item, dict) or not str(item.get("department") or "").strip():
-            raise fail(where, "needs a department")
-        level = item.get("level", "county")
-        if level not in LEVELS:
-            raise fail(where, f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    rules = {(r.region, r.subtopic): r.at(f"rule {i}") for i, r in enumerate(spec.rules, 1)}
+    return RoutingRules(
+        {domain: r.at(f"defaults.{domain}") for domain, r in spec.defaults.items()},
+        {sub: r for (region, sub), r in rules.items() if region is None},
+        {key: r for key, r in rules.items() if key[0] is not None},
+        {sub: level for level, subs in spec.authority.items() for sub in subs or []},
+        spec.deadlines,
+        {level: getattr(spec.escalation, level).department for level in LEVELS[1:]})
+
+
+class _Problem(ValueError):
+    """A validator's finding about a part of a section (``rule 3``, ``defaults.x``):
+    pydantic passes ``where`` on in the error's context."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(problem)
+        self.where = where
+
+
+class _RuleSpec(BaseModel):
+    department: str | None = None
+    level: Level = "county"
+
+    @validator("department", always=True)
+    def _department(cls, value: str | None) -> str:
+        if not (value or "").strip():
+            raise ValueError("needs a department")
         try:
-            item["department"].format(county="x", city="y", city_short="z")
+            value.format(county="x", city="y", city_short="z")
         except (KeyError, IndexError, ValueError):
-            raise fail(where, "department may only use {county}, {city} and {city_short}"
-                       ) from None
-        return _Rule(item["department"], level, where)
+            raise ValueError("department may only use {county}, {city} and {city_short}"
+                             ) from None
+        return value
 
-    defaults = {}
-    for domain, item in (raw.get("defaults") or {}).items():
-        if domain not in tax.domains:
-            raise fail(f"defaults.{domain}", "unknown domain")
-        defaults[domain] = rule(item, f"defaults.{domain}")
-    missing = sorted(set(tax.domains) - set(defaults))
-    if missing:
-        raise fail("defaults", f"no default department for {', '.join(missing)}")
+    def at(self, where: str) -> _Rule:
+        return _Rule(self.department, self.level, where)
 
-    by_subtopic: dict[str, _Rule] = {}
-    by_region: dict[tuple[str, str], _Rule] = {}
-    for i, item in enumerate(raw.get("rules") or [], start=1):
-        where = f"rule {i}"
-        sub = (item or {}).get("subtopic") if isinstance(item, dict) else None
-        if sub not in tax.subtopics:
-            raise fail(where, f"unknown sub-topic {sub!r}")
-        if item.get("domain") and item["domain"] != tax.domain_of(sub):
-            raise fail(where, f"sub-topic {sub!r} is not in domain {item['domain']!r}")
-        r = rule(item, where)
-        if "region" in item:
-            region = regions.get(str(item["region"]))
-            if region is None:
-                raise fail(where, f"unknown region {item['region']!r}")
-            key = (region.name, sub)
-            if key in by_region:
-                raise fail(where, f"repeats {by_region[key].where}")
-            by_region[key] = r
-        else:
-            if sub in by_subtopic:
-                raise fail(where, f"repeats {by_subtopic[sub].where} for {sub!r}")
-            by_subtopic[sub] = r
 
-    authority: dict[str, str] = {}
-    for level, subs in (raw.get("authority") or {}).items():
-        if level not in LEVELS:
-            raise fail(f"authority.{level}", "unknown level")
-        for sub in subs or []:
-            if sub not in tax.subtopics:
-                raise fail(f"authority.{level}", f"unknown sub-topic {sub!r}")
-            authority[sub] = level
+class _SubtopicRule(_RuleSpec):
+    subtopic: str
+    domain: str | None = None
+    region: str | None = None  # a region's canonical name once validated
 
+
+class _Escalation(BaseModel):
+    city: _RuleSpec
+    province: _RuleSpec
+
+
+class _RoutingFile(BaseModel):
+    """The routing file. Pydantic 1 has no validation context: the taxonomy and the region
+    table come as the first two fields, and the validators after them read ``values``."""
+
+    tax: Any
+    regions: Any
+    defaults: dict[str, _RuleSpec] = {}
+    rules: list[_SubtopicRule] = []
+    authority: dict[str, list[str] | None] = {}
     deadlines: dict[str, Deadline] = {}
-    for key, item in (raw.get("deadlines") or {}).items():
-        if key != "default" and key not in tax.domains:
-            raise fail(f"deadlines.{key}", "unknown domain")
-        try:
-            d = Deadline(int(item["first_response"]), int(item["resolution"]))
-        except (TypeError, KeyError, ValueError):
-            raise fail(f"deadlines.{key}", "needs whole numbers first_response and "
-                       "resolution (working days)") from None
-        if not 0 < d.first_response <= d.resolution:
-            raise fail(f"deadlines.{key}", "first_response must be ≥ 1 and ≤ resolution")
-        deadlines[key] = d
-    if "default" not in deadlines:
-        raise fail("deadlines", "needs a default")
+    escalation: _Escalation
 
-    escalation: dict[str, str] = {}
-    for level in LEVELS[1:]:
-        item = (raw.get("escalation") or {}).get(level)
-        if item is None:
-            raise fail("escalation", f"needs a department for the {level} level")
-        escalation[level] = rule(item, f"escalation.{level}").department
-    return RoutingRules(defaults, by_subtopic, by_region, authority, deadlines, escalation)
+    @validator("defaults", always=True)
+    def _domains(cls, defaults: dict, values: dict) -> dict:
+        tax = values["tax"]
+        for domain in defaults:
+            if domain not in tax.domains:
+                raise _Problem(f"defaults.{domain}", "unknown domain")
+        missing = sorted(set(tax.domains) - set(defaults))
+        if missing:
+            raise ValueError(f"no default department for {', '.join(missing)}")
+        return defaults
+
+    @validator("rules")
+    def _names(cls, rules: list[_SubtopicRule], values: dict) -> list:
+        tax, seen, checked = values["tax"], {}, []
+        for i, rule in enumerate(rules, start=1):
+            where, sub = f"rule {i}", rule.subtopic
+            if sub not in tax.subtopics:
+                raise _Problem(where, f"unknown sub-topic {sub!r}")
+            if rule.domain and rule.domain != tax.domain_of(sub):
+                raise _Problem(where, f"sub-topic {sub!r} is not in domain {rule.domain!r}")
+            if rule.region is not None:
+                region = values["regions"].get(rule.region)
+                if region is None:
+                    raise _Problem(where, f"unknown region {rule.region!r}")
+                rule = rule.copy(update={"region": region.name})
+            if (rule.region, sub) in seen:
+                raise _Problem(where, f"repeats rule {seen[rule.region, sub]}"
+                               + ("" if rule.region else f" for {sub!r}"))
+            seen[rule.region, sub] = i
+            checked.append(rule)
+        return checked
+
+    @validator("authority")
+    def _levels(cls, authority: dict, values: dict) -> dict:
+        for level, subs in authority.items():
+            if level not in LEVELS:
+                raise _Problem(f"authority.{level}", "unknown level")
+            unknown = [sub for sub in subs or [] if sub not in values["tax"].subtopics]
+            if unknown:
+                raise _Problem(f"authority.{level}", f"unknown sub-topic {unknown[0]!r}")
+        return authority
+
+    @validator("deadlines", always=True)
+    def _default(cls, deadlines: dict, values: dict) -> dict:
+        for key in deadlines:
+            if key != "default" and key not in values["tax"].domains:
+                raise _Problem(f"deadlines.{key}", "unknown domain")
+        if "default" not in deadlines:
+            raise ValueError("needs a default")
+        return deadlines
+
+
+def _located(error: dict[str, Any]) -> tuple[str, str]:
+    """(where, problem) of a pydantic error: ``rule 3``, ``deadlines.finance``...; the
+    field is named unless the message is one of ours."""
+    if "where" in error.get("ctx", {}):
+        return error["ctx"]["where"], error["msg"]
+    loc = [str(part) for part in error["loc"] if part != "__root__"]
+    where = f"rule {int(loc[1]) + 1}" if loc[0] == "rules" and len(loc) > 1 \
+        else ".".join(loc[:2])
+    field = ".".join(loc[2:])
+    ours = error["type"] == "value_error"
+    return where, error["msg"] if ours or not field else f"{field}: {error['msg']}"

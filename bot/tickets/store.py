@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine, Row, create_engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.creditcode import is_valid_credit_code
+from bot.db.schema import ticket_events, ticket_requests, ticket_sequences, tickets
 from bot.entities import is_mobile
 from bot.regions import region_table
 from bot.taxonomy import taxonomy
@@ -38,7 +39,6 @@ from bot.tickets.model import (
     check_transition,
     china_date,
 )
-from bot.tickets.schema import ticket_events, ticket_requests, ticket_sequences, tickets
 
 
 @dataclass(frozen=True)

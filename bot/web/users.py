@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.tickets.schema import login_failures, web_sessions, web_users
+from bot.db.schema import login_failures, web_sessions, web_users
 
 ROLES = ("agent", "handler", "admin")
 SESSION_HOURS = 8

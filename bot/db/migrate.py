@@ -1,4 +1,5 @@
-"""Bringing a ticket database up to the current schema with Alembic."""
+"""Bringing the application database up to the current schema with Alembic (the version
+table keeps its first name, ``ticket_store_version``)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Alembic environment for the ticket store (run through ``bot.tickets.migrate``)."""
+"""Alembic environment for the application database (run through ``bot.db.migrate``)."""
 
 from alembic import context
 
-from bot.tickets.schema import metadata
+from bot.db.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata,
