@@ -19,8 +19,9 @@ from actions.demand import VAGUE_QUESTION, stated_details
 from actions.forms import GuardedForm, left_form
 from bot.dialogue import counties_of, demand_segments, is_question, stated_regions
 from bot.entities import money_to_yuan
-from bot.kb.index import KnowledgeBase, kb_file
+from bot.kb.index import KnowledgeBase
 from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
+from bot.kb.setup import open_knowledge_base
 from bot.parsing import label_name
 from bot.settings import load_settings
 from bot.taxonomy import taxonomy
@@ -50,15 +51,7 @@ class _LazyKnowledgeBase:
     def __call__(self) -> KnowledgeBase:
         with self._lock:
             if self._kb is None:
-                from bot.kb.scope import scope_model
-
-                settings = load_settings()
-                fresh = not kb_file(settings.kb_dir).exists()
-                self._kb = KnowledgeBase(settings.kb_dir, create=fresh,
-                                         scope=scope_model(settings))
-                if fresh:
-                    logger.info("Knowledge base: %s",
-                                self._kb.ingest(settings.kb_source_dir).summary())
+                self._kb = open_knowledge_base(load_settings(), build=True)
             return self._kb
 
 

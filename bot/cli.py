@@ -250,7 +250,7 @@ def _supervise(group, starting: str, ready: Callable[[], str]) -> int:  # noqa: 
 
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.api.serve import serve
+    from bot.application import serve
 
     print(f"Web pages on http://{settings.host}:{settings.api_port}/ and the department API "
           f"on /api/v1 (Ctrl+C stops it)", file=sys.stderr)

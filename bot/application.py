@@ -1,5 +1,9 @@
-"""Running the web application: the department API and the web pages (``govbot web``;
-``govbot api`` is the same; started by ``govbot run``)."""
+"""The composition root of the web process: builds, from the settings and once, the
+application database's back end, the knowledge base with its scope model, the notifier
+and the two sibling applications on one aiohttp server — the department API
+(``bot/api``) and the web pages (``bot/web``). ``govbot web`` (``govbot api`` is the
+same; started by ``govbot run``) serves it. Neither ``bot/api`` nor ``bot/web`` builds
+the other."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from aiohttp import web
 from bot.api.app import create_app
 from bot.api.notify import RasaNotifier
 from bot.api.tokens import load_tokens
-from bot.kb.index import KnowledgeBase, kb_file
+from bot.kb.setup import open_knowledge_base
 from bot.settings import Settings, with_rasa_token
 from bot.tickets.factory import build_backend
 from bot.web.app import add_web
@@ -32,15 +36,12 @@ def build_app(settings: Settings, jobs: bool = True) -> web.Application:
                        "with: govbot api token add --name NAME --role admin",
                        settings.api_tokens_file)
     notifier = RasaNotifier(settings.rasa, backend.service.store)
-    kb = None
-    if kb_file(settings.kb_dir).exists():
-        from bot.kb.scope import scope_model
-
-        kb = KnowledgeBase(settings.kb_dir, scope=scope_model(settings))
-        kb.warm_up()  # before the server answers: the console's first search is not cold
-    else:
+    kb = open_knowledge_base(settings)
+    if kb is None:
         logger.warning("No knowledge base at %s (govbot run builds it): /api/v1/kb/* answer "
                        "503.", settings.kb_dir)
+    else:
+        kb.warm_up()  # before the server answers: the console's first search is not cold
     app = create_app(backend, tokens, notifier,
                      settings.openapi_file.read_text(encoding="utf-8"),
                      job_interval=settings.job_interval if jobs else None, kb=kb)
