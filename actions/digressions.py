@@ -34,7 +34,7 @@ async def answer(intent: str, form: GuardedForm, dispatcher: CollectingDispatche
         dispatcher.utter_message(response="utter_help")
         return []
     if intent == "ask_ticket_status":
-        from actions.followup import ActionTicketStatus
+        from actions.status import ActionTicketStatus
 
         events = await ActionTicketStatus().run(dispatcher, tracker, domain)
         if any(e.get("name") == "lookup_pending" and e.get("value") for e in events):
@@ -42,7 +42,7 @@ async def answer(intent: str, form: GuardedForm, dispatcher: CollectingDispatche
                                           "再发送工单号。")
         return []
     if intent == "urge_ticket":
-        from actions.followup import ActionUrgeTicket
+        from actions.urge import ActionUrgeTicket
 
         await ActionUrgeTicket().run(dispatcher, tracker, domain)
         return []

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.demand import ActionAcknowledgeDemand
-from actions.followup import rating_in
+from actions.rating import rating_in
 from actions.tickets import ActionOpenTicket
 from actions.unclear import ActionHandleUnclear
 from bot.tickets.factory import build_backend
@@ -171,12 +171,13 @@ async def test_one_lookup_limit_per_ticket_number_across_senders(settings, tmp_p
                                                                   monkeypatch):
     """A new sender does not get a fresh count; an unknown number answers like a wrong
     tail; the status page shares the same limit (same table)."""
-    from actions.followup import ActionTicketLookup, ActionTicketStatus
+    from actions.status import ActionTicketLookup, ActionTicketStatus
     from bot.tickets.lookup import LOOKUP_BLOCKED, LOOKUP_FAILED, MAX_FAILURES
     from bot.tickets.model import Enterprise, NewTicket
 
     backend = build_backend(replace(settings, var=str(tmp_path)))
-    monkeypatch.setattr("actions.followup.ticket_backend", lambda: backend)
+    for module in ("actions.status", "actions.handoff", "actions.own_tickets"):
+        monkeypatch.setattr(f"{module}.ticket_backend", lambda: backend)
     number = backend.service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司", None, "王",
                                                        "13905701234"), "龙游县", "finance",
                                             "bridge_loan", "过桥资金到期"), "test").ticket.number
@@ -219,11 +220,12 @@ async def test_a_hand_over_out_of_hours_says_when_and_offers_a_ticket(
         settings, tmp_path, monkeypatch, at, expected):
     from datetime import datetime
 
-    from actions.followup import ActionHandoff
+    from actions.handoff import ActionHandoff
 
     backend = build_backend(replace(settings, var=str(tmp_path)))
     backend.service.clock = lambda: datetime.fromisoformat(at)
-    monkeypatch.setattr("actions.followup.ticket_backend", lambda: backend)
+    for module in ("actions.status", "actions.handoff", "actions.own_tickets"):
+        monkeypatch.setattr(f"{module}.ticket_backend", lambda: backend)
     dispatcher = CollectingDispatcher()
     events = await ActionHandoff().run(dispatcher, Tracker.from_dict({
         "sender_id": "u-night", "slots": {}, "latest_message": {"text": "转人工"},
@@ -240,11 +242,12 @@ async def test_a_hand_over_out_of_hours_says_when_and_offers_a_ticket(
 
 async def test_a_wrong_tail_is_asked_again_and_the_fifth_goes_to_the_refusal(
         settings, tmp_path, monkeypatch):
-    from actions.followup import ValidateTicketLookupForm
+    from actions.status import ValidateTicketLookupForm
     from bot.tickets.lookup import LOOKUP_FAILED, MAX_FAILURES
 
     backend = build_backend(replace(settings, var=str(tmp_path)))
-    monkeypatch.setattr("actions.followup.ticket_backend", lambda: backend)
+    for module in ("actions.status", "actions.handoff", "actions.own_tickets"):
+        monkeypatch.setattr(f"{module}.ticket_backend", lambda: backend)
     form = ValidateTicketLookupForm()
     tracker = lookup_tracker("s-form", "QZ-20990101-0003", "")
     for attempt in range(1, MAX_FAILURES + 1):

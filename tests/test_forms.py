@@ -6,7 +6,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.followup import ValidateRatingForm
+from actions.rating import ValidateRatingForm
 from actions.tickets import ValidateTicketForm
 
 DETAILS = {"company": "龙游县恒丰纸业有限公司", "credit_code": "无", "region": "龙游县",
