@@ -7,7 +7,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help run test install uv system lint train eval bench validate clean
+.PHONY: help run test install uv system lint train eval report bench validate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ eval: install ## score the model and the baseline on both held-out sets; writes 
 
 validate: install ## rasa data validate
 	$(UV) run rasa data validate --data data/nlu data/rules
+
+report: eval ## the evaluation reports, then the README's figure tables from the results files
+	$(UV) run python bench/report.py
 
 bench: install ## speed and memory benchmark; writes bench/results/
 	$(UV) run python bench/speed.py
