@@ -439,3 +439,18 @@ def test_a_model_fitted_on_other_features_is_refused(tmp_path):
                                 "trees": []}))
     with pytest.raises(ValueError, match="refit"):
         RefusalModel.load(path)
+
+
+def test_the_evidence_is_a_named_record_in_the_models_order(kb):
+    """``KnowledgeBase.evidence`` fills each number by name; the no-answer model reads them
+    in the order of the names it was fitted on."""
+    from bot.kb.refusal import FEATURES, MODEL_FILE, Evidence, RefusalModel
+
+    q = tokens.Text("研发费用加计扣除比例是多少")
+    hits = kb.search(q.clean, refuse=False)
+    evidence = kb.evidence(q, hits, hits[0]["passage_id"])
+    assert isinstance(evidence, Evidence) and evidence._fields == FEATURES
+    assert all(0.0 <= x <= 1.0 for x in evidence)
+    assert RefusalModel.load(MODEL_FILE).features == FEATURES
+    empty = kb.evidence(tokens.Text("讲个笑话"), [], None)
+    assert empty.passage_word_coverage == 0.0 and empty.scope == 1.0

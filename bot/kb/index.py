@@ -45,7 +45,7 @@ from bot.kb.answer_check import AnswerCheck
 from bot.kb.chunks import chunk
 from bot.kb.documents import DocumentError, PolicyDocument, find_documents, load_document
 from bot.kb.faq import FaqEntry, FaqMatcher, find_faq_files, load_faq_file
-from bot.kb.refusal import RefusalModel
+from bot.kb.refusal import Evidence, RefusalModel
 from bot.regions import region_table
 from bot.text import normalize
 
@@ -514,9 +514,9 @@ class KnowledgeBase:
                                                                                       grams))))
 
     def evidence(self, q: tokens.Text, hits: list[dict[str, Any]],
-                 rowid: int | None) -> tuple[float, ...]:
-        """How well the best hit (``rowid``, its best passage) answers the question: the
-        numbers in [0, 1] named in ``bot.kb.refusal.FEATURES``, in that order."""
+                 rowid: int | None) -> Evidence:
+        """How well the best hit (``rowid``, its best passage) answers the question, each
+        number in [0, 1] by its name (``bot.kb.refusal.Evidence``)."""
         query_words = list(dict.fromkeys(q.words))
         nouns = list(dict.fromkeys(q.nouns))
         known = [w for w in query_words if self._frequencies().get(w, 0) > 0]
@@ -524,30 +524,37 @@ class KnowledgeBase:
         scope = self.scope(q.clean) if self.scope else 1.0
         if not hits or rowid is None:
             no_nouns, no_terms = min(1.0, len(nouns) / 3), min(1.0, len(q.terms) / 2)
-            return (0.0, known_share, 0.0, 0.0, 0.0, scope, no_nouns, no_terms, no_terms,
-                    no_terms, no_terms, no_nouns, 0.0, no_terms)
+            return Evidence(
+                passage_word_coverage=0.0, known_word_share=known_share,
+                passage_bigram_coverage=0.0, document_word_coverage=0.0, score_margin=0.0,
+                scope=scope, nouns_lacking=no_nouns, terms_lacking=no_terms,
+                terms_lacking_passage=no_terms, terms_lacking_focus=no_terms,
+                terms_mentioned_once=no_terms, nouns_lacking_passage=no_nouns,
+                passage_word_share=0.0, terms_lacking_second=no_terms)
         doc = self._terms_of(hits[0]["doc_id"])
         passage = doc.passages[rowid]
         second = self._terms_of(hits[1]["doc_id"]).whole if len(hits) > 1 else Terms()
         qg = set(q.grams)
         general = [tokens.general_idf(w) for w in query_words]
         margin = hits[0]["score"] - (hits[1]["score"] if len(hits) > 1 else 0.0)
-        return (self.coverage(query_words, passage.words),
-                known_share,
-                len(qg & passage.grams) / len(qg) if qg else 0.0,
-                (sum(g for w, g in zip(query_words, general, strict=True) if w in doc.whole.words)
-                 / sum(general)) if sum(general) else 0.0,
-                min(1.0, margin),
-                scope,
-                min(1.0, len(lacking(nouns, doc.whole)) / 3),
-                min(1.0, len(lacking(q.terms, doc.whole)) / 2),
-                min(1.0, len(lacking(q.terms, passage)) / 2),
-                min(1.0, len(lacking(q.terms, doc.focus)) / 2),
-                min(1.0, sum(doc.counts[w] <= 1 for w in q.terms) / 2),
-                min(1.0, len(lacking(nouns, passage)) / 3),
-                sum(w in passage.words for w in query_words) / len(query_words)
-                if query_words else 0.0,
-                min(1.0, len(lacking(q.terms, second)) / 2))
+        return Evidence(
+            passage_word_coverage=self.coverage(query_words, passage.words),
+            known_word_share=known_share,
+            passage_bigram_coverage=len(qg & passage.grams) / len(qg) if qg else 0.0,
+            document_word_coverage=(
+                sum(g for w, g in zip(query_words, general, strict=True) if w in doc.whole.words)
+                / sum(general)) if sum(general) else 0.0,
+            score_margin=min(1.0, margin),
+            scope=scope,
+            nouns_lacking=min(1.0, len(lacking(nouns, doc.whole)) / 3),
+            terms_lacking=min(1.0, len(lacking(q.terms, doc.whole)) / 2),
+            terms_lacking_passage=min(1.0, len(lacking(q.terms, passage)) / 2),
+            terms_lacking_focus=min(1.0, len(lacking(q.terms, doc.focus)) / 2),
+            terms_mentioned_once=min(1.0, sum(doc.counts[w] <= 1 for w in q.terms) / 2),
+            nouns_lacking_passage=min(1.0, len(lacking(nouns, passage)) / 3),
+            passage_word_share=sum(w in passage.words for w in query_words) / len(query_words)
+            if query_words else 0.0,
+            terms_lacking_second=min(1.0, len(lacking(q.terms, second)) / 2))
 
     def _answer(self, doc_id: str, words: list[str], ask: Ask,
                 found: int | None) -> tuple[int, str]:

@@ -16,27 +16,33 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 MODEL_FILE = Path(__file__).resolve().parent.parent / "resources" / "kb_refusal.json"
 
-#: the evidence about the best hit, each a number in [0, 1] (see KnowledgeBase.evidence)
-FEATURES = (
-    "passage_word_coverage",   # KB-IDF-weighted share of question words in the best passage
-    "known_word_share",        # share of question words the knowledge base uses at all
-    "passage_bigram_coverage",  # share of question bigrams in the best passage
-    "document_word_coverage",  # general-IDF-weighted share of question words in the document
-    "score_margin",            # best score minus the second document's
-    "scope",                   # P(an enterprise-service question) — bot.kb.scope
-    "nouns_lacking",           # question nouns the document lacks (3 or more → 1)
-    "terms_lacking",           # glossary terms the document lacks (2 or more → 1)
-    "terms_lacking_passage",   # … the best passage lacks
-    "terms_lacking_focus",     # … the title and headings lack
-    "terms_mentioned_once",    # … the document mentions at most once (in passing)
-    "nouns_lacking_passage",   # question nouns the best passage lacks (3 or more → 1)
-    "passage_word_share",      # plain share of question words in the best passage
-    "terms_lacking_second",    # glossary terms the second document lacks
-)
+class Evidence(NamedTuple):
+    """The evidence about the best hit, each a number in [0, 1], by name
+    (``KnowledgeBase.evidence`` fills it field by field; the model reads it in this order)."""
+
+    passage_word_coverage: float    # KB-IDF-weighted share of question words in the best passage
+    known_word_share: float         # share of question words the knowledge base uses at all
+    passage_bigram_coverage: float  # share of question bigrams in the best passage
+    document_word_coverage: float   # general-IDF-weighted share of question words in the document
+    score_margin: float             # best score minus the second document's
+    scope: float                    # P(an enterprise-service question) — bot.kb.scope
+    nouns_lacking: float            # question nouns the document lacks (3 or more → 1)
+    terms_lacking: float            # glossary terms the document lacks (2 or more → 1)
+    terms_lacking_passage: float    # … the best passage lacks
+    terms_lacking_focus: float      # … the title and headings lack
+    terms_mentioned_once: float     # … the document mentions at most once (in passing)
+    nouns_lacking_passage: float    # question nouns the best passage lacks (3 or more → 1)
+    passage_word_share: float       # plain share of question words in the best passage
+    terms_lacking_second: float     # glossary terms the second document lacks
+
+
+#: the names of the evidence, in the model's order (a stored model names the ones it was
+#: fitted on, and is refused when they differ)
+FEATURES: tuple[str, ...] = Evidence._fields
 
 
 @dataclass(frozen=True)
