@@ -30,7 +30,6 @@ from sklearn.ensemble import GradientBoostingClassifier  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from sklearn.utils.class_weight import compute_sample_weight  # noqa: E402
 
-from bot.kb import tokens  # noqa: E402
 from bot.kb.evaluate import load_questions  # noqa: E402
 from bot.kb.index import KnowledgeBase, Tuning  # noqa: E402
 from bot.kb.refusal import FEATURES, MODEL_FILE, RefusalModel, export  # noqa: E402
@@ -57,12 +56,17 @@ def ranking(kb: KnowledgeBase, questions) -> dict:
 
 
 def evidence(kb: KnowledgeBase, questions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features of the best hit, answerable (1) or not (0), and whether the top 3 hold an
-    expected document, per question."""
+    """Features of the best hit — computed by the run-time path (``search_evidence``: the
+    same question preparation and passage as ``search``) — answerable (1) or not (0), and
+    whether the top 3 hold an expected document, per question. A question no passage
+    matches at all is left out: the search refuses it before the model is asked."""
     X, y, top3 = [], [], []
     for q in questions:
+        features = kb.search_evidence(q.q)
+        if features is None:
+            continue
         hits = kb.search(q.q, top_k=5, refuse=False)
-        X.append(kb.evidence(tokens.Text(q.q), hits, hits[0]["passage_id"] if hits else None))
+        X.append(features)
         y.append(1 if q.expect else 0)
         top3.append(any(h["doc_id"] in q.expect for h in hits[:3]))
     return np.array(X), np.array(y), np.array(top3)

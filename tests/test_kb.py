@@ -454,3 +454,19 @@ def test_the_evidence_is_a_named_record_in_the_models_order(kb):
     assert RefusalModel.load(MODEL_FILE).features == FEATURES
     empty = kb.evidence(tokens.Text("讲个笑话"), [], None)
     assert empty.passage_word_coverage == 0.0 and empty.scope == 1.0
+
+
+def test_the_tuning_bench_sees_the_evidence_the_search_judged(kb):
+    """``search_evidence`` (what bench/kb_tuning.py fits the no-answer model on) is the
+    evidence ``search`` itself gave the model: the same question preparation, the same
+    passage — so the model's confidence in the hits follows from it."""
+    for question in ("喂你好，我们是龙游的企业，想问一下研发费用加计扣除比例是多少",
+                     "小型微利企业所得税怎么优惠", "讲个笑话"):
+        hits = kb.search(question, refuse=False)
+        features = kb.search_evidence(question)
+        if not hits:
+            assert features is None
+            continue
+        searched = [h for h in hits if "document_confidence" in h]  # not a standard answer
+        assert searched
+        assert searched[0]["document_confidence"] == round(kb.refusal.probability(features), 3)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.entities import extract_entities
 from bot.kb import answer_check, tokens
@@ -136,6 +136,15 @@ def kb_file(path: Path) -> Path:
     """``--kb PATH`` is a folder holding the index (created if missing)."""
     return path / INDEX_FILE
 
+
+
+class Ranking(NamedTuple):
+    """One passage search: the documents with their answers, best first; whether the best
+    answer may be shown; the no-answer model's evidence (None: nothing matched)."""
+
+    hits: list[dict[str, Any]]
+    answerable: bool
+    evidence: Evidence | None
 
 class KnowledgeBase:
     def __init__(self, path: Path, tuning: Tuning | None = None, create: bool = False,
@@ -394,15 +403,25 @@ class KnowledgeBase:
         # the question ranked once, for a follow-up, a standard question and the answer
         ranked = self._ranked(query, top_k, region, today)
         if in_conversation:
-            followed = self._follow_up(query, after, ranked[0], region, today)
+            followed = self._follow_up(query, after, ranked.hits, region, today)
             if followed:
                 return followed
         standard = self.faq().match(subject(query)) if self.use_faq else None
-        hits, answerable = ranked
+        hits, answerable = ranked.hits, ranked.answerable
         if standard is None:
             return hits if answerable or not refuse else []
         others = [h for h in hits if h["doc_id"] != standard.doc][:max(top_k - 1, 0)]
         return [self._faq_hit(standard, today), *others]
+
+    def search_evidence(self, query: str, region: str | None = None,
+                        today: date | None = None) -> Evidence | None:
+        """The no-answer model's evidence for ``query`` as ``search`` computes it (the same
+        question preparation, the passage the search found): what ``bench/kb_tuning.py``
+        fits the model on. None when no passage matches at all."""
+        self._refresh()
+        if self.use_core:
+            query = question_core(query)
+        return self._ranked(query, 5, region, today or date.today()).evidence
 
     def _follow_up(self, query: str, after: dict[str, str], alone: list[dict[str, Any]],
                    region: str | None, today: date) -> list[dict[str, Any]]:
@@ -453,7 +472,7 @@ class KnowledgeBase:
             # "那个体户呢" after 小型微利企业 and this document's answer does not speak of 个体户:
             # the same question about it, asked again with the previous question's words —
             # the first other document whose answer speaks of it
-            for other in self._ranked(f"{before.clean} {q.clean}", 5, region, today)[0]:
+            for other in self._ranked(f"{before.clean} {q.clean}", 5, region, today).hits:
                 if other["doc_id"] != doc_id and not lacking(q.nouns, Terms.of(other["answer"])):
                     if self.answer_check and other["confidence"] < self.answer_check.threshold:
                         break
@@ -463,17 +482,17 @@ class KnowledgeBase:
         # "related documents" found for a few words); else the question is searched anew
         return [hit] if holds else []
 
-    def _ranked(self, query: str, top_k: int, region: str | None,
-                today: date) -> tuple[list[dict[str, Any]], bool]:
-        """The best documents for ``query`` by passage search, with their answers, and
-        whether the best answer may be shown (the answer check, else the no-answer model)."""
+    def _ranked(self, query: str, top_k: int, region: str | None, today: date) -> Ranking:
+        """The best documents for ``query`` by passage search, with their answers, whether
+        the best answer may be shown (the answer check, else the no-answer model), and the
+        no-answer model's evidence."""
         t = self.tuning
         q = tokens.Text(subject(query))
         query_words = list(dict.fromkeys(q.words))
         by_words = self._bm25("words", query_words)
         by_grams = self._bm25("grams", q.grams)
         if not by_words and not by_grams:
-            return [], False
+            return Ranking([], False, None)
         top_w, top_g = max(by_words.values(), default=1.0), max(by_grams.values(), default=1.0)
         blended = {rowid: t.word_weight * by_words.get(rowid, 0.0) / top_w
                    + (1 - t.word_weight) * by_grams.get(rowid, 0.0) / top_g
@@ -495,17 +514,17 @@ class KnowledgeBase:
         hits = [self._hit(doc_id, score, *shown[doc_id], query_words, today)
                 for doc_id, (score, _) in ranked]
         if not hits:
-            return [], False
+            return Ranking([], False, None)
         features = self.evidence(q, hits, ranked[0][1][1])
         document = round(self.refusal.probability(features), 3)
         for h in hits:
             h["confidence"] = h["document_confidence"] = document
         if self.answer_check is None:  # not fitted: the document's confidence decides
-            return hits, document >= t.min_confidence
+            return Ranking(hits, document >= t.min_confidence, features)
         checked = self.answer_check.probability(self.answer_evidence(q, hits[0]))
         for h in hits:
             h["confidence"] = round(checked, 3)  # of the answer as a whole (the best hit)
-        return hits, checked >= self.answer_check.threshold
+        return Ranking(hits, checked >= self.answer_check.threshold, features)
 
     def answer_evidence(self, q: tokens.Text, hit: dict[str, Any]) -> dict[str, float]:
         """The named evidence that ``hit``'s answer is right (bot.kb.answer_check)."""
