@@ -174,14 +174,14 @@ def _install_action_validation() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.constants import DOCS_BASE_URL
 
+    from bot.action_executor import SCHEME
+
     spec = RemoteAction.action_response_format_spec()
     cls = validator_for(spec)
     cls.check_schema(spec)
     validator = cls(spec)
 
     def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
-        from bot.action_executor import SCHEME
-
         if (self.action_endpoint.url or "").startswith(SCHEME):
             # built in this process by rasa_sdk from govbot's own actions (whose events
             # the tests check): the schema guards what comes over HTTP from an action

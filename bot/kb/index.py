@@ -393,9 +393,7 @@ class KnowledgeBase:
         first. ``after`` is the previous answer in the conversation (``doc_id`` and
         ``question``): a follow-up question is answered from that document."""
         today = today or date.today()
-        self._refresh()
-        if self.use_core:
-            query = question_core(query)  # without "喂你好，我想问一下", a letter's asking part
+        query = self._prepared(query)
         in_conversation = bool(after) and after.get("doc_id") in self._all_metas()
         if not in_conversation and len(tokens.clean(query)) <= BARE_FOLLOW_UP_CHARS \
                 and leans_on_answer(query) == "no topic":
@@ -418,10 +416,13 @@ class KnowledgeBase:
         """The no-answer model's evidence for ``query`` as ``search`` computes it (the same
         question preparation, the passage the search found): what ``bench/kb_tuning.py``
         fits the model on. None when no passage matches at all."""
+        return self._ranked(self._prepared(query), 5, region, today or date.today()).evidence
+
+    def _prepared(self, query: str) -> str:
+        """The question as searched (the index reloaded first if another process changed
+        it): without "喂你好，我想问一下", a letter's asking part."""
         self._refresh()
-        if self.use_core:
-            query = question_core(query)
-        return self._ranked(query, 5, region, today or date.today()).evidence
+        return question_core(query) if self.use_core else query
 
     def _follow_up(self, query: str, after: dict[str, str], alone: list[dict[str, Any]],
                    region: str | None, today: date) -> list[dict[str, Any]]:

@@ -66,9 +66,9 @@ def refresh_planner_statistics(engine: Engine, every: float = 600.0) -> None:
         conn.execute(text("ANALYZE"))
 
 
-def _where(table, f: Filters, at_column: str = "at") -> list[ColumnElement]:  # noqa: ANN001
-    at = table.c[at_column]
-    where = [at >= f.since, at < f.until]
+def _scope(table, f: Filters) -> list[ColumnElement]:  # noqa: ANN001
+    """The filters' region and domain, on ``table``."""
+    where = []
     if f.region:
         where.append(table.c.region == f.region)
     if f.domain:
@@ -76,14 +76,15 @@ def _where(table, f: Filters, at_column: str = "at") -> list[ColumnElement]:  # 
     return where
 
 
+def _where(table, f: Filters, at_column: str = "at") -> list[ColumnElement]:  # noqa: ANN001
+    """The period by a timestamp column (China days as UTC bounds), region and domain."""
+    at = table.c[at_column]
+    return [at >= f.since, at < f.until, *_scope(table, f)]
+
+
 def _demand_where(f: Filters) -> list[ColumnElement]:
     """The period's demands by their China day (stored with each demand)."""
-    where = [demands.c.day >= f.start, demands.c.day <= f.end]
-    if f.region:
-        where.append(demands.c.region == f.region)
-    if f.domain:
-        where.append(demands.c.domain == f.domain)
-    return where
+    return [demands.c.day >= f.start, demands.c.day <= f.end, *_scope(demands, f)]
 
 
 def bucket(day: date, period: str) -> str:
@@ -233,14 +234,9 @@ def escalated_beyond_authority(engine: Engine, f: Filters,
 
 
 def knowledge_gaps(engine: Engine, f: Filters, limit: int = 100) -> list[dict[str, Any]]:
-    where = [kb_gaps.c.at >= f.since, kb_gaps.c.at < f.until]
-    if f.region:
-        where.append(kb_gaps.c.region == f.region)
-    if f.domain:
-        where.append(kb_gaps.c.domain == f.domain)
     query = (select(kb_gaps.c.question, func.count().label("count"),
                     func.max(kb_gaps.c.at).label("last"))
-             .where(*where).group_by(kb_gaps.c.question)
+             .where(*_where(kb_gaps, f)).group_by(kb_gaps.c.question)
              .order_by(func.count().desc(), func.max(kb_gaps.c.at).desc()).limit(limit))
     with engine.connect() as conn:
         return [{"question": r.question, "count": r.count,
