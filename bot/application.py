@@ -12,16 +12,12 @@ import logging
 from aiohttp import web
 
 from bot.api.app import create_app
-from bot.api.notify import RasaNotifier
-from bot.api.tokens import load_tokens
+from bot.http.tokens import load_tokens
 from bot.kb.setup import open_knowledge_base
 from bot.settings import Settings, with_rasa_token
 from bot.tickets.factory import build_backend
+from bot.tickets.notify import RasaNotifier
 from bot.web.app import add_web
-from bot.web.corrections import add_correction_routes
-from bot.web.inbox import add_inbox_routes
-from bot.web.knowledge import add_knowledge_routes
-from bot.web.queue import add_queue_routes
 from bot.web.users import UserStore
 
 logger = logging.getLogger(__name__)
@@ -45,12 +41,8 @@ def build_app(settings: Settings, jobs: bool = True) -> web.Application:
     app = create_app(backend, tokens, notifier,
                      settings.openapi_file.read_text(encoding="utf-8"),
                      job_interval=settings.job_interval if jobs else None, kb=kb)
-    add_web(app, UserStore(backend.engine), settings.rasa,
+    add_web(app, UserStore(backend.engine), settings.rasa, settings.kb_source_dir,
             secure_cookie=settings.secure_cookies, trusted_proxies=settings.proxies)
-    add_knowledge_routes(app, settings.kb_source_dir)
-    add_correction_routes(app)
-    add_queue_routes(app)
-    add_inbox_routes(app)
     return app
 
 

@@ -183,7 +183,7 @@ def cmd_conversations(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
     from dataclasses import replace
 
-    from bot.api.tokens import add_token
+    from bot.http.tokens import add_token
     from bot.playback import Player, Target, load_scripts, report
     from bot.runner import Services
     from bot.shell import free_port
@@ -259,7 +259,7 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_api_token(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.api.tokens import add_token
+    from bot.http.tokens import add_token
 
     token = add_token(settings.api_tokens_file, args.name, args.role, args.department)
     print(f"Token for {args.name} ({args.role}) — shown only once, keep it secret:\n{token}")
@@ -329,10 +329,10 @@ def cmd_web_unlock(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ticket_jobs(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from bot.api.jobs import run_jobs_once
-    from bot.api.notify import RasaNotifier
     from bot.settings import with_rasa_token
     from bot.tickets.factory import build_backend
+    from bot.tickets.jobs import run_jobs_once
+    from bot.tickets.notify import RasaNotifier
 
     backend = build_backend(settings)
     notifier = RasaNotifier(with_rasa_token(settings).rasa, backend.service.store)

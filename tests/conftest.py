@@ -31,18 +31,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.api.app import create_app
-from bot.api.notify import RasaNotifier
 from bot.cluster import Cluster
 from bot.kb.index import KnowledgeBase
 from bot.logs import quiet_rasa_environment
 from bot.settings import RasaApi, Settings, load_settings
 from bot.shell import free_port
 from bot.tickets.factory import build_backend
+from bot.tickets.notify import RasaNotifier
 from bot.web.app import add_web
-from bot.web.corrections import add_correction_routes
-from bot.web.inbox import add_inbox_routes
-from bot.web.knowledge import add_knowledge_routes
-from bot.web.queue import add_queue_routes
 from bot.web.users import UserError, UserStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -416,7 +412,7 @@ def services(settings: Settings, model_file: Path, tmp_path_factory: pytest.Temp
     # the action server keeps its tickets in a scratch SQLite file, not in var/
     saved = os.environ.get("GOVBOT_DATABASE_URL")
     os.environ["GOVBOT_DATABASE_URL"] = f"sqlite:///{run_dir / 'tickets.db'}"
-    from bot.api.tokens import add_token
+    from bot.http.tokens import add_token
 
     tokens = {"admin": add_token(live.api_tokens_file, "管理员", "admin"),
               "handler": add_token(live.api_tokens_file, "金融办张三", "handler",
@@ -517,11 +513,7 @@ async def site(settings, tmp_path, fake_rasa):
     rasa_api = RasaApi(str(fake_rasa.make_url("")).rstrip("/"), FAKE_RASA_TOKEN)
     app = create_app(backend, {}, RasaNotifier(rasa_api, backend.service.store),
                      s.openapi_file.read_text(encoding="utf-8"), kb=kb)
-    add_web(app, users, rasa_api, trusted_proxies=frozenset({"127.0.0.1"}))
-    add_knowledge_routes(app, policies)
-    add_correction_routes(app)
-    add_queue_routes(app)
-    add_inbox_routes(app)
+    add_web(app, users, rasa_api, policies, trusted_proxies=frozenset({"127.0.0.1"}))
     client = TestClient(TestServer(app))
     await client.start_server()
     client.backend, client.kb, client.policies = backend, kb, policies

@@ -13,12 +13,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.api.app import create_app
-from bot.api.notify import RasaNotifier
-from bot.api.tokens import TokenFileError, add_token, load_tokens
 from bot.db.schema import api_audit
+from bot.http.tokens import TokenFileError, add_token, load_tokens
 from bot.settings import RasaApi
 from bot.tickets.factory import build_backend
 from bot.tickets.model import Enterprise, NewTicket
+from bot.tickets.notify import RasaNotifier
 
 NEW = NewTicket(enterprise=Enterprise("龙游县恒丰纸业有限公司", None, "王经理", "13905701234"),
                 region="龙游", domain="finance", subtopic="bridge_loan",

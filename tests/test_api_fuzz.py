@@ -17,13 +17,13 @@ from aiohttp import web
 from conftest import ROOT
 
 from bot.api.app import create_app
-from bot.api.notify import RasaNotifier
-from bot.api.tokens import add_token, load_tokens
+from bot.http.tokens import add_token, load_tokens
 from bot.kb.index import KnowledgeBase
 from bot.settings import RasaApi
 from bot.shell import free_port
 from bot.tickets.factory import build_backend
 from bot.tickets.model import Enterprise, NewTicket
+from bot.tickets.notify import RasaNotifier
 
 schema = schemathesis.openapi.from_path(ROOT / "docs" / "api" / "openapi.yaml")
 schema.config.generation.update(max_examples=30)

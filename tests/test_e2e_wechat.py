@@ -15,7 +15,7 @@ import yaml
 from conftest import OPENID, TOKEN, eventually_sync, message_xml, sign, signed_query
 from defusedxml.ElementTree import fromstring
 
-from bot.api.tokens import add_token
+from bot.http.tokens import add_token
 from bot.runner import Services
 from bot.shell import free_port
 

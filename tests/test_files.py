@@ -5,8 +5,8 @@ import stat
 
 import yaml
 
-from bot.api.tokens import add_token, load_tokens
 from bot.files import write_private
+from bot.http.tokens import add_token, load_tokens
 
 
 def mode(path):

@@ -68,6 +68,16 @@ def test_no_new_cycle_between_packages():
     assert not gone, f"cycles {gone} are gone: remove them from KNOWN"
 
 
+def test_the_api_and_the_pages_are_siblings():
+    """``bot/api`` and ``bot/web`` share ``bot/http`` and import neither each other nor
+    anything that builds the whole application."""
+    graph = dependencies()
+    for app, other in (("api", "web"), ("web", "api")):
+        for forbidden in (other, "application", "cli"):
+            assert not graph.has_edge(app, forbidden), graph.edges[app, forbidden]["at"]
+    assert graph.has_edge("api", "http") and graph.has_edge("web", "http")
+
+
 def test_the_check_sees_a_cycle():
     graph = nx.DiGraph([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")])
     assert cycles(graph) == {frozenset({"a", "b", "c"})}

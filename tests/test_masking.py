@@ -17,7 +17,7 @@ def masked_logging():
 
 
 @pytest.mark.parametrize("logger_name", ["rasa.core.processor", "sqlalchemy.engine",
-                                         "rasa_sdk.executor", "bot.web.app"])
+                                         "rasa_sdk.executor", "bot.web.auth"])
 def test_every_logger_is_masked(masked_logging, caplog, logger_name):
     caplog.set_level(logging.DEBUG, logger=logger_name)  # whatever other tests set
     logging.getLogger(logger_name).warning(

@@ -73,7 +73,7 @@ async def test_no_one_can_lock_someone_else_out(site):
 def test_forwarded_addresses_count_only_from_a_trusted_proxy():
     from aiohttp.test_utils import make_mocked_request
 
-    from bot.web.app import PROXIES, client_address
+    from bot.web.site import PROXIES, client_address
 
     def address(peer, forwarded):
         app = web.Application()

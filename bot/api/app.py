@@ -14,184 +14,33 @@ import contextlib
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import asdict
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.api.jobs import run_jobs_forever
-from bot.api.notify import RasaNotifier
-from bot.api.tokens import Principal, digest
 from bot.db.schema import api_audit
+from bot.http.handoffs import end_handoff, reply_to_handoff
+from bot.http.keys import BACKEND, KB, NOTIFIER, TOKENS
+from bot.http.middleware import errors_and_audit
+from bot.http.responses import ApiError, check_department, event_view, respond, ticket_view
+from bot.http.tokens import Principal
 from bot.kb.index import KnowledgeBase
 from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
-from bot.stats.labels import STATUS_SHORT
 from bot.tickets.factory import Backend
-from bot.tickets.handoffs import Handoff
-from bot.tickets.model import (
-    ConcurrentUpdate,
-    Event,
-    IllegalTransition,
-    InvalidTicket,
-    Status,
-    Ticket,
-    TicketError,
-    TicketNotFound,
-    china_date,
-)
+from bot.tickets.jobs import run_jobs_forever
+from bot.tickets.model import Status, Ticket, china_date
+from bot.tickets.notify import RasaNotifier
 from bot.tickets.store import Query
 
 logger = logging.getLogger(__name__)
 
-BACKEND = web.AppKey("backend", Backend)
-TOKENS = web.AppKey("tokens", dict)
-NOTIFIER = web.AppKey("notifier", RasaNotifier)
 OPENAPI = web.AppKey("openapi", str)
-KB = web.AppKey("kb", KnowledgeBase)
-PUBLIC = {"/api/v1/health", "/api/v1/ready", "/api/v1/metrics", "/api/v1/openapi.yaml"}
-#: the router's answers, in Chinese and JSON like every other API error
-ROUTING_ERRORS = {404: "没有这个接口，请对照接口文档（/api/v1/openapi.yaml）。",
-                  405: "该接口不支持此请求方法，请对照接口文档。",
-                  413: "请求内容过大。"}
-#: page requests that change nothing (or are the enterprise's own, recorded elsewhere)
-UNAUDITED_POSTS = {"/chat/send", "/web/analyze"}
-
-
-def audited(request: web.Request) -> bool:
-    """API calls (except the public probes) and every state-changing page request."""
-    if request.path.startswith("/api/"):
-        return request.path not in PUBLIC
-    return request.method == "POST" and request.path not in UNAUDITED_POSTS \
-        and not request.path.startswith("/status/")
 MAX_PAGE = 200
-MAX_REPLY = 1000  # characters of a staff reply (bot/channels/staff.py takes as many)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class ApiError(web.HTTPException):
-    """An error answer: HTTP status, a code, a Chinese message, an English detail."""
-
-    def __init__(self, status: int, code: str, message: str, detail: str = "",
-                 field: str | None = None) -> None:
-        self.status_code = status
-        error = {"code": code, "message": message, "detail": detail}
-        if field:  # the form field the message is about (pages mark it)
-            error["field"] = field
-        super().__init__(text=json.dumps({"error": error}, ensure_ascii=False),
-                         content_type="application/json")
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Status):
-        return value.value
-    raise TypeError(type(value).__name__)
-
-
-def respond(body: Any, status: int = 200) -> web.Response:
-    return web.json_response(body, status=status,
-                             dumps=lambda v: json.dumps(v, ensure_ascii=False, default=_json))
-
-
-def ticket_view(t: Ticket) -> dict[str, Any]:
-    view = asdict(t)
-    view["overdue"] = bool(t.is_open and t.resolution_due
-                           and t.resolution_due < china_date(datetime.now(timezone.utc)))
-    return view
-
-
-def event_view(e: Event) -> dict[str, Any]:
-    return asdict(e)
-
-
-# -- middlewares -------------------------------------------------------------------------
-def _principal(request: web.Request) -> Principal | None:
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return None
-    return request.app[TOKENS].get(digest(header.removeprefix("Bearer ").strip()))
-
-
-@web.middleware
-async def errors_and_audit(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Authenticate, translate ticket errors to HTTP answers, and audit every call."""
-    principal = None
-    status = 500
-    api = request.path.startswith("/api/")  # the web pages use sessions (bot.web)
-    try:
-        if api and request.path not in PUBLIC:
-            principal = _principal(request)
-            if principal is None:
-                raise ApiError(401, "unauthorized", "请提供有效的访问令牌。",
-                               "missing or unknown bearer token")
-            request["principal"] = principal
-        response = await handler(request)
-        status = response.status
-        return response
-    except ApiError as err:
-        status = err.status_code
-        raise
-    except web.HTTPException as err:  # redirects after a login, page 403s, CSRF refusals
-        status = err.status
-        if api and status in ROUTING_ERRORS:  # the router's own plain-text answers
-            raise ApiError(status, "not_found" if status == 404 else "invalid",
-                           ROUTING_ERRORS[status], f"{request.method} {request.path}: "
-                           f"{err.reason}") from None
-        raise
-    except TicketNotFound as err:
-        status = 404
-        raise ApiError(404, "not_found", "没有找到该工单。", str(err)) from None
-    except IllegalTransition as err:
-        status = 409
-        now = STATUS_SHORT.get(err.current.value, err.current.value)
-        raise ApiError(409, "illegal_transition",
-                       f"工单当前状态为“{now}”，不能执行此操作。", str(err)) from None
-    except ConcurrentUpdate as err:
-        status = 409
-        raise ApiError(409, "conflict", "工单已被他人更新，请刷新后重试。", str(err)) from None
-    except InvalidTicket as err:
-        status = 400
-        raise ApiError(400, "invalid", "请求内容不完整或有误，请检查后重试。", str(err)) from None
-    except TicketError as err:
-        status = 400
-        raise ApiError(400, "invalid", "请求无法执行。", str(err)) from None
-    except SQLAlchemyError:
-        status = 503
-        logger.exception("Ticket database error on %s %s", request.method, request.path)
-        raise ApiError(503, "unavailable", "工单系统暂时不可用，请稍后重试。",
-                       "ticket database unavailable") from None
-    finally:
-        if audited(request):
-            await _audit(request, principal, status)
-
-
-async def _audit(request: web.Request, principal: Principal | None, status: int) -> None:
-    """Who (token holder or signed-in user), what (method, path), which ticket, result."""
-    session = request.get("session")
-    if principal is not None:
-        actor, role = principal.name, principal.role
-    elif session is not None:
-        actor, role = session.user.username, session.user.role
-    else:  # a login names its user once it succeeded (bot.web.app.login)
-        actor, role = request.get("audit_actor") or "anonymous", "-"
-    row = {"at": datetime.now(timezone.utc), "actor": actor[:100], "role": role,
-           "method": request.method, "path": request.path[:300], "status": status,
-           "number": request.match_info.get("number") or request.get("audit_number")}
-
-    def write() -> None:
-        with request.app[BACKEND].engine.begin() as conn:
-            conn.execute(insert(api_audit).values(**row))
-    try:
-        await asyncio.to_thread(write)
-    except SQLAlchemyError:
-        logger.error("Audit record not written: %s %s by %s -> %d", row["method"],
-                     row["path"], row["actor"], status)
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -230,13 +79,6 @@ async def ticket_for(request: web.Request, *roles: str) -> Ticket:
                                      request.match_info["number"])
     check_department(p.role, p.department, ticket)
     return ticket
-
-
-def check_department(role: str, department: str | None, ticket: Ticket) -> None:
-    """A department handler works only on its own department's tickets (API and pages)."""
-    if role == "handler" and ticket.department != department:
-        raise ApiError(403, "forbidden", "该工单不属于您所在的部门。",
-                       f"ticket {ticket.number} belongs to {ticket.department}")
 
 
 async def changed(request: web.Request, ticket: Ticket) -> web.Response:
@@ -391,47 +233,6 @@ async def list_handoffs(request: web.Request) -> web.Response:
     require(request, "admin", "agent")
     waiting = await asyncio.to_thread(request.app[BACKEND].handoffs.waiting)
     return respond({"handoffs": [asdict(h) for h in waiting]})
-
-
-async def waiting_handoff(app: web.Application, raw: str) -> Handoff:
-    """The open hand-off ``raw`` (its id from the URL): 404 unknown, 409 closed."""
-    try:  # a database integer: at most 9 digits here
-        handoff = await asyncio.to_thread(app[BACKEND].handoffs.get, int(raw)) \
-            if raw.isdigit() and len(raw) <= 9 else None
-    except TicketError:
-        handoff = None
-    if handoff is None:
-        raise ApiError(404, "not_found", "没有找到该转人工记录。", f"no hand-off {raw[:20]}")
-    if handoff.closed_at is not None:
-        raise ApiError(409, "closed", "该会话的人工服务已结束。",
-                       f"hand-off {handoff.id} was closed by {handoff.closed_by}")
-    return handoff
-
-
-async def reply_to_handoff(app: web.Application, raw: str, text: Any,
-                           actor: str) -> dict[str, Any]:
-    """A staff reply to a waiting conversation, delivered on the user's channel and
-    noted on the enterprise's open ticket (the API and the console share this)."""
-    handoff = await waiting_handoff(app, raw)
-    if not isinstance(text, str) or not text.strip() or len(text) > MAX_REPLY:
-        raise ApiError(400, "invalid", f"请输入回复内容（不超过{MAX_REPLY}字）。",
-                       "reply text missing or too long")
-    sent = await app[NOTIFIER].staff_reply(handoff.conversation_id, text.strip(), actor)
-    if sent is None:
-        raise ApiError(503, "unavailable", "回复暂时无法发送，请稍后重试。",
-                       "the Rasa server did not take the staff reply")
-    if handoff.number:
-        await asyncio.to_thread(app[BACKEND].service.store.add_note, handoff.number, actor,
-                                f"人工回复：{text.strip()}", kind="handoff")
-    return {"handoff": asdict(handoff), **sent}
-
-
-async def end_handoff(app: web.Application, raw: str, actor: str) -> dict[str, Any]:
-    """Staff are done: close the hand-off and give the conversation back to the bot."""
-    handoff = await waiting_handoff(app, raw)
-    handoff = await asyncio.to_thread(app[BACKEND].handoffs.close, handoff.id, actor)
-    resumed = await app[NOTIFIER].resume(handoff.conversation_id)
-    return {"handoff": asdict(handoff), "conversation_resumed": resumed}
 
 
 async def close_handoff(request: web.Request) -> web.Response:

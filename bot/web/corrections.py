@@ -14,9 +14,10 @@ from typing import Any
 from aiohttp import web
 
 from bot import corrections
-from bot.api.app import BACKEND, ApiError, respond
+from bot.http.keys import BACKEND
+from bot.http.responses import ApiError, respond
 from bot.taxonomy import taxonomy
-from bot.web.app import need
+from bot.web.site import need
 
 logger = logging.getLogger(__name__)
 

@@ -15,10 +15,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.app import BACKEND, NOTIFIER, end_handoff, reply_to_handoff, respond
+from bot.http.handoffs import end_handoff, reply_to_handoff
+from bot.http.keys import BACKEND, NOTIFIER
+from bot.http.responses import json_object, respond
 from bot.stats.labels import CHANNEL_NAMES
 from bot.tickets.handoffs import delivery_of
-from bot.web.app import json_object, need
+from bot.web.site import need
 
 SHOWN = 20  # conversations shown with their history at once
 

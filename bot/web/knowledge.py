@@ -20,10 +20,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.app import BACKEND, KB, ApiError, respond
+from bot.http.keys import BACKEND, KB
+from bot.http.responses import ApiError, respond
 from bot.kb.faq import FaqEntry, append_approved
 from bot.kb.review import review_list
-from bot.web.app import need
+from bot.web.site import need
 
 logger = logging.getLogger(__name__)
 

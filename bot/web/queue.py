@@ -16,15 +16,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.app import (
-    BACKEND,
-    MAX_REPLY,
-    NOTIFIER,
-    ApiError,
-    check_department,
-    respond,
-    ticket_view,
-)
+from bot.http.handoffs import MAX_REPLY
+from bot.http.keys import BACKEND, NOTIFIER
+from bot.http.responses import ApiError, check_department, json_object, respond, ticket_view
 from bot.regions import region_table
 from bot.stats.labels import LEVEL_NAMES
 from bot.taxonomy import taxonomy
@@ -39,7 +33,7 @@ from bot.tickets.model import (
 from bot.tickets.routing import LEVELS, Route
 from bot.tickets.service import TicketService
 from bot.tickets.store import Query
-from bot.web.app import json_object, need, page
+from bot.web.site import need, page
 
 #: the statuses a department still has to act on
 QUEUE_STATUSES = ("assigned", "in_progress", "escalated", "reopened")

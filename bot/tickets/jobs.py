@@ -12,9 +12,9 @@ import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.api.notify import RasaNotifier
 from bot.tickets.factory import Backend
 from bot.tickets.model import TicketError
+from bot.tickets.notify import RasaNotifier
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,15 @@
+"""The typed keys under which the composition root (``bot/application.py``) puts the
+shared services into the aiohttp application."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.kb.index import KnowledgeBase
+from bot.tickets.factory import Backend
+from bot.tickets.notify import RasaNotifier
+
+BACKEND = web.AppKey("backend", Backend)
+NOTIFIER = web.AppKey("notifier", RasaNotifier)
+KB = web.AppKey("kb", KnowledgeBase)  # absent until the knowledge base is built
+TOKENS = web.AppKey("tokens", dict)  # token digest -> bot.http.tokens.Principal

@@ -1,0 +1,137 @@
+"""Demand statistics for administrators (诉求统计): the dashboard page, its JSON and the
+CSV / XLSX exports (personal data masked unless an administrator asks otherwise)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from aiohttp import web
+
+from bot.http.keys import BACKEND
+from bot.http.responses import ApiError, respond
+from bot.regions import region_table
+from bot.stats import queries
+from bot.stats.export import masked_rows, to_csv, to_xlsx
+from bot.stats.labels import headers, labelled, value_names
+from bot.taxonomy import taxonomy
+from bot.tickets.model import china_date
+from bot.web.site import need, page
+
+EXPORTS = {
+    "domains": ("demand_counts", ["key", "count"]),
+    "subtopics": ("demand_counts", ["key", "count"]),
+    "regions": ("demand_counts", ["key", "count"]),
+    "channels": ("demand_counts", ["key", "count"]),
+    "trend": ("trend", ["period", "domain", "count"]),
+    "heatmap": ("heatmap", ["domain", "region", "count"]),
+    "phrases": ("recurring_phrases", ["phrase", "count"]),
+    "gaps": ("knowledge_gaps", ["question", "count", "last"]),
+    "escalated": ("escalated_beyond_authority",
+                  ["number", "at", "region", "domain", "subtopic", "to", "level", "by",
+                   "reason", "text"]),
+    "tickets": ("ticket_list", ["number", "created", "status", "region", "domain",
+                                "subtopic", "department", "enterprise", "contact", "mobile",
+                                "channel"]),
+}
+EXPORT_LABELS = {"domains": "按领域", "subtopics": "按子类", "regions": "按地区",
+                 "channels": "按渠道", "trend": "趋势", "heatmap": "领域×地区",
+                 "phrases": "高频词", "gaps": "政策库未答问题", "escalated": "提级诉求",
+                 "tickets": "工单清单（个人信息已脱敏）"}
+
+
+async def dashboard_page(request: web.Request) -> web.Response:
+    need(request, "admin")
+    tax = taxonomy()
+    counties = sorted(r.name for r in region_table().regions.values() if r.level == "county")
+    return page(request, "dashboard.html", domains=tax.domains.values(), regions=counties,
+                exports=EXPORT_LABELS)
+
+
+def filters_of(request: web.Request) -> queries.Filters:
+    q = request.query
+    try:
+        end = date.fromisoformat(q["end"]) if q.get("end") else \
+            china_date(datetime.now(timezone.utc))
+        start = date.fromisoformat(q["start"]) if q.get("start") else end - timedelta(days=29)
+    except ValueError:
+        raise ApiError(400, "invalid", "日期格式应为 2026-11-26。", "bad date") from None
+    if start > end or (end - start).days > 3660:
+        raise ApiError(400, "invalid", "统计区间有误。", "bad period")
+    domain = q.get("domain") or None
+    if domain and domain not in taxonomy().domains:
+        raise ApiError(400, "invalid", "领域参数有误。", "unknown domain")
+    return queries.Filters(start, end, region=q.get("region") or None, domain=domain)
+
+
+def period_of(request: web.Request) -> str:
+    period = request.query.get("period", "day")
+    if period not in queries.PERIODS:
+        raise ApiError(400, "invalid", "统计周期应为 day、week 或 month。", "bad period")
+    return period
+
+
+def _stats(engine, f: queries.Filters, period: str) -> dict[str, Any]:  # noqa: ANN001
+    queries.refresh_planner_statistics(engine)
+    return {"filters": {"start": f.start.isoformat(), "end": f.end.isoformat(),
+                        "region": f.region, "domain": f.domain, "period": period},
+            "domains": queries.demand_counts(engine, f, "domain"),
+            "subtopics": queries.demand_counts(engine, f, "subtopic")[:15],
+            "regions": queries.demand_counts(engine, f, "region"),
+            "channels": queries.demand_counts(engine, f, "channel"),
+            "trend": queries.trend(engine, f, period),
+            "heatmap": queries.heatmap(engine, f),
+            "phrases": queries.recurring_phrases(engine, f),
+            "closed_loop": queries.closed_loop(engine, f),
+            "gaps": queries.knowledge_gaps(engine, f, 30),
+            "escalated": queries.escalated_beyond_authority(engine, f, 50)}
+
+
+async def stats(request: web.Request) -> web.Response:
+    need(request, "admin")
+    period = period_of(request)
+    data = await asyncio.to_thread(_stats, request.app[BACKEND].engine, filters_of(request),
+                                   period)
+    names = value_names()  # the exports' names (bot/stats/labels.py)
+    data["labels"] = {"domains": names["domain"], "subtopics": names["subtopic"],
+                      "channels": names["channel"]}
+    return respond(data)
+
+
+async def export(request: web.Request) -> web.Response:
+    s = need(request, "admin")
+    table, fmt = request.match_info["table"], request.match_info["format"]
+    if table not in EXPORTS or fmt not in ("csv", "xlsx"):
+        raise ApiError(404, "not_found", "没有这个报表。", f"no export {table}.{fmt}")
+    function, columns = EXPORTS[table]
+    f = filters_of(request)
+    period = period_of(request)
+    engine = request.app[BACKEND].engine
+
+    def rows() -> list[dict[str, Any]]:
+        fn = getattr(queries, function)
+        if function == "demand_counts":
+            return fn(engine, f, table.removesuffix("s"))
+        if function == "trend":
+            return fn(engine, f, period)
+        return fn(engine, f)
+    data = masked_rows(labelled(await asyncio.to_thread(rows), table),
+                       may_see_personal=s.user.role == "admin"
+                       and request.query.get("personal") == "1")
+    name = f"govbot-{table}-{f.start}-{f.end}.{fmt}"
+    titles = headers(columns, table)
+    if fmt == "csv":
+        body, kind = to_csv(data, columns, titles), "text/csv"
+    else:
+        body = await asyncio.to_thread(to_xlsx, data, columns, EXPORT_LABELS[table][:31],
+                                       titles)
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return web.Response(body=body, content_type=kind, headers={
+        "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def add_dashboard_routes(app: web.Application) -> None:
+    app.router.add_get("/dashboard", dashboard_page)
+    app.router.add_get("/web/stats", stats)
+    app.router.add_get("/web/export/{table}.{format}", export)
