@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.kb.documents import find_documents, load_document  # noqa: E402
 from bot.kb.evaluate import load_questions  # noqa: E402
-from bot.kb.index import KnowledgeBase, kb_file  # noqa: E402
+from bot.kb.index import KnowledgeBase  # noqa: E402
+from bot.kb.schema import kb_file  # noqa: E402
 from bot.kb.scope import scope_model  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 

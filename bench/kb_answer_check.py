@@ -34,7 +34,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict  # noqa: 
 from bot.kb import tokens  # noqa: E402
 from bot.kb.answer_check import FEATURES, MODEL_FILE  # noqa: E402
 from bot.kb.evaluate import load_questions, states  # noqa: E402
-from bot.kb.index import KnowledgeBase, subject  # noqa: E402
+from bot.kb.index import KnowledgeBase  # noqa: E402
+from bot.kb.ranking import subject  # noqa: E402
 from bot.kb.scope import scope_model  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 

@@ -1,5 +1,5 @@
 """Choosing the shown passage and answer: a grid over the answer knobs of
-``bot.kb.index.Tuning``, scored on the tuning questions only by the share of answerable
+``bot.kb.ranking.Tuning``, scored on the tuning questions only by the share of answerable
 questions whose best document's answer states the facts — before any decision not to
 answer and without standard questions, so the answer text alone is measured.
 
@@ -21,7 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.kb.evaluate import load_questions, states  # noqa: E402
-from bot.kb.index import KnowledgeBase, Tuning  # noqa: E402
+from bot.kb.index import KnowledgeBase  # noqa: E402
+from bot.kb.ranking import Tuning  # noqa: E402
 from bot.kb.scope import scope_model  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 

@@ -31,7 +31,8 @@ from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from sklearn.utils.class_weight import compute_sample_weight  # noqa: E402
 
 from bot.kb.evaluate import load_questions  # noqa: E402
-from bot.kb.index import KnowledgeBase, Tuning  # noqa: E402
+from bot.kb.index import KnowledgeBase  # noqa: E402
+from bot.kb.ranking import Tuning  # noqa: E402
 from bot.kb.refusal import FEATURES, MODEL_FILE, RefusalModel, export  # noqa: E402
 from bot.kb.scope import scope_model  # noqa: E402
 from bot.settings import load_settings  # noqa: E402

@@ -341,10 +341,10 @@ def cmd_ticket_jobs(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _tuning(args: argparse.Namespace):  # noqa: ANN202 - bot.kb.index.Tuning
+def _tuning(args: argparse.Namespace):  # noqa: ANN202 - bot.kb.ranking.Tuning
     from dataclasses import replace
 
-    from bot.kb.index import Tuning
+    from bot.kb.ranking import Tuning
 
     if args.min_confidence is None:
         return Tuning()
@@ -449,7 +449,7 @@ def cmd_kb_match(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bot.kb.index import Tuning  # the knowledge base's defaults, for the help texts
+    from bot.kb.ranking import Tuning  # the knowledge base's defaults, for the help texts
 
     ap = argparse.ArgumentParser(prog="govbot", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)

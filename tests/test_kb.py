@@ -10,10 +10,12 @@ import pytest
 
 from bot.kb import tokens
 from bot.kb.chunks import chunk
+from bot.kb.corpus import Terms, lacking
 from bot.kb.documents import DocumentError, PolicyDocument, load_document
 from bot.kb.evaluate import Question, evaluate, load_questions
-from bot.kb.index import KnowledgeBase, Terms, lacking, subject
+from bot.kb.index import KnowledgeBase
 from bot.kb.matching import Profile, match_policies, qualifications_in
+from bot.kb.ranking import subject
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "data" / "kb" / "policies"

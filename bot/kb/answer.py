@@ -110,7 +110,7 @@ def _tidy(sentence: str) -> str:
 
 @dataclass(frozen=True)
 class Knobs:
-    """How the answering sentence is chosen (``bot.kb.index.Tuning`` holds the measured
+    """How the answering sentence is chosen (``bot.kb.ranking.Tuning`` holds the measured
     values): the bonus of a sentence in a section that holds the asked kind of fact, in the
     passage the search ranked first, or stating the asked kind of fact; the answer's
     length in characters."""

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.kb.index import KnowledgeBase, kb_file
+from bot.kb.index import KnowledgeBase
+from bot.kb.schema import kb_file
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
