@@ -1,53 +1,29 @@
-"""What the actions share: the ticket back end (built on first use) and who is asking."""
+"""What the actions share: the ticket back end (``actions.services``), who is asking, and
+how a database call is made from an action."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.db import migrate
+from actions.services import services
 from bot.parsing import label_name
-from bot.settings import load_settings
 from bot.taxonomy import taxonomy
-from bot.tickets.factory import Backend, build_backend
+from bot.tickets.factory import Backend
 from bot.tickets.model import CHINA, STATUS_NAMES, Ticket
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-
-class _LazyBackend:
-    """The back end is built on the first action that needs it, not at import. The
-    schema is migrated then; while the database is down the actions still start (and
-    new tickets go to the outbox), and the migration is retried on the next call."""
-
-    def __init__(self) -> None:
-        self._backend: Backend | None = None
-        self._migrated = False
-        self._lock = threading.Lock()
-
-    def __call__(self) -> Backend:
-        with self._lock:
-            if self._backend is None:
-                self._backend = build_backend(load_settings(), migrate_schema=False)
-            if not self._migrated:
-                try:
-                    migrate.upgrade(self._backend.engine)
-                    self._migrated = True
-                except SQLAlchemyError as err:
-                    logger.warning("Ticket database unavailable, schema not checked yet: %s",
-                                   type(err).__name__)
-            return self._backend
-
-
-ticket_backend = _LazyBackend()
+def ticket_backend() -> Backend:
+    """The process's ticket back end (``actions.services``)."""
+    return services().backend()
 
 
 def channel_of(tracker: Tracker) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.settings import load_settings
+from actions.services import services
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 async def parse_parts(parts: list[str]) -> list[dict[str, Any]] | None:
     """The parse result of every part, in order; None when the NLU is unreachable."""
-    url = load_settings().rasa_api("/model/parse")
+    url = services().settings.rasa_api("/model/parse")
     try:
         async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
             async def one(text: str) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import uuid
 from typing import Any
 
@@ -17,13 +16,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.backend import log_demand, sender_key, ticket_backend
 from actions.demand import VAGUE_QUESTION, stated_details
 from actions.forms import GuardedForm, left_form
+from actions.services import services
 from bot.dialogue import counties_of, demand_segments, is_question, stated_regions
 from bot.entities import money_to_yuan
 from bot.kb.index import KnowledgeBase
 from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
-from bot.kb.setup import open_knowledge_base
 from bot.parsing import label_name
-from bot.settings import load_settings
 from bot.taxonomy import taxonomy
 from bot.text import normalize
 
@@ -41,21 +39,9 @@ NO_ANSWER_BUTTONS = [{"title": "需要登记", "payload": "/affirm"},
                      {"title": "不用了", "payload": "/deny"}]
 
 
-class _LazyKnowledgeBase:
-    """Opened on first use; built from the project's policy folder if it does not exist."""
-
-    def __init__(self) -> None:
-        self._kb: KnowledgeBase | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self) -> KnowledgeBase:
-        with self._lock:
-            if self._kb is None:
-                self._kb = open_knowledge_base(load_settings(), build=True)
-            return self._kb
-
-
-knowledge_base = _LazyKnowledgeBase()
+def knowledge_base() -> KnowledgeBase:
+    """The process's knowledge base (``actions.services``)."""
+    return services().knowledge_base()
 
 
 def citation(hit: dict[str, Any]) -> str:

@@ -353,23 +353,13 @@ def _tuning(args: argparse.Namespace):  # noqa: ANN202 - bot.kb.ranking.Tuning
     return replace(Tuning(), min_confidence=args.min_confidence)
 
 
-def _scope(settings: Settings):  # noqa: ANN202 - Callable[[str], float]
-    from bot.kb.scope import scope_model
-
-    return scope_model(settings)
-
-
 def cmd_kb_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.kb.index import KnowledgeBase
+    from bot.kb.setup import ingest_folder
 
     folder = Path(args.dir)
     if not folder.is_dir():
         raise SettingsError(f"{folder} is not a folder of policy documents")
-    kb = KnowledgeBase(Path(args.kb), create=True)
-    try:
-        report = kb.ingest(folder)
-    finally:
-        kb.close()
+    report = ingest_folder(settings, folder, Path(args.kb))
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
     print(report.summary())
@@ -377,9 +367,9 @@ def cmd_kb_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_kb_search(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.kb.index import KnowledgeBase
+    from bot.kb.setup import knowledge_base
 
-    kb = KnowledgeBase(Path(args.kb), tuning=_tuning(args), scope=_scope(settings))
+    kb = knowledge_base(settings, Path(args.kb), _tuning(args))
     try:
         hits = kb.search(args.query, top_k=args.top_k, region=args.region)
     finally:
@@ -397,9 +387,9 @@ def cmd_kb_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_kb_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.kb.evaluate import evaluate, load_questions, markdown_report
-    from bot.kb.index import KnowledgeBase
+    from bot.kb.setup import knowledge_base
 
-    kb = KnowledgeBase(Path(args.kb), tuning=_tuning(args), scope=_scope(settings))
+    kb = knowledge_base(settings, Path(args.kb), _tuning(args))
     try:
         result = evaluate(kb, load_questions(Path(args.questions)))
     finally:
@@ -425,13 +415,13 @@ def cmd_kb_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_kb_match(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.kb.index import KnowledgeBase
     from bot.kb.matching import Profile, match_policies, qualifications_in
+    from bot.kb.setup import knowledge_base
 
     profile = Profile(region=args.region, industry=args.industry, size=args.size,
                       qualifications=qualifications_in(" ".join(args.qualification or [])),
                       rd_expense=args.rd_expense, employees=args.employees)
-    kb = KnowledgeBase(Path(args.kb))
+    kb = knowledge_base(settings, Path(args.kb), scoped=False)
     try:
         matches = match_policies(kb.documents(), profile)
     finally:

@@ -23,7 +23,7 @@ import jinja2
 
 from bot.channels.rest_protocol import RETRY_TEXT
 from bot.resources import RESOURCES
-from bot.runner import Services, refresh_knowledge_base, wait_any, wait_until_up
+from bot.runner import Services, wait_any, wait_until_up
 from bot.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,8 @@ class Cluster:
         from bot.production import check_services
 
         check_services(self.settings)
+        from bot.kb.setup import refresh_knowledge_base
+
         refresh_knowledge_base(self.settings)
         try:
             # nginx is the web application's trusted proxy (client addresses for logins)

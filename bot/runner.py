@@ -77,22 +77,6 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float, name: str
     raise StartupError(f"{name} did not answer at {where} within {timeout:.0f} s; see {log}")
 
 
-def refresh_knowledge_base(settings: Settings) -> None:
-    """Ingest the project's policy folder (only what changed) into ``settings.kb_dir``."""
-    from bot.kb.index import KnowledgeBase
-
-    if not settings.kb_source_dir.is_dir():
-        return
-    kb = KnowledgeBase(settings.kb_dir, create=True)
-    try:
-        report = kb.ingest(settings.kb_source_dir)
-    finally:
-        kb.close()
-    for error in report.errors:
-        logger.error("Knowledge base: %s", error)
-    logger.info("Knowledge base %s: %s", settings.kb_dir, report.summary())
-
-
 @dataclass
 class Services:
     settings: Settings
@@ -163,6 +147,8 @@ class Services:
         from bot.production import check_services
 
         check_services(self.settings)  # production: PostgreSQL, Redis, RabbitMQ, or stop
+        from bot.kb.setup import refresh_knowledge_base
+
         refresh_knowledge_base(self.settings)
         self.start_api()
         self.start_actions()

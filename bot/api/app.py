@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.schema import api_audit
 from bot.http.handoffs import end_handoff, reply_to_handoff
-from bot.http.keys import BACKEND, KB, NOTIFIER, TOKENS
+from bot.http.keys import BACKEND, KB, NOTIFIER, TOKENS, knowledge_base_of
 from bot.http.middleware import errors_and_audit
 from bot.http.responses import ApiError, check_department, event_view, respond, ticket_view
 from bot.http.tokens import Principal
@@ -260,12 +260,6 @@ async def audit_log(request: web.Request) -> web.Response:
 
 
 # -- the knowledge base (for the hotline console) ------------------------------------------
-def _kb(request: web.Request) -> KnowledgeBase:
-    if KB not in request.app:
-        raise ApiError(503, "unavailable", "政策库尚未建立。", "no knowledge base configured")
-    return request.app[KB]
-
-
 async def kb_search(request: web.Request) -> web.Response:
     require(request, "admin", "handler", "agent")
     q = request.query.get("q", "").strip()
@@ -274,7 +268,7 @@ async def kb_search(request: web.Request) -> web.Response:
     if len(q) > 1000:
         raise ApiError(400, "invalid", "问题过长，请控制在1000字以内。", "q longer than 1000")
     top_k = _int_arg(request, "top_k", 5, 20) or 5
-    kb = _kb(request)
+    kb = knowledge_base_of(request)
     hits = await asyncio.to_thread(kb.search, q, top_k, request.query.get("region") or None)
     return respond({"query": q, "hits": hits})
 
@@ -306,7 +300,7 @@ async def kb_match(request: web.Request) -> web.Response:
     except (TypeError, ValueError, OverflowError):
         raise ApiError(400, "invalid", "rd_expense 和 employees 应为数字。",
                        "rd_expense and employees must be numbers") from None
-    documents = await asyncio.to_thread(_kb(request).documents)
+    documents = await asyncio.to_thread(knowledge_base_of(request).documents)
     return respond({"profile": {**asdict(profile),
                                 "qualifications": sorted(profile.qualifications)},
                     "policies": [m.view() for m in match_policies(documents, profile)]})

@@ -13,15 +13,14 @@ list: documents whose dates or targets have passed (bot.kb.review).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from bot.http.keys import BACKEND, KB
-from bot.http.responses import ApiError, respond
+from bot.http.keys import BACKEND, knowledge_base_of
+from bot.http.responses import ApiError, json_object, respond
 from bot.kb.faq import FaqEntry, append_approved
 from bot.kb.review import review_list
 from bot.web.site import need
@@ -32,20 +31,9 @@ KB_SOURCE = web.AppKey("kb_source", Path)
 LIMITS = {"question": 200, "answer": 1000, "doc_id": 100, "section": 200}
 
 
-def _knowledge_base(request: web.Request):  # noqa: ANN202 - bot.kb.index.KnowledgeBase
-    if KB not in request.app:
-        raise ApiError(503, "unavailable", "政策库暂不可用，请稍后重试。", "no knowledge base")
-    return request.app[KB]
-
-
 async def propose(request: web.Request) -> web.Response:
     s = need(request, "agent", "admin")
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid", "请求格式有误。", "FAQ proposal: body is not an object")
+    body = await json_object(request)
     values = {k: str(body.get(k) or "").strip() for k in LIMITS}
     missing = [k for k, v in values.items() if not v]
     if missing:
@@ -55,7 +43,7 @@ async def propose(request: web.Request) -> web.Response:
     if too_long:
         raise ApiError(400, "too_long", "问题不超过200字，答案不超过1000字。",
                        f"FAQ proposal: {', '.join(too_long)} too long")
-    kb = _knowledge_base(request)
+    kb = knowledge_base_of(request)
     sections = await asyncio.to_thread(kb.sections, values["doc_id"])
     if values["section"] not in sections:
         raise ApiError(400, "unknown_source",
@@ -92,7 +80,7 @@ async def decide(request: web.Request) -> web.Response:
     faq_id = None
     if action == "approve":
         faq_id = f"console-{proposal_id}"
-        kb = _knowledge_base(request)
+        kb = knowledge_base_of(request)
         entry = FaqEntry(faq_id, proposal["question"], (), proposal["answer"],
                          proposal["doc_id"], proposal["section"])
         folder = request.app[KB_SOURCE]
@@ -114,7 +102,7 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
 
 async def review(request: web.Request) -> web.Response:
     need(request, "admin")
-    kb = _knowledge_base(request)
+    kb = knowledge_base_of(request)
     documents = await asyncio.to_thread(kb.documents)
     return respond({"documents": review_list(documents)})
 
