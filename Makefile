@@ -50,7 +50,13 @@ eval: install ## score the model and the baseline on both held-out sets; writes 
 validate: install ## rasa data validate
 	$(UV) run rasa data validate --data data/nlu data/rules
 
-report: eval ## the evaluation reports, then the README's figure tables from the results files
+kb-eval: install ## score the knowledge base on its tuning and held-out question sets; writes reports/
+	rm -rf var/kb-eval
+	$(UV) run govbot kb ingest data/kb/policies --kb var/kb-eval
+	for set in questions questions_holdout questions_holdout_2026; do \
+	  $(UV) run govbot kb eval data/kb/$$set.yml --kb var/kb-eval --report || exit 1; done
+
+report: eval kb-eval ## the evaluation reports, then the README's figure tables from the results files
 	$(UV) run python bench/report.py
 
 bench: install ## speed and memory benchmark; writes bench/results/

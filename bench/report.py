@@ -5,9 +5,11 @@
 
 Each table sits between ``<!-- report:NAME -->`` and ``<!-- /report:NAME -->`` in the
 README and is rendered from JSON that a command regenerates: the NLU evaluation
-(``reports/nlu_eval*.json``, ``make eval``) and the speed benchmark
-(``bench/results/speed*.json``, ``make bench``; ``bench/speed_compare.py``). ``make report``
-runs the evaluation and then this; ``tests/test_report.py`` fails when the README and the
+(``reports/nlu_eval*.json``, ``make eval``), the knowledge-base evaluation
+(``reports/kb_eval*.json``, ``make kb-eval``), the speed benchmark
+(``bench/results/speed*.json``, ``make bench``; ``bench/speed_compare.py``) and the other
+benchmarks (``bench/results/*.json``, each script's docstring says how). ``make report``
+runs both evaluations and then this; ``tests/test_report.py`` fails when the README and the
 results disagree, so a figure cannot drift from the run that produced it.
 """
 
@@ -88,7 +90,99 @@ def speed() -> str:
     return "\n".join(lines) + "\n"
 
 
-TABLES: dict[str, Callable[[], str]] = {"nlu": nlu, "speed": speed}
+def _met(ok: bool) -> str:
+    return "met" if ok else "not met"
+
+
+def services() -> str:
+    """The knowledge base (``govbot kb eval --report``, ``bench/kb.py``), the first turns
+    (``bench/first_answer.py``), tickets (``bench/tickets.py``), WeChat
+    (``bench/wechat_load.py``), the dashboard (``bench/dashboard.py``) and production mode
+    (``bench/cluster_load.py``)."""
+    sets = {name: load(f"reports/kb_eval{suffix}.json") for name, suffix in
+            (("2026-12", "_questions_holdout_2026"), ("2026-11", "_questions_holdout"),
+             ("tuning", ""))}
+    new = sets["2026-12"]
+    kb, first = load("bench/results/kb.json"), load("bench/results/first_answer.json")
+    tickets, wechat = load("bench/results/tickets.json"), load("bench/results/wechat_load.json")
+    dash, cluster = load("bench/results/dashboard.json"), load("bench/results/cluster_load.json")
+    sample, large = kb["sample"], kb["synthetic"]
+    turn_ms = [t["ms"] for t in first["turns"]]
+
+    def answers(r: dict) -> str:
+        return f"{r['answer_accuracy']:.3f} / {r['wrong_answer_rate']:.3f}, {r['refusal_rate']:.3f}"
+
+    def cluster_row(users: str) -> str:
+        runs = cluster["users"][users]["runs"]
+        order = sorted(runs, key=int)
+        rate = " / ".join(f"{runs[r]['turns_per_second']:.1f}" for r in order)
+        p95 = " / ".join(f"{runs[r]['p95_ms'] / 1000:.1f}" for r in order)
+        retry = " / ".join(f"{100 * runs[r]['error_rate']:.1f} %" for r in order)
+        scaling = cluster["users"][users]["scaling"]
+        return (f"{rate} answered turns/s (×{scaling[order[1]]:.2f} for the second replica), "
+                f"p95 {p95} s; no answer or \"please retry\" {retry}")
+
+    met = (new["answer_accuracy"] >= 0.80 and new["wrong_answer_rate"] <= 0.08
+           and new["refusal_rate"] >= 0.85)
+    slowest = max(turn_ms)
+    d_s, d_p = dash["sqlite"], dash["postgresql"]
+    rows = [
+        ("KB answers, held-out 2026-12 (n = {}, written apart): right / wrong answers of "
+         "answerable questions, correct refusals".format(new["n"]),
+         f"**{answers(new)}**", f"right ≥ 0.80, wrong ≤ 0.08, refusals ≥ 0.85: {_met(met)}"),
+        ("the same, held-out 2026-11 (n = {}) / tuning set (n = {})".format(
+            sets["2026-11"]["n"], sets["tuning"]["n"]),
+         f"{answers(sets['2026-11'])}; {answers(sets['tuning'])}", ""),
+        ("KB ranking before refusals, hit@1 / hit@3: held-out 2026-12 / 2026-11 / tuning",
+         "; ".join(f"{r['ranking_hit_at_1']:.3f} / {r['ranking_hit_at_3']:.3f}"
+                   for r in sets.values()),
+         f"hit@3 ≥ 0.93: {_met(new['ranking_hit_at_3'] >= 0.93)}"),
+        (f"KB search p50 / p95, {sample['passages']:,} passages ({sample['documents']} "
+         "documents; standard questions, answer sentences and the answer check included)",
+         f"{sample['search_ms_p50']:.1f} / {sample['search_ms_p95']:.1f} ms", ""),
+        (f"KB search p50 / p95, {large['passages']:,} passages ({large['index_mb']} MB index)",
+         f"{large['search_ms_p50']:.1f} / {large['search_ms_p95']:.1f} ms",
+         f"p95 ≤ 15 ms: {_met(large['search_ms_p95'] <= 15)}"),
+        (f"first turn of every kind after `govbot run` reports ready ({len(turn_ms)} kinds: "
+         "greeting, demand, every form step, confirmation, status, policy questions, "
+         "Traditional characters, thanks, a person)",
+         f"{min(turn_ms):.0f}–{slowest:.0f} ms (ready after {first['seconds_to_ready']:.0f} s)",
+         f"≤ 300 ms: {_met(slowest <= 300)}"),
+        ("KB ingestion", f"{sample['passages_per_second']:.0f} passages/s (sample), "
+         f"{large['passages_per_second']:.0f}/s ({large['passages']:,})", ""),
+        (f"{tickets['sqlite']['tickets']:,} tickets opened (checks, duplicate search, routing, "
+         "deadlines, two events; one transaction each)",
+         f"SQLite {tickets['sqlite']['tickets_per_second']:.0f}/s, PostgreSQL "
+         f"{tickets['postgresql']['tickets_per_second']:.0f}/s", ""),
+        (f"WeChat channel: {wechat['users']} simulated users × {wechat['seconds']} s, one Rasa "
+         "server",
+         f"{wechat['messages']:,} messages ({wechat['messages_per_second']}/s) + "
+         f"{wechat['retries_sent']} platform retries; answered exactly once: "
+         f"{'yes' if wechat['answered_exactly_once'] else 'NO'}, {wechat['http_errors']} errors; "
+         f"acknowledgement p50 / p95 / p99.9 / max {wechat['ack_p50_s']:.2f} / "
+         f"{wechat['ack_p95_s']:.1f} / {wechat['ack_p999_s']:.1f} / {wechat['ack_max_s']:.1f} s",
+         f"p99.9 ≤ 4.5 s: {_met(wechat['ack_p999_s'] <= 4.5)}"),
+        (f"dashboard load (every figure), {dash['tickets']:,} tickets: last 30 days / all 180 "
+         "days / one county over 180 days (median)",
+         f"SQLite {d_s['last_30_days']['median_ms']} / {d_s['all_180_days']['median_ms']} / "
+         f"{d_s['one_region_180_days']['median_ms']} ms, PostgreSQL "
+         f"{d_p['last_30_days']['median_ms']} / {d_p['all_180_days']['median_ms']} / "
+         f"{d_p['one_region_180_days']['median_ms']} ms",
+         "≤ 500 ms: " + _met(max(d[k]["median_ms"] for d in (d_s, d_p) for k in d) <= 500)),
+        ("production mode through nginx, 1 / 2 / 4 replicas, 50 users",
+         cluster_row("50"), ""),
+        ("the same, 500 users (overload on 2 cores)", cluster_row("500"), ""),
+        (f"department queue page (about {tickets['sqlite']['queue_rows_per_query']:.0f} rows + "
+         f"total) p50 / p95 at {tickets['sqlite']['tickets']:,} tickets",
+         f"SQLite {tickets['sqlite']['queue_query_p50_ms']} / "
+         f"{tickets['sqlite']['queue_query_p95_ms']} ms, PostgreSQL "
+         f"{tickets['postgresql']['queue_query_p50_ms']} / "
+         f"{tickets['postgresql']['queue_query_p95_ms']} ms", "")]
+    return "\n".join(["| figure | value | target |", "|---|---|---|",
+                      *(f"| {a} | {b} | {c} |" for a, b, c in rows)]) + "\n"
+
+
+TABLES: dict[str, Callable[[], str]] = {"nlu": nlu, "speed": speed, "services": services}
 
 
 def render(text: str) -> str:

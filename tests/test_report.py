@@ -33,3 +33,13 @@ def test_a_marked_table_is_rendered_from_its_results(report):
     assert f"**{real['model']['intent_accuracy']:.3f}**" in out
     with pytest.raises(KeyError, match="no table named"):
         report.render("<!-- report:nothing -->\n<!-- /report:nothing -->\n")
+
+
+def test_the_services_table_reads_the_knowledge_base_evaluation(report):
+    held_out = json.loads((ROOT / "reports" / "kb_eval_questions_holdout_2026.json")
+                          .read_text(encoding="utf-8"))
+    table = report.services()
+    first = table.splitlines()[2]
+    assert f"n = {held_out['n']}" in first
+    assert f"{held_out['answer_accuracy']:.3f} / {held_out['wrong_answer_rate']:.3f}" in first
+    assert first.endswith("met |")  # the target's verdict is computed, not written
