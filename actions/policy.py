@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.backend import log_demand, sender_key, ticket_backend
 from actions.demand import VAGUE_QUESTION, stated_details
 from actions.forms import GuardedForm, left_form
+from actions.profile import after_matching
 from actions.services import services
 from bot.dialogue import counties_of, demand_segments, is_question, stated_regions
 from bot.entities import money_to_yuan
@@ -346,7 +347,7 @@ class ActionMatchPolicies(Action):
         if not matches:
             dispatcher.utter_message(text="政策库中暂时没有与贵企业条件对应的政策。可以直接描述想了解的"
                                           "政策问题，或回复“转人工”。")
-            return reset
+            return reset + await after_matching(dispatcher, tracker, profile)
         eligible = [m for m in matches if m.eligible][:8]
         to_check = [m for m in matches if not m.eligible and not m.missing][:3]
         close = [m for m in matches if len(m.missing) == 1][:3]
@@ -365,4 +366,4 @@ class ActionMatchPolicies(Action):
         lines.append("以上为根据政策文件条件的初步匹配，具体以主管部门审核为准。想了解某项政策的细节，"
                      "直接问我即可。")
         dispatcher.utter_message(text="\n".join(lines))
-        return reset
+        return reset + await after_matching(dispatcher, tracker, profile)

@@ -7,15 +7,24 @@ the other."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.api.app import create_app
 from bot.http.tokens import load_tokens
+from bot.kb.index import KnowledgeBase
 from bot.kb.setup import open_knowledge_base
+from bot.proactive.jobs import run_proactive_once
+from bot.proactive.profiles import ProfileError
 from bot.settings import Settings, with_rasa_token
-from bot.tickets.factory import build_backend
+from bot.tickets.factory import Backend, build_backend
+from bot.tickets.jobs import run_jobs_once
+from bot.tickets.model import TicketError
 from bot.tickets.notify import RasaNotifier
 from bot.web.app import add_web
 from bot.web.users import UserStore
@@ -39,11 +48,45 @@ def build_app(settings: Settings, jobs: bool = True) -> web.Application:
     else:
         kb.warm_up()  # before the server answers: the console's first search is not cold
     app = create_app(backend, tokens, notifier,
-                     settings.openapi_file.read_text(encoding="utf-8"),
-                     job_interval=settings.job_interval if jobs else None, kb=kb)
+                     settings.openapi_file.read_text(encoding="utf-8"), kb=kb)
+    if jobs:
+        app.cleanup_ctx.append(periodic_jobs(backend, notifier, kb, settings))
     add_web(app, UserStore(backend.engine), settings.rasa, settings.kb_source_dir,
             secure_cookie=settings.secure_cookies, trusted_proxies=settings.proxies)
     return app
+
+
+def periodic_jobs(backend: Backend, notifier: RasaNotifier, kb: KnowledgeBase | None,
+                  settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Every ``settings.job_interval`` seconds while the server runs: the ticket jobs
+    (outbox, overdue escalation) and the proactive-service job (profiles, policy
+    notices, reminders). A failed run is logged; the next one tries again."""
+    async def loop() -> None:
+        while True:
+            await run_all_jobs(backend, notifier, kb, settings)
+            await asyncio.sleep(settings.job_interval)
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(loop())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    return context
+
+
+async def run_all_jobs(backend: Backend, notifier: RasaNotifier, kb: KnowledgeBase | None,
+                       settings: Settings) -> dict[str, int]:
+    """One run of every periodic job (``govbot tickets jobs`` runs this once)."""
+    done: dict[str, int] = {}
+    for name, job in (("tickets", lambda: run_jobs_once(backend, notifier)),
+                      ("proactive", lambda: run_proactive_once(
+                          backend, kb, notifier, settings.notice_weekly_limit))):
+        try:
+            done.update(await job())
+        except (SQLAlchemyError, TicketError, ProfileError) as err:
+            logger.error("Periodic %s job failed: %s", name, err)
+    return done
 
 
 def serve(settings: Settings, jobs: bool = True) -> None:

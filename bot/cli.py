@@ -12,7 +12,7 @@
     govbot web user add --username U --role agent|handler|admin [--department D]
     govbot web user unlock --username U   forget U's failed logins (after a lock-out)
     govbot api token add --name N --role admin|handler|agent [--department D]
-    govbot tickets jobs             escalate overdue tickets, register outbox requests
+    govbot tickets jobs             the periodic jobs once: outbox, overdue tickets, policy notices
     govbot kb ingest DIR --kb PATH  (re)build the policy knowledge base from DIR
     govbot kb search QUERY --kb PATH [--top-k N] [--region R] [--json]
     govbot kb eval QUESTIONS --kb PATH [--json]
@@ -329,14 +329,16 @@ def cmd_web_unlock(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ticket_jobs(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
+    from bot.application import run_all_jobs
+    from bot.kb.setup import open_knowledge_base
     from bot.settings import with_rasa_token
     from bot.tickets.factory import build_backend
-    from bot.tickets.jobs import run_jobs_once
     from bot.tickets.notify import RasaNotifier
 
+    settings = with_rasa_token(settings)
     backend = build_backend(settings)
-    notifier = RasaNotifier(with_rasa_token(settings).rasa, backend.service.store)
-    done = asyncio.run(run_jobs_once(backend, notifier))
+    notifier = RasaNotifier(settings.rasa, backend.service.store)
+    done = asyncio.run(run_all_jobs(backend, notifier, open_knowledge_base(settings), settings))
     print(json.dumps(done))
     return 0
 

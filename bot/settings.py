@@ -42,6 +42,7 @@ class Settings:
     api_port: int = 5080  # the department API
     api_tokens: str = ""  # the API token file; default var/api_tokens.yml
     job_interval: int = 300  # seconds between runs of the periodic ticket jobs
+    notice_weekly_limit: int = 2  # policy notices per enterprise in any 7 days (1–50)
     var: str = ""  # run-time data (SQLite file, outbox, API tokens); default var/
     secure_cookies: bool = False  # set when the web pages are served over HTTPS
     mode: str = "embedded"  # or "production": PostgreSQL, Redis, RabbitMQ (bot/production.py)
@@ -208,6 +209,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                         else ("inprocess", "http")),
         job_interval=_int(env, "GOVBOT_JOB_INTERVAL", 300, top=86400,
                           what="a number of seconds"),
+        notice_weekly_limit=_int(env, "GOVBOT_NOTICE_WEEKLY_LIMIT", 2, top=50,
+                                 what="a number of notices"),
     )
 
 
@@ -244,7 +247,8 @@ def settings_environment(settings: Settings) -> dict[str, str]:
            "GOVBOT_RASA_PORT": str(settings.rasa_port),
            "GOVBOT_ACTION_PORT": str(settings.action_port),
            "GOVBOT_API_PORT": str(settings.api_port),
-           "GOVBOT_JOB_INTERVAL": str(settings.job_interval)}
+           "GOVBOT_JOB_INTERVAL": str(settings.job_interval),
+           "GOVBOT_NOTICE_WEEKLY_LIMIT": str(settings.notice_weekly_limit)}
     for key, value in (("GOVBOT_DATABASE_URL", settings.database_url),
                        ("GOVBOT_API_TOKENS", settings.api_tokens),
                        ("GOVBOT_VAR_DIR", settings.var),

@@ -311,7 +311,12 @@ class WeChatPlatform:
 
     def pushed_to(self, user: str) -> list[str]:
         """The texts pushed to ``user`` so far."""
-        return [m["text"]["content"] for _, m in self.sent if m["touser"] == user]
+        return [m["text"]["content"] for _, m in self.sent
+                if m["touser"] == user and "text" in m]
+
+    def templates_to(self, user: str) -> list[dict]:
+        """The template messages sent to ``user`` so far."""
+        return [m for _, m in self.sent if m["touser"] == user and "template_id" in m]
 
     async def start(self) -> web.AppRunner:
         async def token(request):
@@ -330,6 +335,7 @@ class WeChatPlatform:
         app.router.add_get("/cgi-bin/gettoken", token)  # WeCom
         app.router.add_post("/cgi-bin/message/custom/send", send)
         app.router.add_post("/cgi-bin/message/send", send)
+        app.router.add_post("/cgi-bin/message/template/send", send)  # Official Account
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", self.port).start()

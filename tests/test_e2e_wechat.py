@@ -3,6 +3,7 @@ buttons, and a ticket notification pushed through the platform API when a depart
 resolves the ticket. The platform's API is a local aiohttp server in a thread (the
 ``wechat_platform_thread`` fixture of conftest.py)."""
 
+import asyncio
 import json
 import time
 import urllib.parse
@@ -30,7 +31,8 @@ def wechat(settings, model_file, tmp_path_factory, wechat_platform_thread):
         "bot.channels.staff.StaffInput": None,
         "bot.channels.wechat.WeChatInput": {
             "token": TOKEN, "app_id": "wx1234567890abcdef", "app_secret": "s3cret",
-            "api_base": platform.base}}), encoding="utf-8")
+            "api_base": platform.base, "notice_template_id": "TPL-policy"}}),
+        encoding="utf-8")
     live = replace(settings, rasa_port=free_port(), action_port=free_port(),
                    api_port=free_port(), var=str(run_dir / "var"))
     tokens = {"handler": add_token(live.api_tokens_file, "金融办", "handler",
@@ -120,3 +122,75 @@ def test_a_staff_reply_reaches_wechat_through_the_customer_service_api(wechat):
     assert "智能助手继续为您服务" in say(wechat, "不用人工了", user)
     waiting = json.loads(call(f"{api}/handoffs", headers=auth)[1])["handoffs"]
     assert not [h for h in waiting if h["conversation_id"] == f"wechat:{user}"]
+
+
+GRANT = """---
+id: lyx-paper-upgrade-grant
+title: 龙游县造纸企业技术改造补助实施细则（测试）
+issuer: 龙游县经济和信息化局
+doc_no: 龙经信〔2026〕12号
+date: 2026-11-28
+region: 龙游县
+domains: [policy]
+subtopics: [subsidy_cashing]
+apply_by: 2099-12-31
+benefit: 技术改造设备投资额的12%补助，单个项目最高200万元
+eligibility: {size: [small, medium]}
+---
+## 支持对象
+本县造纸、包装企业实施的技术改造项目。
+
+## 申报方式
+登录浙里办搜索“技改补助”在线申报，需提交设备发票和项目备案证明。
+"""
+
+
+def test_a_new_policy_reaches_a_qualifying_wechat_enterprise_as_a_template_message(
+        wechat, tmp_path):
+    """政策直达: the enterprise's ticket built its profile; a new benefit policy for its
+    county is matched once and sent as a template message; "怎么申报" then asks about that
+    policy; "退订" stops further notices."""
+    import shutil
+
+    from bot.application import run_all_jobs
+    from bot.kb.setup import ingest_folder, knowledge_base
+    from bot.settings import with_rasa_token
+    from bot.tickets.factory import build_backend
+    from bot.tickets.notify import RasaNotifier
+
+    user = f"o{uuid.uuid4().hex[:20]}"
+    say(wechat, "我们厂区每天下午都停电，影响生产", user)
+    say(wechat, "1", user)
+    for answer in ("龙游县恒丰纸业有限公司", "91330825MA2B12345B", "1", "王经理",
+                   "13905701234"):
+        summary = say(wechat, answer, user)
+    assert "91330825MA2B12345B" in summary
+    assert "工单号" in say(wechat, "1", user)
+
+    settings = with_rasa_token(wechat.settings)
+    backend = build_backend(settings)
+    kb = knowledge_base(settings, scoped=False)
+    notifier = RasaNotifier(settings.rasa, backend.service.store)
+
+    def jobs():
+        return asyncio.run(run_all_jobs(backend, notifier, kb, settings))
+
+    jobs()  # the policies there before are not news
+    folder = tmp_path / "policies"
+    shutil.copytree(settings.kb_source_dir, folder)
+    (folder / "lyx-paper-upgrade-grant.md").write_text(GRANT, encoding="utf-8")
+    assert ingest_folder(settings, folder).added == ["lyx-paper-upgrade-grant"]
+    done = jobs()
+    assert done["notices_sent"] >= 1, done
+    (card,) = wechat.platform.templates_to(user)
+    assert card["template_id"] == "TPL-policy"
+    assert card["data"]["keyword1"]["value"].startswith("龙游县造纸企业技术改造补助")
+    assert card["data"]["keyword3"]["value"] == "2099-12-31"
+    assert jobs().get("notices_sent", 0) == 0  # once
+    assert ingest_folder(settings, folder).added == []
+    assert jobs().get("notices_planned", 0) == 0  # re-ingesting it: no one again
+
+    follow_up = say(wechat, "这个怎么申报", user)
+    assert "浙里办" in follow_up, follow_up
+    assert "已退订" in say(wechat, "退订", user)
+    assert "已退订" in say(wechat, "我的信息", user)

@@ -10,11 +10,9 @@ table. Errors are JSON: ``{"error": {"code", "message" (Chinese), "detail"}}``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import math
-from collections.abc import AsyncIterator
 from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Any
@@ -32,7 +30,6 @@ from bot.http.tokens import Principal
 from bot.kb.index import KnowledgeBase
 from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
 from bot.tickets.factory import Backend
-from bot.tickets.jobs import run_jobs_forever
 from bot.tickets.model import Status, Ticket, china_date
 from bot.tickets.notify import RasaNotifier
 from bot.tickets.store import Query
@@ -317,10 +314,8 @@ async def kb_gaps(request: web.Request) -> web.Response:
 
 # -- the app -----------------------------------------------------------------------------
 def create_app(backend: Backend, tokens: dict[str, Principal], notifier: RasaNotifier,
-               openapi_text: str, job_interval: float | None = None,
-               kb: KnowledgeBase | None = None) -> web.Application:
-    """The API app; with ``job_interval`` it also runs the periodic ticket jobs
-    (overdue escalation, outbox draining) every that many seconds."""
+               openapi_text: str, kb: KnowledgeBase | None = None) -> web.Application:
+    """The API app (the periodic jobs are the composition root's: bot/application.py)."""
     app = web.Application(middlewares=[errors_and_audit], client_max_size=64 * 1024)
     app[BACKEND], app[TOKENS], app[NOTIFIER], app[OPENAPI] = (backend, tokens, notifier,
                                                               openapi_text)
@@ -348,12 +343,4 @@ def create_app(backend: Backend, tokens: dict[str, Principal], notifier: RasaNot
     app.router.add_post("/api/v1/kb/match", kb_match)
     app.router.add_get("/api/v1/kb/gaps", kb_gaps)
 
-    if job_interval:
-        async def jobs(app: web.Application) -> AsyncIterator[None]:
-            task = asyncio.create_task(run_jobs_forever(backend, notifier, job_interval))
-            yield
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        app.cleanup_ctx.append(jobs)
     return app

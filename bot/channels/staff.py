@@ -1,4 +1,5 @@
-"""Staff replies to handed-over conversations (转人工), inside the Rasa server.
+"""Staff replies to handed-over conversations (转人工) and policy notices, inside the
+Rasa server.
 
 ``POST /webhooks/staff/reply?token=…`` with ``{"conversation_id", "text", "agent"}``
 (the web application's console calls it; Rasa's HTTP API token is required). Under the
@@ -8,6 +9,12 @@ it is delivered on the conversation's own channel: pushed through the platform's
 customer-service message API on WeChat and WeCom, fetched by the web chat's polling on
 the REST channel. The conversation stays paused: the assistant does not answer until
 staff hand it back or the user ends the hand-over (不用人工了).
+
+``POST /webhooks/staff/notice?token=…`` with ``{"conversation_id", "text", "card":
+{"doc_id", "title", "benefit", "deadline", "url"}}`` (the web application's policy
+delivery, ``bot/proactive``): the notice is appended the same way, marked ``{"notice":
+doc_id}``, and sent as a template message on WeChat (``notice_template_id`` in its
+credentials), an app message on WeCom, kept for the web chat's polling on REST.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.shared.core.events import BotUttered
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -30,6 +37,9 @@ from bot.tickets.handoffs import delivery_of
 logger = logging.getLogger(__name__)
 
 MAX_TEXT = 1000
+MAX_NOTICE = 2000
+#: what a notice card says besides its text (a WeChat template's fields, the link)
+CARD = ("doc_id", "title", "benefit", "deadline", "url")
 #: how the user sees that a person wrote (every channel)
 PREFIX = "【人工客服】"
 
@@ -71,7 +81,48 @@ class StaffInput(InputChannel):
                 return response.json({"error": "invalid_reply"}, status=400)
             return response.json(await self.deliver(request, cid, PREFIX + text.strip(), agent))
 
+        @staff.route("/notice", methods=["POST"])
+        async def notice(request: Request) -> HTTPResponse:
+            given = request.args.get("token") or ""
+            if not self.token or not hmac.compare_digest(given, self.token):
+                return response.json({"error": "unauthorized"}, status=401)
+            try:
+                body = request.json
+            except Exception:  # noqa: BLE001 - Sanic raises its own error for bad JSON
+                body = None
+            if not isinstance(body, dict):
+                return response.json({"error": "invalid_json"}, status=400)
+            cid, text, card = body.get("conversation_id"), body.get("text"), body.get("card")
+            if not isinstance(cid, str) or not cid or not isinstance(text, str) \
+                    or not text.strip() or len(text) > MAX_NOTICE or not isinstance(card, dict):
+                return response.json({"error": "invalid_notice"}, status=400)
+            card = {k: str(card.get(k) or "")[:300] for k in CARD}
+            return response.json(await self.notify(request, cid, text.strip(), card))
+
         return staff
+
+    async def notify(self, request: Request, cid: str, text: str,
+                     card: dict[str, str]) -> dict[str, Any]:
+        """A policy notice: appended to the conversation (so a question that follows
+        it — "怎么申报" — is about that policy) and sent on the user's channel."""
+        rasa = request.app.ctx.agent
+        async with rasa.lock_store.lock(cid):
+            tracker = await rasa.tracker_store.retrieve(cid)
+            if tracker is None:
+                return {"error": "no_conversation"}
+            turns = sum(isinstance(e, UserUttered) for e in tracker.events)
+            tracker.update(BotUttered(text, metadata={"notice": card["doc_id"]}))
+            tracker.update(SlotSet("policy_topic", {"doc_id": card["doc_id"],
+                                                    "question": card["title"],
+                                                    "turn": turns}))
+            await rasa.tracker_store.save(tracker)
+        channel = tracker.get_latest_input_channel()
+        delivered = True  # the web chat fetches it (REST channel)
+        if delivery_of(channel) == "push":
+            wx = [c for c in request.app.ctx.input_channels
+                  if isinstance(c, WxChannel) and c.name() == channel]
+            delivered = bool(wx) and await wx[0].notify(cid, text, card)
+        return {"channel": channel, "delivery": delivery_of(channel), "delivered": delivered}
 
     async def deliver(self, request: Request, cid: str, text: str,
                       agent: str) -> dict[str, Any]:

@@ -30,12 +30,34 @@ from bot.channels.wxprotocol import (
 )
 from bot.channels.wxstate import ChannelState, make_state
 
+#: the policy notice template's fields: which part of the notice goes in which keyword
+#: (the template chosen in the Official Account's back office; docs/channels.md)
+NOTICE_FIELDS = {"title": "keyword1", "benefit": "keyword2", "deadline": "keyword3"}
+TEMPLATE_VALUE_CHARS = 20  # the platform's limit for a "thing" value
+
 
 class WeChatInput(WxChannel):
     def __init__(self, token: str, api: PlatformApi, state: ChannelState,
-                 cipher: Cipher | None, **options: Any) -> None:
+                 cipher: Cipher | None, notice_template: str | None = None,
+                 notice_fields: dict[str, str] | None = None, **options: Any) -> None:
         super().__init__(token, api, state, **options)
         self.cipher = cipher
+        self.notice_template = notice_template
+        self.notice_fields = notice_fields or NOTICE_FIELDS
+
+    async def notify(self, sender_id: str, text: str, card: dict[str, str]) -> bool:
+        """A policy notice as a template message (the Official Account's only way to
+        reach a follower outside the 48-hour window); without a template configured, as
+        a customer-service message, which the platform takes within the window only."""
+        if not self.notice_template:
+            return await super().notify(sender_id, text, card)
+
+        def short(value: str) -> str:
+            return value if len(value) <= TEMPLATE_VALUE_CHARS else \
+                value[:TEMPLATE_VALUE_CHARS - 1] + "…"
+        fields = {key: short(card.get(part) or "—") for part, key in self.notice_fields.items()}
+        return await self.api.send_template(self.user_of(sender_id), self.notice_template,
+                                            fields, card.get("url") or None, text)
 
     @classmethod
     def name(cls) -> str:
@@ -53,8 +75,15 @@ class WeChatInput(WxChannel):
                                          str(c["app_id"]), str(c["app_secret"])),
                           state, undelivered_file())
         aes = c.get("encoding_aes_key")
+        fields = c.get("notice_template_fields")
+        if fields is not None and (not isinstance(fields, dict) or set(fields) - set(
+                NOTICE_FIELDS)):
+            raise ValueError("wechat channel: notice_template_fields maps title, benefit "
+                             "and deadline to the template's keywords")
         return cls(str(c["token"]), api, state, Cipher(str(aes), str(c["app_id"])) if aes
-                   else None, reply_budget=float(c.get("reply_budget", 4.0)),
+                   else None, notice_template=c.get("notice_template_id") or None,
+                   notice_fields={**NOTICE_FIELDS, **(fields or {})},
+                   reply_budget=float(c.get("reply_budget", 4.0)),
                    timestamp_window=int(c.get("timestamp_window", 300)))
 
     def verify(self, request: Request) -> str:

@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,21 +94,38 @@ class PlatformApi:
                 f"seen:{self.config.kind}:{user}") is None:
             self.record(user, text, "outside the 48-hour window of the Official Account")
             return False
+        return await self._send(user, text, self.config.send_url,
+                                self.config.text_body(user, text))
+
+    async def send_template(self, user: str, template_id: str, fields: dict[str, str],
+                            url: str | None, text: str) -> bool:
+        """An Official Account template message (no 48-hour window: the user agreed to
+        the template); ``text`` is what is recorded if it cannot be delivered."""
+        body: dict = {"touser": user, "template_id": template_id,
+                      "data": {k: {"value": v} for k, v in fields.items()}}
+        if url:
+            body["url"] = url
+        return await self._send(
+            user, text, lambda token: f"{self.config.api_base}/cgi-bin/message/template/send"
+                                      f"?access_token={token}", body)
+
+    async def _send(self, user: str, text: str, url_of: Callable[[str], str],
+                    body: dict) -> bool:
+        """POST ``body`` with the access token (fetched again once if it was rejected)."""
         try:
             for attempt in (0, 1):
                 token = await self.access_token(refresh=attempt == 1)
                 async with aiohttp.ClientSession(timeout=self.timeout) as session, \
-                        session.post(self.config.send_url(token),
-                                     data=json.dumps(self.config.text_body(user, text),
-                                                     ensure_ascii=False).encode("utf-8"),
+                        session.post(url_of(token),
+                                     data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
                                      headers={"Content-Type": "application/json"}) as response:
-                    body = await response.json(content_type=None)
-                code = body.get("errcode", 0)
+                    answer = await response.json(content_type=None)
+                code = answer.get("errcode", 0)
                 if code == 0:
                     return True
                 if code not in TOKEN_ERRORS:
                     break
-            self.record(user, text, f"errcode {code}: {body.get('errmsg', '')}")
+            self.record(user, text, f"errcode {code}: {answer.get('errmsg', '')}")
         except (aiohttp.ClientError, asyncio.TimeoutError, PushError, ValueError) as err:
             self.record(user, text, f"{type(err).__name__}: {err}")
         return False

@@ -244,6 +244,11 @@ class WxChannel(InputChannel):
         await self.remember_buttons(user, messages)
         return await self._push_texts(user, joined(self.render(messages)))
 
+    async def notify(self, sender_id: str, text: str, card: dict[str, str]) -> bool:
+        """A message the enterprise did not ask for (a policy notice): pushed as text
+        (WeCom app messages; the Official Account overrides this with its template)."""
+        return await self.push(sender_id, [{"text": text}])
+
     async def _push_texts(self, user: str, texts: list[str]) -> bool:
         delivered = True
         for text in texts:

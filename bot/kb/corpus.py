@@ -58,6 +58,10 @@ class Corpus:
         return [json.loads(m) for (m,) in self.db.execute("SELECT meta FROM documents "
                                                           "ORDER BY id")]
 
+    def versions(self) -> dict[str, str]:
+        """Every document's content hash by id (what changed since a given ingest)."""
+        return dict(self.db.execute("SELECT id, hash FROM documents").fetchall())
+
     def sections(self, doc_id: str) -> set[str]:
         """The section names of a document (empty when it is not in the knowledge base)."""
         return {s for (s,) in self.db.execute("SELECT section FROM chunks WHERE doc_id = ?",

@@ -96,6 +96,10 @@ class KnowledgeBase:
     def documents(self) -> list[dict[str, Any]]:
         return self.corpus.documents()
 
+    def versions(self) -> dict[str, str]:
+        """Every document's content hash by id."""
+        return self.corpus.versions()
+
     def sections(self, doc_id: str) -> set[str]:
         """The section names of a document (empty when it is not in the knowledge base)."""
         return self.corpus.sections(doc_id)

@@ -10,10 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot.tickets.factory import Backend
-from bot.tickets.model import TicketError
 from bot.tickets.notify import RasaNotifier
 
 logger = logging.getLogger(__name__)
@@ -28,12 +25,3 @@ async def run_jobs_once(backend: Backend, notifier: RasaNotifier | None) -> dict
         for ticket in escalated:
             await notifier.ticket_changed(ticket)
     return {"registered": len(registered), "escalated": len(escalated)}
-
-
-async def run_jobs_forever(backend: Backend, notifier: RasaNotifier, interval: float) -> None:
-    while True:
-        try:
-            await run_jobs_once(backend, notifier)
-        except (SQLAlchemyError, TicketError) as err:  # the next run tries again
-            logger.error("Ticket jobs failed: %s", err)
-        await asyncio.sleep(interval)

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.kb.matching import deadline
 from bot.settings import RasaApi
 from bot.tickets.model import Ticket
 from bot.tickets.store import TicketStore
@@ -97,6 +98,26 @@ class RasaNotifier:
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as err:
             logger.warning("Staff reply not delivered: %s", type(err).__name__)
             return None
+
+    async def notice(self, conversation_id: str, text: str, doc: dict) -> bool:
+        """Send a policy notice into the enterprise's conversation and on its channel
+        (bot/channels/staff.py); whether the channel took it."""
+        card = {"doc_id": doc["id"], "title": doc["title"], "benefit": doc.get("benefit", ""),
+                "deadline": deadline(doc) or "", "url": doc.get("url", "")}
+        try:
+            async with aiohttp.ClientSession(timeout=self.timeout) as session, \
+                    session.post(self.rasa.url("/webhooks/staff/notice"), json={
+                        "conversation_id": conversation_id, "text": text,
+                        "card": card}) as response:
+                answer = await response.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as err:
+            logger.warning("Policy notice not delivered: %s", type(err).__name__)
+            return False
+        if response.status != 200 or not isinstance(answer, dict) or "error" in answer:
+            logger.warning("Policy notice refused by Rasa: HTTP %d %s", response.status,
+                           answer.get("error") if isinstance(answer, dict) else "")
+            return False
+        return bool(answer.get("delivered"))
 
     async def conversation(self, conversation_id: str) -> dict:
         """The conversation as staff read it: its messages (who: user, bot or staff; text;

@@ -41,8 +41,8 @@ async def chat_send(request: web.Request) -> web.Response:
 
 async def chat_updates(request: web.Request) -> web.Response:
     """Messages sent on their own since ``after`` — ticket notifications and the rating
-    question, and staff replies to a handed-over conversation: the web chat polls this,
-    since the REST channel cannot push."""
+    question, staff replies to a handed-over conversation, policy notices: the web chat
+    polls this, since the REST channel cannot push."""
     sender = request.query.get("sender", "")
     try:
         after = float(request.query.get("after", "0"))
@@ -62,7 +62,7 @@ async def chat_updates(request: web.Request) -> web.Response:
         if e.get("event") == "user":
             external = str(e.get("text") or "").startswith("EXTERNAL:")
         elif e.get("event") == "bot" and e.get("timestamp", 0) > after and (
-                external or (e.get("metadata") or {}).get("staff")):
+                external or any(k in (e.get("metadata") or {}) for k in ("staff", "notice"))):
             data = e.get("data") or {}
             pushed.append({"text": e.get("text") or "", "buttons": data.get("buttons") or []})
             latest = max(latest, e["timestamp"])
