@@ -329,7 +329,7 @@ class ActionMatchPolicies(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         if left_form(tracker):
-            return [SlotSet("form_left", None)]
+            return [SlotSet("form_left", None), SlotSet("profile_save_pending", False)]
         size = tracker.get_slot("enterprise_size")
         quals = tracker.get_slot("qualifications") or ""
         amounts = [money_to_yuan(e["value"]) for e in tracker.latest_message.get("entities", [])

@@ -119,7 +119,7 @@ class ActionKeepProfile(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(text="好的，企业信息保持不变。")
+        dispatcher.utter_message(text="好的，不删除，企业信息保留不变。")
         return [SlotSet("profile_delete_pending", False)]
 
 
@@ -146,7 +146,7 @@ class ActionUnsubscribe(Action):
         if not found:
             dispatcher.utter_message(text=NONE_KEPT)
         elif self.subscribed:
-            dispatcher.utter_message(text="已为您开通政策推送：有符合贵企业条件的新政策时，会在这里告诉您"
+            dispatcher.utter_message(text="已订阅政策推送：有符合贵企业条件的新政策时，会在这里告诉您"
                                           "（每周最多几条）。回复“退订”可随时停止。")
         else:
             dispatcher.utter_message(text="已退订，今后不再向您推送政策消息。诉求工单的办理进度仍会照常"
@@ -193,12 +193,12 @@ async def after_matching(dispatcher: CollectingDispatcher, tracker: Tracker,
     values = matched_facts(profile)
     found = await profiles_of(tracker)
     if not values or found is None:
-        return []
+        return [SlotSet("profile_save_pending", False)]
     if not found:
         if asked_to_complete(tracker):
             dispatcher.utter_message(text="贵企业在本平台还没有档案：企业档案按统一社会信用代码建立，"
                                           "登记诉求时填写信用代码后即会建立，届时可以再完善。")
-        return []
+        return [SlotSet("profile_save_pending", False)]
     if asked_to_complete(tracker):
         return await save_profile(dispatcher, tracker, values)
     dispatcher.utter_message(

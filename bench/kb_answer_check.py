@@ -12,9 +12,9 @@
    unanswerable ones. The threshold chosen maximises right answers minus wrong ones shown
    (``WRONG_COST``): an answer is shown when it is more likely right than wrong; between
    that and 0.6 it is shown as "may be related", with the offer of a ticket.
-   ``--threshold T`` keeps T instead (issue #18 refitted the weights on the run-time
-   evidence and kept 0.45: the best-scoring 0.55 scored 208 against 204, within noise,
-   and would have changed what users are shown — a decision for a policy-answer issue).
+   ``--threshold T`` keeps T instead (a refit that must not change behaviour; issue #18
+   measured a refit on the run-time evidence at 0.45 and the best-scoring 0.55 and saved
+   neither: see the CHANGELOG).
 4. ``--save`` fits on the whole tuning set and writes bot/resources/kb_answer_check.json;
    the held-out sets (never used here) are then scored with ``govbot kb eval``.
 Prints the figures and writes bench/results/kb_answer_check.json.

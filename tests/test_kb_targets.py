@@ -18,12 +18,13 @@ from bot.cli import cmd_kb_eval
 from bot.kb.index import KnowledgeBase
 
 #: per question set: (measured on 2026-12-06, floor) — for wrong answers a ceiling
+#: (the scope model learns from the NLU data: new intents move these a little)
 LEVELS = {
     # held-out 2026-12 (245 questions, 185 answerable): written apart, never used to choose
     # or fit anything — the README's headline row
     "questions_holdout_2026": {
-        "answer_accuracy": (0.557, 0.53),  # target ≥ 0.80
-        "wrong_answer_rate": (0.178, 0.20),  # target ≤ 0.08
+        "answer_accuracy": (0.551, 0.53),  # target ≥ 0.80
+        "wrong_answer_rate": (0.189, 0.20),  # target ≤ 0.08
         "refusal_rate": (0.783, 0.75),  # target ≥ 0.85
         "ranking_hit_at_1": (0.919, 0.90),
         "ranking_hit_at_3": (0.995, 0.98),  # target ≥ 0.93 (met)
@@ -32,16 +33,16 @@ LEVELS = {
     "questions_holdout": {
         "answer_accuracy": (0.465, 0.44),  # target ≥ 0.80
         "wrong_answer_rate": (0.186, 0.21),  # target ≤ 0.08
-        "refusal_rate": (0.735, 0.72),  # target ≥ 0.85
+        "refusal_rate": (0.765, 0.73),  # target ≥ 0.85
         "ranking_hit_at_1": (0.767, 0.74),
         "ranking_hit_at_3": (0.930, 0.91),  # target ≥ 0.93
     },
     # the tuning set (760 questions, 645 answerable): every weight and threshold is chosen
     # on it, so its figures flatter; no targets of its own
     "questions": {
-        "answer_accuracy": (0.550, 0.53),
-        "wrong_answer_rate": (0.152, 0.165),
-        "refusal_rate": (0.696, 0.68),
+        "answer_accuracy": (0.543, 0.53),
+        "wrong_answer_rate": (0.140, 0.15),
+        "refusal_rate": (0.713, 0.69),
         "ranking_hit_at_1": (0.851, 0.84),
         "ranking_hit_at_3": (0.957, 0.945),
     },
