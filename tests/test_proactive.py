@@ -256,3 +256,23 @@ def test_the_profile_as_the_enterprise_reads_it(profiles):
     assert "企业规模：小型企业" in lines and "上年度研发费用：150万元" in lines
     assert "资质：专精特新中小企业、高新技术企业" in lines and "所属行业：未填写" in lines
     assert replace(p, subscribed=False).lines()[-1] == "政策推送：已退订"
+
+
+# -- common problems -------------------------------------------------------------------------
+def test_demands_about_one_obstacle_group_and_others_stay_apart():
+    from bot.proactive.commons import Demand, group
+
+    same = [Demand("a", "城南工业园这几天下午老是停电，一停就是一两个小时，机器全停了", "utilities",
+                   "龙游县", 2, "甲纸业"),
+            Demand("b", "兴业路城南工业园下午又停电了，一个礼拜第四次，生产受影响", "utilities",
+                   "龙游县", 5, "乙机械"),
+            Demand("c", "城南工业园下午停电的问题什么时候能解决？机器停了好几次", "utilities",
+                   "龙游县", 9, "丙食品")]
+    apart = [Demand("d", "城南工业园下午停电，机器停了", "utilities", "乐清市", 4, "丁电器"),  # far
+             Demand("e", "城南工业园下午停电，机器停了", "tax_service", "龙游县", 4, "戊贸易"),
+             Demand("f", "城南工业园下午停电，一停就是两个小时", "utilities", "龙游县", 80, "己"),
+             Demand("g", "城南工业园下午又停电了，第四次了", "utilities", "龙游县", 6, "甲纸业")]
+    groups = group(same + apart)
+    assert [sorted(d.id for d in g.demands) for g in groups] == [["a", "b", "c", "g"]]
+    assert groups[0].enterprises == {"甲纸业", "乙机械", "丙食品"}
+    assert group(same[:1] + apart[:1]) == []  # one enterprise alone is no common problem
