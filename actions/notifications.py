@@ -36,10 +36,12 @@ class ActionTicketUpdate(Action):
         if what == "registered":
             dispatcher.utter_message(text=f"您之前提交的诉求已登记。\n{describe(ticket)}")
             return [SlotSet("ticket_number", ticket.number), no_rating]
-        if what == "resolved" and ticket.status is Status.RESOLVED:
+        if what in ("resolved", "followup") and ticket.status is Status.RESOLVED:
             replies = [e.data.get("text", "") for e in events if e.kind == "reply"]
-            told = (f"您的工单 {ticket.number} 已办结。\n"
-                    f"办理结果：{replies[-1] if replies else '—'}")
+            told = (f"您的工单 {ticket.number} 已办结。\n" if what == "resolved" else
+                    f"【回访】您反映的诉求（工单 {ticket.number}，{ticket.department}办理）已办结，"
+                    "想请您对办理结果做个评价。\n") + \
+                f"办理结果：{replies[-1] if replies else '—'}"
             if tracker.active_loop.get("name"):
                 # the user is in the middle of a form: it goes on; the rating can wait
                 dispatcher.utter_message(text=f"{told}\n当前操作完成后，回复“评价”即可为本次办理打分。")

@@ -79,7 +79,8 @@ async def run_all_jobs(backend: Backend, notifier: RasaNotifier, kb: KnowledgeBa
                        settings: Settings) -> dict[str, int]:
     """One run of every periodic job (``govbot tickets jobs`` runs this once)."""
     done: dict[str, int] = {}
-    for name, job in (("tickets", lambda: run_jobs_once(backend, notifier)),
+    for name, job in (("tickets", lambda: run_jobs_once(backend, notifier,
+                                                         settings.followup_workdays)),
                       ("proactive", lambda: run_proactive_once(
                           backend, kb, notifier, settings.notice_weekly_limit))):
         try:

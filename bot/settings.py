@@ -43,6 +43,7 @@ class Settings:
     api_tokens: str = ""  # the API token file; default var/api_tokens.yml
     job_interval: int = 300  # seconds between runs of the periodic ticket jobs
     notice_weekly_limit: int = 2  # policy notices per enterprise in any 7 days (1–50)
+    followup_workdays: int = 3  # 回访: working days after resolution without a rating
     var: str = ""  # run-time data (SQLite file, outbox, API tokens); default var/
     secure_cookies: bool = False  # set when the web pages are served over HTTPS
     mode: str = "embedded"  # or "production": PostgreSQL, Redis, RabbitMQ (bot/production.py)
@@ -211,6 +212,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                           what="a number of seconds"),
         notice_weekly_limit=_int(env, "GOVBOT_NOTICE_WEEKLY_LIMIT", 2, top=50,
                                  what="a number of notices"),
+        followup_workdays=_int(env, "GOVBOT_FOLLOWUP_WORKDAYS", 3, top=60,
+                               what="a number of working days"),
     )
 
 
@@ -248,7 +251,8 @@ def settings_environment(settings: Settings) -> dict[str, str]:
            "GOVBOT_ACTION_PORT": str(settings.action_port),
            "GOVBOT_API_PORT": str(settings.api_port),
            "GOVBOT_JOB_INTERVAL": str(settings.job_interval),
-           "GOVBOT_NOTICE_WEEKLY_LIMIT": str(settings.notice_weekly_limit)}
+           "GOVBOT_NOTICE_WEEKLY_LIMIT": str(settings.notice_weekly_limit),
+           "GOVBOT_FOLLOWUP_WORKDAYS": str(settings.followup_workdays)}
     for key, value in (("GOVBOT_DATABASE_URL", settings.database_url),
                        ("GOVBOT_API_TOKENS", settings.api_tokens),
                        ("GOVBOT_VAR_DIR", settings.var),

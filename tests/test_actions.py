@@ -261,3 +261,27 @@ async def test_a_wrong_tail_is_asked_again_and_the_fifth_goes_to_the_refusal(
             assert slots == {"mobile_tail": "5555"} and dispatcher.messages == []
     assert form.cancels("算了不查了，我也记不清是哪个手机号登记的")
     assert not form.cancels("算了，后四位是1234")
+
+
+async def test_a_follow_up_asks_for_the_rating_again(settings, tmp_path, monkeypatch):
+    """回访: the periodic job's follow-up of a resolution nobody rated words the result
+    again and starts the rating question, as the resolution notice did."""
+    from actions.notifications import ActionTicketUpdate
+    from bot.tickets.model import Enterprise, NewTicket
+
+    backend = build_backend(replace(settings, var=str(tmp_path)))
+    monkeypatch.setattr("actions.notifications.ticket_backend", lambda: backend)
+    t = backend.service.open(NewTicket(Enterprise("龙游县恒丰纸业有限公司"), "龙游县",
+                                       "finance", "bridge_loan", "过桥资金到期"),
+                             "test").ticket
+    t = backend.service.accept(t.number, "handler:x", t.version)
+    backend.service.resolve(t.number, "handler:x", t.version, "已协调农商行续贷")
+    dispatcher = CollectingDispatcher()
+    events = await ActionTicketUpdate().run(dispatcher, tracker({
+        "text": "EXTERNAL: EXTERNAL_ticket_update", "entities": [
+            {"entity": "ticket_number", "value": t.number},
+            {"entity": "ticket_status", "value": "followup"}]}), {})
+    (said,) = dispatcher.messages
+    assert said["text"].startswith("【回访】") and "已协调农商行续贷" in said["text"]
+    assert {"event": "slot", "name": "rating_pending", "value": True,
+            "timestamp": None} in events

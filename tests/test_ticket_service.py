@@ -207,3 +207,20 @@ def test_a_request_that_can_never_be_registered_is_set_aside(tmp_path):
     up = clocked(tmp_path, datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc))
     assert outbox.drain(up) == [] and outbox.pending() == []
     assert len(list((tmp_path / "outbox" / "failed").glob("*.json"))) == 1
+
+
+def test_an_unrated_resolution_is_followed_up_once_after_three_working_days(tmp_path):
+    svc = clocked(tmp_path, datetime(2026, 11, 5, 2, 0, tzinfo=timezone.utc))  # a Thursday
+    quiet = resolved(svc)  # resolved on Thursday 5 November, never rated
+    other = svc.open(replace(NEW, enterprise=Enterprise("龙游县另一家有限公司"),
+                             sender_id="rest:u2"), "rest:u2").ticket
+    other = svc.accept(other.number, "handler:x", other.version)
+    other = svc.resolve(other.number, "handler:x", other.version, "已办")
+    svc.rate(other.number, "rest:u2", 4)  # rated: no follow-up
+    monday = clocked(tmp_path, datetime(2026, 11, 9, 2, 0, tzinfo=timezone.utc))
+    assert monday.follow_up_unrated(3) == []  # Friday and Monday: two working days
+    tuesday = clocked(tmp_path, datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc))
+    (due,) = tuesday.follow_up_unrated(3)
+    assert due.number == quiet.number
+    assert [e.kind for e in tuesday.store.events(quiet.number)][-1] == "followup"
+    assert tuesday.follow_up_unrated(3) == []  # once

@@ -24,7 +24,9 @@ logger = logging.getLogger(__name__)
 
 EXTERNAL_INTENT = "EXTERNAL_ticket_update"
 HANDOFF_CLOSED_INTENT = "EXTERNAL_handoff_closed"
-NOTIFIED_STATUSES = {"assigned", "in_progress", "escalated", "resolved", "reopened", "closed"}
+#: what the enterprise is told about (a status, or ``followup``: 回访, the rating asked again)
+NOTIFIED_STATUSES = {"assigned", "in_progress", "escalated", "resolved", "reopened", "closed",
+                     "followup"}
 
 
 class RasaNotifier:

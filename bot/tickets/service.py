@@ -168,6 +168,22 @@ class TicketService:
             logger.info("Escalated %d overdue ticket(s).", len(escalated))
         return escalated
 
+    def follow_up_unrated(self, workdays: int) -> list[Ticket]:
+        """回访: a resolved ticket the enterprise has not rated ``workdays`` working days
+        after its resolution gets one follow-up (an event; the notifier asks for the
+        rating again). Returns the tickets to ask about."""
+        now = self.clock()
+        today = china_date(now)
+        due = []
+        for ticket, resolved_at in self.store.resolved_unrated(now - timedelta(days=workdays)):
+            if self.calendar.add_workdays(china_date(resolved_at), workdays) > today:
+                continue
+            self.store.add_note(ticket.number, DEADLINE_WATCH,
+                                f"回访：办结{workdays}个工作日未评价，再次请企业评价",
+                                kind="followup")
+            due.append(ticket)
+        return due
+
     def close(self, number: str, actor: str, version: int, reason: str) -> Ticket:
         return self.store.transition(number, Status.CLOSED, actor, version, reason=reason)
 

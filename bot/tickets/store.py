@@ -83,6 +83,7 @@ class TicketStore(Protocol):
                   sender_id: str | None = None) -> list[Ticket]: ...
     def by_request(self, key: str) -> tuple[Ticket, bool] | None: ...
     def query(self, q: Query) -> tuple[list[Ticket], int]: ...
+    def resolved_unrated(self, before: datetime) -> list[tuple[Ticket, datetime]]: ...
 
 
 def validate_new_ticket(new: NewTicket) -> None:
@@ -208,6 +209,18 @@ class SqlTicketStore:
             total = conn.execute(select(func.count()).select_from(tickets)
                                  .where(*where)).scalar_one()
             return [_ticket(r) for r in conn.execute(page).all()], total
+
+    def resolved_unrated(self, before: datetime) -> list[tuple[Ticket, datetime]]:
+        """Tickets still waiting for the enterprise's rating, resolved before ``before``
+        and not yet followed up (回访), with when they were resolved."""
+        followed = select(ticket_events.c.number).where(ticket_events.c.kind == "followup")
+        query = (select(tickets).where(tickets.c.status == Status.RESOLVED.value,
+                                       tickets.c.resolved_at < before,
+                                       tickets.c.number.not_in(followed))
+                 .order_by(tickets.c.resolved_at).limit(1000))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [(_ticket(r), _as_utc(r.resolved_at)) for r in rows]
 
     # -- writing ---------------------------------------------------------------
     def create(self, new: NewTicket, actor: str, request_key: str | None = None,
