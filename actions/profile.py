@@ -8,6 +8,7 @@ is audited there with the sender as the actor."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -40,18 +41,38 @@ async def profiles_of(tracker: Tracker) -> list[EnterpriseProfile] | None:
         return None
 
 
+async def change_each(tracker: Tracker, change: Callable[[ProfileStore, EnterpriseProfile, str],
+                                                          Any]) -> list[tuple[str, Any]] | None:
+    """``change(store, profile, actor)`` for every profile this user speaks for: (name,
+    result) of each; None when the database is unreachable."""
+    store = ProfileStore(ticket_backend().engine)
+    me = sender_key(tracker)
+    try:
+        found = await database_call(store.of_sender, me, me)
+        return [(p.name, await database_call(change, store, p, me)) for p in found]
+    except SQLAlchemyError as err:
+        logger.warning("Profile not changed: %s", type(err).__name__)
+        return None
+
+
+async def profiles_or_say_why(dispatcher: CollectingDispatcher,
+                              tracker: Tracker) -> list[EnterpriseProfile]:
+    """The profiles this user speaks for; when there are none (or the database is down)
+    the user is told so and the list is empty."""
+    found = await profiles_of(tracker)
+    if not found:
+        dispatcher.utter_message(text=UNAVAILABLE if found is None else NONE_KEPT)
+    return found or []
+
+
 class ActionShowProfile(Action):
     def name(self) -> str:
         return "action_show_profile"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        found = await profiles_of(tracker)
-        if found is None:
-            dispatcher.utter_message(text=UNAVAILABLE)
-            return []
+        found = await profiles_or_say_why(dispatcher, tracker)
         if not found:
-            dispatcher.utter_message(text=NONE_KEPT)
             return []
         for p in found:
             lines = [line if not line.startswith("统一社会信用代码") else
@@ -75,12 +96,8 @@ class ActionAskDeleteProfile(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        found = await profiles_of(tracker)
-        if found is None:
-            dispatcher.utter_message(text=UNAVAILABLE)
-            return [SlotSet("profile_delete_pending", False)]
+        found = await profiles_or_say_why(dispatcher, tracker)
         if not found:
-            dispatcher.utter_message(text=NONE_KEPT)
             return [SlotSet("profile_delete_pending", False)]
         names = "、".join(p.name for p in found)
         dispatcher.utter_message(
@@ -97,16 +114,11 @@ class ActionDeleteProfile(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        store = ProfileStore(ticket_backend().engine)
-        me = sender_key(tracker)
-        try:
-            found = await database_call(store.of_sender, me, me)
-            deleted = [p.name for p in found
-                       if await database_call(store.delete, p.credit_code, me)]
-        except SQLAlchemyError as err:
-            logger.warning("Profile not deleted: %s", type(err).__name__)
+        done = await change_each(tracker, lambda store, p, me: store.delete(p.credit_code, me))
+        if done is None:
             dispatcher.utter_message(text="抱歉，删除暂时没有成功，信息未作任何改动，请稍后再试。")
             return [SlotSet("profile_delete_pending", False)]
+        deleted = [name for name, gone in done if gone]
         dispatcher.utter_message(
             text=f"已删除{'、'.join(deleted)}的企业信息，今后不再向您推送政策。" if deleted
             else NONE_KEPT)
@@ -133,14 +145,9 @@ class ActionUnsubscribe(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        store = ProfileStore(ticket_backend().engine)
-        me = sender_key(tracker)
-        try:
-            found = await database_call(store.of_sender, me, me)
-            for p in found:
-                await database_call(store.set_subscribed, p.credit_code, me, self.subscribed)
-        except SQLAlchemyError as err:
-            logger.warning("Subscription not changed: %s", type(err).__name__)
+        found = await change_each(tracker, lambda store, p, me: store.set_subscribed(
+            p.credit_code, me, self.subscribed))
+        if found is None:
             dispatcher.utter_message(text="抱歉，设置暂时没有成功，请稍后再试。")
             return []
         if not found:
@@ -243,12 +250,6 @@ class ActionDeclineProfile(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        store = ProfileStore(ticket_backend().engine)
-        me = sender_key(tracker)
-        try:
-            for p in await database_call(store.of_sender, me, me):
-                await database_call(store.decline, p.credit_code, me)
-        except SQLAlchemyError as err:
-            logger.warning("Decline not recorded: %s", type(err).__name__)
+        await change_each(tracker, lambda store, p, me: store.decline(p.credit_code, me))
         dispatcher.utter_message(text="好的，不保存。需要时回复“完善企业信息”即可。")
         return [SlotSet("profile_save_pending", False), SlotSet("profile_draft", None)]

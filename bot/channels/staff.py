@@ -44,6 +44,14 @@ CARD = ("doc_id", "title", "benefit", "deadline", "url")
 PREFIX = "【人工客服】"
 
 
+def pushing_channel(request: Request, channel: str | None) -> WxChannel | None:
+    """The WeChat / WeCom channel a message to a user of ``channel`` is pushed through."""
+    if delivery_of(channel) != "push":
+        return None
+    return next((c for c in request.app.ctx.input_channels
+                 if isinstance(c, WxChannel) and c.name() == channel), None)
+
+
 class StaffInput(InputChannel):
     def __init__(self, token: str | None = None) -> None:
         self.token = token if token is not None else os.environ.get("GOVBOT_RASA_TOKEN", "")
@@ -65,15 +73,9 @@ class StaffInput(InputChannel):
 
         @staff.route("/reply", methods=["POST"])
         async def reply(request: Request) -> HTTPResponse:
-            given = request.args.get("token") or ""
-            if not self.token or not hmac.compare_digest(given, self.token):
-                return response.json({"error": "unauthorized"}, status=401)
-            try:
-                body = request.json
-            except Exception:  # noqa: BLE001 - Sanic raises its own error for bad JSON
-                body = None
-            if not isinstance(body, dict):
-                return response.json({"error": "invalid_json"}, status=400)
+            body = self.body(request)
+            if isinstance(body, HTTPResponse):
+                return body
             cid, text = body.get("conversation_id"), body.get("text")
             agent = str(body.get("agent") or "staff")[:64]
             if not isinstance(cid, str) or not cid or not isinstance(text, str) \
@@ -83,15 +85,9 @@ class StaffInput(InputChannel):
 
         @staff.route("/notice", methods=["POST"])
         async def notice(request: Request) -> HTTPResponse:
-            given = request.args.get("token") or ""
-            if not self.token or not hmac.compare_digest(given, self.token):
-                return response.json({"error": "unauthorized"}, status=401)
-            try:
-                body = request.json
-            except Exception:  # noqa: BLE001 - Sanic raises its own error for bad JSON
-                body = None
-            if not isinstance(body, dict):
-                return response.json({"error": "invalid_json"}, status=400)
+            body = self.body(request)
+            if isinstance(body, HTTPResponse):
+                return body
             cid, text, card = body.get("conversation_id"), body.get("text"), body.get("card")
             if not isinstance(cid, str) or not cid or not isinstance(text, str) \
                     or not text.strip() or len(text) > MAX_NOTICE or not isinstance(card, dict):
@@ -117,12 +113,22 @@ class StaffInput(InputChannel):
                                                     "turn": turns}))
             await rasa.tracker_store.save(tracker)
         channel = tracker.get_latest_input_channel()
-        delivered = True  # the web chat fetches it (REST channel)
-        if delivery_of(channel) == "push":
-            wx = [c for c in request.app.ctx.input_channels
-                  if isinstance(c, WxChannel) and c.name() == channel]
-            delivered = bool(wx) and await wx[0].notify(cid, text, card)
+        wx = pushing_channel(request, channel)
+        delivered = await wx.notify(cid, text, card) if wx else delivery_of(channel) != "push"
         return {"channel": channel, "delivery": delivery_of(channel), "delivered": delivered}
+
+    def body(self, request: Request) -> dict[str, Any] | HTTPResponse:
+        """The request's JSON object, or the error answer (no token: 401; no object: 400)."""
+        given = request.args.get("token") or ""
+        if not self.token or not hmac.compare_digest(given, self.token):
+            return response.json({"error": "unauthorized"}, status=401)
+        try:
+            body = request.json
+        except Exception:  # noqa: BLE001 - Sanic raises its own error for bad JSON
+            body = None
+        if not isinstance(body, dict):
+            return response.json({"error": "invalid_json"}, status=400)
+        return body
 
     async def deliver(self, request: Request, cid: str, text: str,
                       agent: str) -> dict[str, Any]:
@@ -134,11 +140,9 @@ class StaffInput(InputChannel):
             tracker.update(BotUttered(text, metadata={"staff": agent}))
             await rasa.tracker_store.save(tracker)
         channel = tracker.get_latest_input_channel()
-        delivered = True  # the web chat fetches it (REST channel)
-        if delivery_of(channel) == "push":
-            wx = [c for c in request.app.ctx.input_channels
-                  if isinstance(c, WxChannel) and c.name() == channel]
-            delivered = bool(wx) and await wx[0].push(cid, [{"text": text}])
+        wx = pushing_channel(request, channel)
+        delivered = await wx.push(cid, [{"text": text}]) if wx \
+            else delivery_of(channel) != "push"  # the web chat fetches it (REST channel)
         if not delivered:
             logger.warning("Staff reply kept in the conversation but not pushed (%s)", channel)
         return {"channel": channel, "delivery": delivery_of(channel), "delivered": delivered}
