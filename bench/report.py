@@ -97,8 +97,9 @@ def _met(ok: bool) -> str:
 def services() -> str:
     """The knowledge base (``govbot kb eval --report``, ``bench/kb.py``), the first turns
     (``bench/first_answer.py``), tickets (``bench/tickets.py``), WeChat
-    (``bench/wechat_load.py``), the dashboard (``bench/dashboard.py``) and production mode
-    (``bench/cluster_load.py``)."""
+    (``bench/wechat_load.py``), the dashboard (``bench/dashboard.py``), production mode
+    (``bench/cluster_load.py``), policy delivery (``bench/proactive.py``) and the
+    common-problem grouping (``bench/commons.py``)."""
     sets = {name: load(f"reports/kb_eval{suffix}.json") for name, suffix in
             (("2026-12", "_questions_holdout_2026"), ("2026-11", "_questions_holdout"),
              ("tuning", ""))}
@@ -106,6 +107,7 @@ def services() -> str:
     kb, first = load("bench/results/kb.json"), load("bench/results/first_answer.json")
     tickets, wechat = load("bench/results/tickets.json"), load("bench/results/wechat_load.json")
     dash, cluster = load("bench/results/dashboard.json"), load("bench/results/cluster_load.json")
+    proactive, commons = load("bench/results/proactive.json"), load("reports/commons_eval.json")
     sample, large = kb["sample"], kb["synthetic"]
     turn_ms = [t["ms"] for t in first["turns"]]
 
@@ -177,7 +179,21 @@ def services() -> str:
          f"SQLite {tickets['sqlite']['queue_query_p50_ms']} / "
          f"{tickets['sqlite']['queue_query_p95_ms']} ms, PostgreSQL "
          f"{tickets['postgresql']['queue_query_p50_ms']} / "
-         f"{tickets['postgresql']['queue_query_p95_ms']} ms", "")]
+         f"{tickets['postgresql']['queue_query_p95_ms']} ms", ""),
+        (f"policy delivery: {proactive['sqlite']['profiles']:,} profiles, one new "
+         f"province-wide policy ({proactive['sqlite']['qualifying']:,} qualify): matching and "
+         "planning + sending to a channel stand-in (HTTP)",
+         "; ".join(f"{name} {r['plan_seconds']:.1f} + {r['send_seconds']:.1f} s "
+                   f"({r['sent_per_second']:.0f} notices/s)"
+                   for name, r in (("SQLite", proactive["sqlite"]),
+                                   ("PostgreSQL", proactive.get("postgresql")))
+                   if r is not None),
+         "≤ 60 s: " + _met(all(r["total_seconds"] <= 60 for r in (
+             proactive["sqlite"], proactive.get("postgresql", proactive["sqlite"]))))),
+        (f"common problems: {commons['demands']} labelled demands, threshold chosen on one "
+         "half of the problems, scored on the other: precision / recall",
+         "; ".join(f"{r['precision']:.2f} / {r['recall']:.2f}" for r in commons["cross_checked"]),
+         "precision ≥ 0.9 at recall ≥ 0.7: " + _met(commons["target_met_on_held_out_halves"]))]
     return "\n".join(["| figure | value | target |", "|---|---|---|",
                       *(f"| {a} | {b} | {c} |" for a, b, c in rows)]) + "\n"
 
