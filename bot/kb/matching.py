@@ -66,6 +66,12 @@ def deadline(doc: dict[str, Any]) -> str | None:
     return doc.get("apply_by") or doc.get("valid_until")
 
 
+def still_open(doc: dict[str, Any], today: date) -> bool:
+    """Whether the policy can still be applied for: not replaced, deadline not passed."""
+    until = deadline(doc)
+    return not doc.get("superseded_by") and not (until and date.fromisoformat(until) < today)
+
+
 def qualifications_in(text: str) -> frozenset[str]:
     found = {q for q in QUALIFICATIONS if q.replace('"', "") in text.replace('"', "")}
     found |= {q for alias, q in QUALIFICATION_ALIASES.items() if alias in text}
@@ -144,8 +150,7 @@ def match_policies(documents: list[dict[str, Any]], profile: Profile,
     today = today or date.today()
     out = []
     for doc in documents:
-        until = doc.get("apply_by") or doc.get("valid_until")
-        if doc.get("superseded_by") or (until and date.fromisoformat(until) < today):
+        if not still_open(doc, today):
             continue
         m = evaluate_policy(doc, profile)
         if m is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
+from scipy.sparse import spmatrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.kb import tokens
@@ -54,13 +54,12 @@ def city_of(region: str) -> str:
     return place.city or place.name
 
 
-def features(texts: Sequence[str]) -> np.ndarray:
-    """Unit-length TF-IDF vectors of jieba words and character bigrams."""
+def features(texts: Sequence[str]) -> spmatrix:
+    """Unit-length TF-IDF vectors (sparse rows) of jieba words and character bigrams."""
     def analyse(text: str) -> list[str]:
         t = tokens.Text(text)
         return [*t.words, *(f"#{g}" for g in t.surface_grams)]
-    vectors = TfidfVectorizer(analyzer=analyse, sublinear_tf=True).fit_transform(texts)
-    return vectors
+    return TfidfVectorizer(analyzer=analyse, sublinear_tf=True).fit_transform(texts)
 
 
 def similarities(demands: Sequence[Demand], window: int = WINDOW_DAYS) -> dict[tuple[int, int],

@@ -36,7 +36,7 @@ from bot.db.schema import (
     policy_versions,
     proactive_marks,
 )
-from bot.kb.matching import Match, deadline, evaluate_policy
+from bot.kb.matching import Match, deadline, evaluate_policy, still_open
 from bot.proactive.profiles import ProfileStore
 
 logger = logging.getLogger(__name__)
@@ -60,13 +60,8 @@ def qualifies(m: Match | None) -> bool:
 
 def benefit_documents(documents: Iterable[dict[str, Any]], today: date) -> list[dict[str, Any]]:
     """Documents that grant something and can still be applied for."""
-    out = []
-    for d in documents:
-        until = deadline(d)
-        if d.get("benefit") and d.get("eligibility") and not d.get("superseded_by") \
-                and not (until and date.fromisoformat(until) < today):
-            out.append(d)
-    return out
+    return [d for d in documents if d.get("benefit") and d.get("eligibility")
+            and still_open(d, today)]
 
 
 def citation(doc: dict[str, Any]) -> str:
@@ -219,9 +214,61 @@ async def send(engine: Engine, deliverer: Deliverer, documents: dict[str, dict[s
                limit: int, batch: int = 500, parallel: int = 8,
                clock: Callable[[], datetime] = _now) -> Sent:
     """Send up to ``batch`` pending notices, at most ``limit`` per enterprise in any seven
-    days."""
+    days. The database calls run in worker threads: the web process's pages go on
+    answering while notices go out."""
     now = clock()
-    with engine.begin() as conn:  # notices claimed by a sender that died go out again
+    rows, recent = await asyncio.to_thread(_due, engine, batch, now)
+    counts = {"sent": 0, "failed": 0, "waiting": 0, "no_channel": 0}
+    due = []
+    for r in rows:
+        if r.subscribed is None or not r.subscribed:  # deleted or unsubscribed meanwhile
+            await asyncio.to_thread(_finish, engine, r.id, "cancelled",
+                                    "profile deleted or unsubscribed")
+        elif not r.conversation_id or r.doc_id not in documents:
+            await asyncio.to_thread(_finish, engine, r.id, "no_channel",
+                                    "no chat channel to reach the enterprise"
+                                    if not r.conversation_id
+                                    else "document left the knowledge base")
+            counts["no_channel"] += 1
+        elif recent.get(r.credit_code, 0) >= limit:
+            counts["waiting"] += 1
+        else:
+            recent[r.credit_code] = recent.get(r.credit_code, 0) + 1
+            due.append(r)
+    gate = asyncio.Semaphore(parallel)
+
+    def claim(r: Any) -> bool:  # no other process sends it meanwhile
+        with engine.begin() as conn:
+            return bool(conn.execute(update(policy_deliveries).where(
+                policy_deliveries.c.id == r.id, policy_deliveries.c.status == "pending")
+                .values(status="sending", sent_at=clock())).rowcount)
+
+    def record(r: Any, ok: bool) -> None:
+        attempts = r.attempts + 1
+        status = "sent" if ok else ("failed" if attempts >= MAX_ATTEMPTS else "pending")
+        with engine.begin() as conn:
+            conn.execute(update(policy_deliveries).where(policy_deliveries.c.id == r.id)
+                         .values(status=status, attempts=attempts, channel=r.channel,
+                                 sent_at=clock() if ok else None,
+                                 detail=None if ok else "the channel did not take it"))
+
+    async def one(r: Any) -> None:
+        if not await asyncio.to_thread(claim, r):
+            return
+        async with gate:
+            ok = await deliverer.notice(r.conversation_id, r.text, documents[r.doc_id])
+        await asyncio.to_thread(record, r, ok)
+        counts["sent" if ok else "failed"] += 1
+
+    await asyncio.gather(*(one(r) for r in due))
+    return Sent(**counts)
+
+
+def _due(engine: Engine, batch: int, now: datetime) -> tuple[list[Any], dict[str, int]]:
+    """The next ``batch`` pending notices with the enterprise's current channel, and how
+    many each of their enterprises was sent in the last seven days. Notices claimed by a
+    sender that died go back to pending first."""
+    with engine.begin() as conn:
         conn.execute(update(policy_deliveries).where(
             policy_deliveries.c.status == "sending",
             policy_deliveries.c.sent_at < now - STALE_CLAIM).values(status="pending"))
@@ -241,45 +288,10 @@ async def send(engine: Engine, deliverer: Deliverer, documents: dict[str, dict[s
                    policy_deliveries.c.status.in_(("sent", "sending")),
                    policy_deliveries.c.sent_at >= now - timedelta(days=7))
             .group_by(policy_deliveries.c.credit_code)).all()) if codes else {}
-    counts = {"sent": 0, "failed": 0, "waiting": 0, "no_channel": 0}
-    due = []
-    for r in rows:
-        if r.subscribed is None or not r.subscribed:  # deleted or unsubscribed meanwhile
-            _finish(engine, r.id, "cancelled", "profile deleted or unsubscribed", now)
-        elif not r.conversation_id or r.doc_id not in documents:
-            _finish(engine, r.id, "no_channel", "no chat channel to reach the enterprise"
-                    if not r.conversation_id else "document left the knowledge base", now)
-            counts["no_channel"] += 1
-        elif recent.get(r.credit_code, 0) >= limit:
-            counts["waiting"] += 1
-        else:
-            recent[r.credit_code] = recent.get(r.credit_code, 0) + 1
-            due.append(r)
-    gate = asyncio.Semaphore(parallel)
-
-    async def one(r: Any) -> None:
-        with engine.begin() as conn:  # claim it: no other process sends it meanwhile
-            claimed = conn.execute(update(policy_deliveries).where(
-                policy_deliveries.c.id == r.id, policy_deliveries.c.status == "pending")
-                .values(status="sending", sent_at=clock())).rowcount
-        if not claimed:
-            return
-        async with gate:
-            ok = await deliverer.notice(r.conversation_id, r.text, documents[r.doc_id])
-        attempts = r.attempts + 1
-        status = "sent" if ok else ("failed" if attempts >= MAX_ATTEMPTS else "pending")
-        with engine.begin() as conn:
-            conn.execute(update(policy_deliveries).where(policy_deliveries.c.id == r.id)
-                         .values(status=status, attempts=attempts, channel=r.channel,
-                                 sent_at=clock() if ok else None,
-                                 detail=None if ok else "the channel did not take it"))
-        counts["sent" if ok else "failed"] += 1
-
-    await asyncio.gather(*(one(r) for r in due))
-    return Sent(**counts)
+    return list(rows), recent
 
 
-def _finish(engine: Engine, row_id: int, status: str, detail: str, now: datetime) -> None:
+def _finish(engine: Engine, row_id: int, status: str, detail: str) -> None:
     with engine.begin() as conn:
         conn.execute(update(policy_deliveries).where(policy_deliveries.c.id == row_id)
                      .values(status=status, detail=detail))

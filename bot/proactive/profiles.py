@@ -315,10 +315,10 @@ class ProfileStore:
         if not is_valid_credit_code(code):
             return
         place = region_table().get(t.region)
-        reach = {"channel": None if t.channel == "hotline" else t.channel,
-                 "sender_id": t.sender_id, "conversation_id": t.conversation_id}
-        if t.channel == "hotline":  # a phone call does not give a channel to push to
-            reach = {}
+        # a phone call gives no channel to push to: the profile keeps what it had
+        reach = {} if t.channel == "hotline" else {
+            "channel": t.channel, "sender_id": t.sender_id,
+            "conversation_id": t.conversation_id}
         found = conn.execute(select(enterprise_profiles.c.region).where(
             enterprise_profiles.c.credit_code == code)).first()
         now = self.clock()
