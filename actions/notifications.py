@@ -50,6 +50,16 @@ class ActionTicketUpdate(Action):
             # the rating form asks next (utter_ask_rating)
             return [SlotSet("rating_ticket", ticket.number), SlotSet("rating", None),
                     SlotSet("rating_pending", True)]
+        if what == "report_answer":
+            answers = [e for e in events if e.kind == "report_answer"]
+            if not answers:
+                return [no_rating]
+            a = answers[-1].data
+            where = a.get("department") or "上级部门"
+            dispatcher.utter_message(text=(
+                f"您反映的问题（工单 {ticket.number}）与其他企业反映的情况相同，已作为共性问题"
+                f"上报{where}协调。答复如下：\n{a.get('text', '')}"))
+            return [no_rating]
         texts = {
             "in_progress": f"{ticket.department}已受理您的工单 {ticket.number}，正在办理。",
             "escalated": f"您的工单 {ticket.number} 已提交{ticket.department}协调办理。",

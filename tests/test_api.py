@@ -201,6 +201,47 @@ async def test_escalation_and_rerouting(api, rasa):
     assert status in (400, 409)
 
 
+async def test_a_common_problem_goes_up_as_one_report_and_each_enterprise_hears_the_answer(
+        api, rasa):
+    service = api.backend.service
+    said = ["这个月银行突然抽贷，过桥资金又到期了，转贷资金池能不能用",
+            "银行抽贷，过桥资金到期还不上，转贷资金池怎么申请",
+            "过桥资金月底到期，银行抽贷了，急需应急转贷资金池"]
+    tickets = [service.open(replace(NEW, enterprise=Enterprise(f"龙游县第{n}纸业有限公司"),
+                                    text=text, sender_id=f"rest:c{n}",
+                                    conversation_id=f"c{n}"), "test").ticket
+               for n, text in enumerate(said)]
+    status, body = await call(api, "GET", "/commons?region=龙游县", "handler")
+    assert status == 403  # administrators only
+    status, body = await call(api, "GET", "/commons?region=龙游县")
+    assert status == 200
+    [group] = body["groups"]
+    assert sorted(group["members"]) == sorted(t.number for t in tickets)
+    status, body = await call(api, "POST", "/commons/reports", json={"members": ["x"]})
+    assert status == 400 and "至少两张工单" in body["error"]["message"]
+    status, body = await call(api, "POST", "/commons/reports",
+                              json={"members": group["members"]})
+    assert status == 200 and body["made"] and "已生成堵点上报工单" in body["message"]
+    report = body["report"]
+    assert (report["level"], report["status"]) == ("city", "escalated")
+    status, body = await call(api, "POST", f"/tickets/{report['number']}/escalate",
+                              json={"version": report["version"], "reason": "需省级协调"})
+    assert status == 200 and body["ticket"]["level"] == "province"
+    status, body = await call(api, "POST", f"/tickets/{report['number']}/accept",
+                              json={"version": body["ticket"]["version"]})
+    rasa.calls.clear()
+    status, body = await call(api, "POST", f"/tickets/{report['number']}/resolve",
+                              json={"version": body["ticket"]["version"],
+                                    "reply": "省级转贷资金池已对龙游开放"})
+    assert status == 200
+    told = sorted((cid, b["entities"]["ticket_number"], b["entities"]["ticket_status"])
+                  for cid, b in rasa.calls)
+    assert told == sorted((f"c{n}", t.number, "report_answer") for n, t in enumerate(tickets))
+    status, body = await call(api, "GET", f"/tickets/{tickets[0].number}", "agent")
+    kinds = [e["kind"] for e in body["events"]]
+    assert "in_report" in kinds and "report_answer" in kinds and "notification" in kinds
+
+
 async def test_agents_read_and_note_but_do_not_change_status(api):
     t = api.backend.service.open(NEW, "rest:u1").ticket
     status, body = await call(api, "POST", f"/tickets/{t.number}/notes", "agent",

@@ -22,6 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.schema import api_audit
+from bot.http import commons
+from bot.http.filters import filters_of
 from bot.http.handoffs import end_handoff, reply_to_handoff
 from bot.http.keys import BACKEND, KB, NOTIFIER, TOKENS, knowledge_base_of
 from bot.http.middleware import errors_and_audit
@@ -84,6 +86,19 @@ async def changed(request: web.Request, ticket: Ticket) -> web.Response:
 
 
 # -- handlers ----------------------------------------------------------------------------
+async def list_commons(request: web.Request) -> web.Response:
+    """Common problems (共性问题) of the period: ?start=&end=&region=&domain=."""
+    require(request, "admin")
+    return respond(await commons.groups(request.app, filters_of(request)))
+
+
+async def report_common_problem(request: web.Request) -> web.Response:
+    """A policy-blockage report (堵点上报) one level up from ``{"members": [numbers]}``."""
+    p = require(request, "admin")
+    return respond(await commons.make_report(request.app, await body_of(request, "members"),
+                                             p.actor))
+
+
 async def health(request: web.Request) -> web.Response:
     return respond({"status": "ok"})
 
@@ -339,6 +354,8 @@ def create_app(backend: Backend, tokens: dict[str, Principal], notifier: RasaNot
     app.router.add_post("/api/v1/handoffs/{handoff_id}/close", close_handoff)
     app.router.add_post("/api/v1/handoffs/{handoff_id}/reply", handoff_reply)
     app.router.add_get("/api/v1/audit", audit_log)
+    app.router.add_get("/api/v1/commons", list_commons)
+    app.router.add_post("/api/v1/commons/reports", report_common_problem)
     app.router.add_get("/api/v1/kb/search", kb_search)
     app.router.add_post("/api/v1/kb/match", kb_match)
     app.router.add_get("/api/v1/kb/gaps", kb_gaps)

@@ -39,6 +39,11 @@ OPEN_STATUSES = ("submitted", "assigned", "in_progress", "returned", "escalated"
 FIRST_RESPONSE = ("in_progress", "resolved", "escalated", "returned")
 
 
+#: the channel of a policy-blockage report (堵点上报): a ticket made by the centre from a
+#: common problem, linked to the demand tickets it reports on (bot/proactive/blockage.py)
+REPORT_CHANNEL = "blockage"
+
+
 #: how a status is named to enterprises and staff
 STATUS_NAMES = {
     "submitted": "已提交", "assigned": "已分派，等待承办部门受理", "in_progress": "办理中",
@@ -117,6 +122,9 @@ class NewTicket:
     conversation_id: str | None = None  # the Rasa conversation, for notifications
     department: str | None = None
     level: str = "county"  # county | city | province
+    #: the demand tickets this one reports on: a policy-blockage report (堵点上报) made
+    #: from a common problem (bot/proactive/blockage.py); each is reported at most once
+    related: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

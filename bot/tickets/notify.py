@@ -17,16 +17,17 @@ import aiohttp
 
 from bot.kb.matching import deadline
 from bot.settings import RasaApi
-from bot.tickets.model import Ticket
+from bot.tickets.model import REPORT_CHANNEL, Ticket
 from bot.tickets.store import TicketStore
 
 logger = logging.getLogger(__name__)
 
 EXTERNAL_INTENT = "EXTERNAL_ticket_update"
 HANDOFF_CLOSED_INTENT = "EXTERNAL_handoff_closed"
-#: what the enterprise is told about (a status, or ``followup``: 回访, the rating asked again)
+#: what the enterprise is told about: a status, ``followup`` (回访: the rating asked again)
+#: or ``report_answer`` (the answer to a policy-blockage report that included its ticket)
 NOTIFIED_STATUSES = {"assigned", "in_progress", "escalated", "resolved", "reopened", "closed",
-                     "followup"}
+                     "followup", "report_answer"}
 
 
 class RasaNotifier:
@@ -39,6 +40,13 @@ class RasaNotifier:
         returns whether Rasa accepted it. Never raises: the API call that changed the
         ticket has succeeded either way."""
         what = what or ticket.status.value
+        if ticket.channel == REPORT_CHANNEL and what == "resolved":
+            # a policy-blockage report answered: tell every enterprise it reported on
+            related = await asyncio.to_thread(self.store.related, ticket.number)
+            for number in related:
+                member = await asyncio.to_thread(self.store.get, number)
+                await self.ticket_changed(member, "report_answer")
+            return bool(related)
         if not ticket.conversation_id or (what not in NOTIFIED_STATUSES
                                           and what != "registered"):
             return False

@@ -14,6 +14,7 @@ from bot.regions import Region, region_table
 from bot.taxonomy import taxonomy
 from bot.tickets.calendar import WorkCalendar
 from bot.tickets.model import (
+    REPORT_CHANNEL,
     Event,
     InvalidTicket,
     NewTicket,
@@ -99,6 +100,10 @@ class TicketService:
         ticket = self.store.transition(number, Status.RESOLVED, actor, version,
                                        reason="resolved")
         self.store.add_note(number, actor, reply.strip(), kind="reply")
+        if ticket.channel == REPORT_CHANNEL:  # the answer goes on each ticket reported on
+            for related in self.store.related(number):
+                self.store.add_note(related, actor, reply.strip(), kind="report_answer",
+                                    report=number, department=ticket.department)
         return ticket
 
     def return_for_rerouting(self, number: str, actor: str, version: int,

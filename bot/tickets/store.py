@@ -19,7 +19,13 @@ from sqlalchemy.engine import Connection, Engine, Row, create_engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.creditcode import is_valid_credit_code
-from bot.db.schema import ticket_events, ticket_requests, ticket_sequences, tickets
+from bot.db.schema import (
+    ticket_events,
+    ticket_links,
+    ticket_requests,
+    ticket_sequences,
+    tickets,
+)
 from bot.entities import is_mobile
 from bot.regions import region_table
 from bot.taxonomy import taxonomy
@@ -84,6 +90,8 @@ class TicketStore(Protocol):
     def by_request(self, key: str) -> tuple[Ticket, bool] | None: ...
     def query(self, q: Query) -> tuple[list[Ticket], int]: ...
     def resolved_unrated(self, before: datetime) -> list[tuple[Ticket, datetime]]: ...
+    def related(self, number: str) -> list[str]: ...
+    def reports_of(self, numbers: list[str]) -> dict[str, str]: ...
 
 
 def validate_new_ticket(new: NewTicket) -> None:
@@ -222,6 +230,22 @@ class SqlTicketStore:
             rows = conn.execute(query).all()
         return [(_ticket(r), _as_utc(r.resolved_at)) for r in rows]
 
+    def related(self, number: str) -> list[str]:
+        """The demand tickets a report (e.g. a policy-blockage report) is about."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(ticket_links.c.related)
+                                     .where(ticket_links.c.number == number)
+                                     .order_by(ticket_links.c.related)).scalars())
+
+    def reports_of(self, numbers: list[str]) -> dict[str, str]:
+        """For each of ``numbers`` already reported on: the report's number."""
+        if not numbers:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ticket_links)
+                                .where(ticket_links.c.related.in_(numbers))).all()
+        return {r.related: r.number for r in rows}
+
     # -- writing ---------------------------------------------------------------
     def create(self, new: NewTicket, actor: str, request_key: str | None = None,
                assignment: Assignment | None = None) -> Ticket:
@@ -234,6 +258,7 @@ class SqlTicketStore:
         now = self.clock()
         day = f"{now.astimezone(CHINA):%Y%m%d}"
         with self.engine.begin() as conn:
+            self._check_related(conn, new.related)
             number = f"{prefix}-{day}-{self._next_seq(conn, prefix, day):04d}"
             e = new.enterprise
             conn.execute(insert(tickets).values(
@@ -246,6 +271,9 @@ class SqlTicketStore:
             data = dataclasses.asdict(new)
             data["region"] = region.name
             self._append(conn, number, 1, now, actor, "created", None, Status.SUBMITTED, data)
+            if new.related:
+                conn.execute(insert(ticket_links), [{"related": r, "number": number, "at": now}
+                                                    for r in new.related])
             if assignment is not None:
                 a = assignment
                 conn.execute(update(tickets).where(tickets.c.number == number).values(
@@ -321,6 +349,20 @@ class SqlTicketStore:
             return self._append(conn, number, None, now, actor, "urge", None, None, {})
 
     # -- helpers ---------------------------------------------------------------
+    @staticmethod
+    def _check_related(conn: Connection, related: tuple[str, ...]) -> None:
+        if not related:
+            return
+        found = set(conn.execute(select(tickets.c.number)
+                                 .where(tickets.c.number.in_(related))).scalars())
+        if missing := sorted(set(related) - found):
+            raise InvalidTicket(f"no ticket {', '.join(missing)} to report on")
+        taken = conn.execute(select(ticket_links)
+                             .where(ticket_links.c.related.in_(related))).first()
+        if taken is not None:
+            raise InvalidTicket(f"ticket {taken.related} is already reported in "
+                                f"{taken.number}")
+
     @staticmethod
     def _lock(conn: Connection, number: str) -> None:
         """Row-lock the ticket (PostgreSQL) so its events are appended one at a time."""

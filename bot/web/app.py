@@ -4,7 +4,8 @@
 * ``/console`` — the hotline agent's assistant (坐席助手), with the hand-off inbox;
 * ``/queue`` — a department handler's tickets;
 * ``/dashboard`` — demand statistics for administrators (诉求统计), CSV / XLSX exports,
-  NLU corrections and knowledge-base proposals to review.
+  NLU corrections and knowledge-base proposals to review, common problems (共性问题)
+  and the policy-blockage reports made from them.
 
 Pages need a login (except the chat and the status page); each role sees only its
 pages. Sessions are cookies (HttpOnly, SameSite=Strict); every state-changing
@@ -22,6 +23,7 @@ from aiohttp import web
 from bot.settings import RasaApi
 from bot.web.auth import add_auth_routes
 from bot.web.chat import add_chat_routes
+from bot.web.commons import add_commons_routes
 from bot.web.console import add_console_routes
 from bot.web.corrections import add_correction_routes
 from bot.web.dashboard import add_dashboard_routes
@@ -51,6 +53,7 @@ def add_web(app: web.Application, users: UserStore, rasa: RasaApi, kb_source: Pa
     add_inbox_routes(app)
     add_queue_routes(app)
     add_dashboard_routes(app)
+    add_commons_routes(app)
     add_correction_routes(app)
     add_knowledge_routes(app, kb_source)
     app.router.add_static("/static", HERE / "static")

@@ -4,11 +4,11 @@ CSV / XLSX exports (personal data masked unless an administrator asks otherwise)
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
 
+from bot.http.filters import filters_of, period_of
 from bot.http.keys import BACKEND
 from bot.http.responses import ApiError, respond
 from bot.regions import region_table
@@ -16,7 +16,6 @@ from bot.stats import queries
 from bot.stats.export import masked_rows, to_csv, to_xlsx
 from bot.stats.labels import headers, labelled, value_names
 from bot.taxonomy import taxonomy
-from bot.tickets.model import china_date
 from bot.web.site import need, page
 
 EXPORTS = {
@@ -47,29 +46,6 @@ async def dashboard_page(request: web.Request) -> web.Response:
     counties = sorted(r.name for r in region_table().regions.values() if r.level == "county")
     return page(request, "dashboard.html", domains=tax.domains.values(), regions=counties,
                 exports=EXPORT_LABELS)
-
-
-def filters_of(request: web.Request) -> queries.Filters:
-    q = request.query
-    try:
-        end = date.fromisoformat(q["end"]) if q.get("end") else \
-            china_date(datetime.now(timezone.utc))
-        start = date.fromisoformat(q["start"]) if q.get("start") else end - timedelta(days=29)
-    except ValueError:
-        raise ApiError(400, "invalid", "日期格式应为 2026-11-26。", "bad date") from None
-    if start > end or (end - start).days > 3660:
-        raise ApiError(400, "invalid", "统计区间有误。", "bad period")
-    domain = q.get("domain") or None
-    if domain and domain not in taxonomy().domains:
-        raise ApiError(400, "invalid", "领域参数有误。", "unknown domain")
-    return queries.Filters(start, end, region=q.get("region") or None, domain=domain)
-
-
-def period_of(request: web.Request) -> str:
-    period = request.query.get("period", "day")
-    if period not in queries.PERIODS:
-        raise ApiError(400, "invalid", "统计周期应为 day、week 或 month。", "bad period")
-    return period
 
 
 def _stats(engine, f: queries.Filters, period: str) -> dict[str, Any]:  # noqa: ANN001

@@ -17,6 +17,7 @@ from bot.db.schema.tickets import (
     handoffs,
     lookup_failures,
     ticket_events,
+    ticket_links,
     ticket_requests,
     ticket_sequences,
     tickets,
@@ -28,6 +29,6 @@ __all__ = [
     "handoffs", "kb_feedback", "kb_gaps", "login_failures", "lookup_failures", "metadata",
     "nlu_corrections", "policy_deliveries", "policy_versions", "proactive_marks",
     "profile_audit",
-    "ticket_events", "ticket_requests", "ticket_sequences", "tickets", "turns",
+    "ticket_events", "ticket_links", "ticket_requests", "ticket_sequences", "tickets", "turns",
     "web_sessions", "web_users",
 ]

@@ -115,3 +115,12 @@ lookup_failures = Table(
     Column("channel", String(16), nullable=False),
     Index("ix_lookup_failures_number_at", "number", "at"),
 )
+
+# A ticket that reports on other tickets, e.g. a policy-blockage report (堵点上报) made
+# from a common problem: each demand ticket is reported at most once. Migration 0012.
+ticket_links = Table(
+    "ticket_links", metadata,
+    Column("related", String(32), primary_key=True),  # the demand ticket reported on
+    Column("number", String(32), nullable=False, index=True),  # the report
+    Column("at", DateTime(timezone=True), nullable=False),
+)

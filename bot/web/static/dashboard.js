@@ -113,8 +113,47 @@
     table("escalated", data.escalated.map(r => Object.assign({}, r, {subtopic: name("subtopics", r.subtopic)})),
           ["number", "at", "region", "subtopic", "to", "reason"],
           ["工单号", "时间", "地区", "子类", "提交至", "原因"]);
+    await commons();
     await knowledge();
     document.body.dataset.loaded = "1";
+  }
+  // common problems: one card per group, a button that reports it one level up
+  function reported(r) {
+    return el("p", `已上报：工单 ${r.number} · ${r.department || "未分派"}（${r.level_name}）· ${r.status_name}`, "reported");
+  }
+  async function commons() {
+    const box = $("commons"); box.innerHTML = "";
+    const r = await fetch("/web/commons?" + params());
+    const groups = r.ok ? (await r.json()).groups : [];
+    if (!groups.length) { box.appendChild(el("p", "所选期间暂无多家企业反映的共性问题。", "hint")); return; }
+    groups.forEach(g => {
+      const item = el("div", null, "common-problem"); item.dataset.key = g.key;
+      item.appendChild(el("strong", `${g.label} · ${g.regions.join("、")}`));
+      item.appendChild(el("p", `${g.enterprises}家企业 · ${g.count}条诉求 · ${g.first} 至 ${g.last}`, "counts"));
+      item.appendChild(el("p", "按周：" + g.trend.map(t => `${t.week.slice(5)}起 ${t.count}条`).join("，"), "hint"));
+      item.appendChild(el("p", "企业：" + g.enterprise_names.join("、"), "hint"));
+      const list = el("ul", null, "samples");
+      g.samples.forEach(s => list.appendChild(el("li", `${s.day} ${s.region} ${s.enterprise}：${s.text}`)));
+      item.appendChild(list);
+      if (g.report) {
+        item.appendChild(reported(g.report));
+      } else {
+        const b = el("button", "上报上级（堵点上报）", "primary"); b.type = "button";
+        b.addEventListener("click", async () => {
+          b.disabled = true;
+          const r = await fetch("/web/commons/report", {method: "POST",
+            headers: {"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+            body: JSON.stringify({members: g.members})});
+          const data = await r.json();
+          if (!r.ok) { b.disabled = false; alert((data.error && data.error.message) || "上报失败"); return; }
+          const t = data.report;
+          b.replaceWith(el("p", data.message, "reported"));
+          item.dataset.report = t.number;
+        });
+        item.appendChild(b);
+      }
+      box.appendChild(item);
+    });
   }
   // 通过 / 驳回 buttons of an item awaiting review: POST base/action, then a line saying so
   function decisions(item, base, actions, done) {
