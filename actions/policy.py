@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.backend import log_demand, sender_key, ticket_backend
+from actions.backend import database_call, log_demand, sender_key, ticket_backend
 from actions.demand import VAGUE_QUESTION, stated_details
 from actions.forms import GuardedForm, left_form
 from actions.profile import after_matching
@@ -23,6 +23,7 @@ from bot.entities import money_to_yuan
 from bot.kb.index import KnowledgeBase
 from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
 from bot.parsing import label_name
+from bot.proactive.delivery import mark_asked
 from bot.taxonomy import taxonomy
 from bot.text import normalize
 
@@ -130,6 +131,19 @@ def answered(tracker: Tracker, question: str, hits: list[dict[str, Any]]) -> lis
                                      "turn": user_turns(tracker)})]
 
 
+async def note_asked_after_notice(tracker: Tracker) -> None:
+    """A question asked while a policy notice is the topic: the enterprise asked about
+    what it was told (the reach figures); never fails the turn."""
+    topic = topic_of(tracker)
+    if not topic or not topic.get("notice"):
+        return
+    try:
+        await database_call(mark_asked, ticket_backend().engine, tracker.sender_id,
+                            topic["doc_id"])
+    except SQLAlchemyError as err:
+        logger.warning("Question after a notice not recorded: %s", type(err).__name__)
+
+
 def search(tracker: Tracker, question: str, region: str | None) -> list[dict[str, Any]]:
     try:
         return knowledge_base().search(question, top_k=3, region=region,
@@ -190,6 +204,7 @@ class ActionAnswerPolicy(Action):
         regions = [r.name for r in stated_regions(question) if r.level != "province"]
         region = regions[0] if regions else tracker.get_slot("region")
         hits = search(tracker, question, region)
+        await note_asked_after_notice(tracker)
         dom, sub = label_name(message.get("domain")), label_name(message.get("subtopic"))
         tax = taxonomy()
         if dom not in tax.domains or sub not in tax.subtopics or tax.domain_of(sub) != dom:

@@ -242,6 +242,30 @@ async def test_a_common_problem_goes_up_as_one_report_and_each_enterprise_hears_
     assert "in_report" in kinds and "report_answer" in kinds and "notification" in kinds
 
 
+async def test_a_low_rating_waits_for_the_centres_review(api):
+    service = api.backend.service
+    t = service.open(NEW, "rest:u1").ticket
+    t = service.accept(t.number, "handler:张三", t.version)
+    t = service.resolve(t.number, "handler:张三", t.version, "已告知企业自行联系银行")
+    service.rate(t.number, "rest:u1", 1, "等于没办")
+    status, body = await call(api, "GET", "/reviews", "handler")
+    assert status == 403
+    status, body = await call(api, "GET", "/reviews")
+    [review] = body["reviews"]
+    assert (review["number"], review["rating"], review["comment"], review["reply"]) == (
+        t.number, 1, "等于没办", "已告知企业自行联系银行")
+    status, body = await call(api, "POST", f"/tickets/{t.number}/review", json={})
+    assert status == 400 and "conclusion" in body["error"]["message"]
+    status, body = await call(api, "POST", f"/tickets/{t.number}/review",
+                              json={"conclusion": "部门未实质办理，已约谈并督促重办"})
+    assert status == 200 and body["event"]["kind"] == "reviewed"
+    status, body = await call(api, "GET", "/reviews")
+    assert body["reviews"] == []
+    status, body = await call(api, "POST", f"/tickets/{t.number}/review",
+                              json={"conclusion": "again"})
+    assert status == 400
+
+
 async def test_agents_read_and_note_but_do_not_change_status(api):
     t = api.backend.service.open(NEW, "rest:u1").ticket
     status, body = await call(api, "POST", f"/tickets/{t.number}/notes", "agent",

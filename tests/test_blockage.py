@@ -10,6 +10,7 @@ import pytest
 
 from bot.db import migrate
 from bot.proactive.blockage import common_problems, report
+from bot.stats.proactive import proactive_figures
 from bot.stats.queries import Filters
 from bot.tickets.calendar import WorkCalendar
 from bot.tickets.model import REPORT_CHANNEL, Enterprise, InvalidTicket, NewTicket, Status
@@ -78,6 +79,9 @@ def test_a_common_problem_is_reported_up_and_its_answer_reaches_every_ticket(ser
         assert [(a.data["report"], a.data["text"]) for a in answers] == [
             (made.number, "已安排城南片区线路改造，12月20日前完成")]
     assert not [e for e in service.store.events(other.number) if e.kind == "report_answer"]
+    figures = proactive_figures(service.store.engine, Filters.last_days(30))
+    assert (figures["reports"], figures["reports_province"], figures["reports_answered"]) \
+        == (1, 1, 1)
 
 
 def test_a_report_needs_two_enterprises_of_one_subtopic(service):

@@ -61,7 +61,7 @@ async def test_a_common_problem_is_reported_escalated_and_answered(browser, web_
     await card.get_by_role("button", name="上报上级（堵点上报）").click()
     await expect(card.locator(".reported")).to_contain_text("已生成堵点上报工单")
     await expect(card.locator(".reported")).to_contain_text(f"{city}（市级）")
-    await page.screenshot(path=shots / "commons.png", full_page=True)
+    await page.locator("#commons").screenshot(path=shots / "commons.png")
     number = await card.get_attribute("data-report")
     report = service.store.get(number)
     assert (report.channel, report.level, report.status) == (REPORT_CHANNEL, "city",
@@ -111,3 +111,27 @@ async def test_a_common_problem_is_reported_escalated_and_answered(browser, web_
         events = await eventually(told, timeout=30)
         answer = [e for e in events if e.kind == "report_answer"]
         assert answer and "增设4个班" in answer[0].data["text"]
+
+
+async def test_the_centre_reviews_a_low_rating(browser, web_users, levels, signed_in):
+    service = levels[0]
+    tag = uuid.uuid4().hex[:4]
+    t = service.open(NewTicket(Enterprise(f"江山市{tag}五金厂"), "江山市", "finance",
+                               "bridge_loan", "过桥资金到期，银行不续贷"), "test").ticket
+    t = service.accept(t.number, "handler:x", t.version)
+    t = service.resolve(t.number, "handler:x", t.version, "请企业自行与银行沟通")
+    service.rate(t.number, "rest:x", 1, "根本没有协调")
+    page = await signed_in(browser, web_users, "b-admin")
+    await expect(page.locator("body[data-loaded='1']")).to_have_count(1)
+    item = page.locator(f"#reviews .review[data-number='{t.number}']")
+    await expect(item).to_contain_text("1分")
+    await expect(item).to_contain_text("根本没有协调")
+    await expect(item).to_contain_text("请企业自行与银行沟通")
+    await item.get_by_role("button", name="提交复核意见").click()
+    await expect(item.get_by_role("alert")).to_have_text("请填写复核意见。")
+    await item.get_by_label("复核意见（必填）").fill("部门未实质协调，已督促重新办理")
+    await item.get_by_role("button", name="提交复核意见").click()
+    await expect(page.locator("#reviews")).to_contain_text(f"工单 {t.number} 的复核意见已记录。")
+    assert [e.data["text"] for e in service.store.events(t.number)
+            if e.kind == "reviewed"] == ["部门未实质协调，已督促重新办理"]
+    assert t.number not in [r.number for r, _ in service.store.pending_reviews()]

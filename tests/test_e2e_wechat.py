@@ -14,7 +14,9 @@ import pytest
 import yaml
 from conftest import OPENID, TOKEN, eventually_sync, message_xml, sign, signed_query
 from defusedxml.ElementTree import fromstring
+from sqlalchemy import create_engine, select
 
+from bot.db.schema import policy_deliveries
 from bot.http.tokens import add_token
 from bot.runner import Services
 from bot.shell import free_port
@@ -178,5 +180,9 @@ def test_a_new_policy_reaches_a_qualifying_wechat_enterprise_as_a_template_messa
 
     follow_up = say(wechat, "这个怎么申报", user)
     assert "浙里办" in follow_up, follow_up
+    with create_engine(wechat.database_url).connect() as conn:  # reach: asked afterwards
+        asked = conn.execute(select(policy_deliveries.c.asked_at).where(
+            policy_deliveries.c.doc_id == "lyx-paper-upgrade-grant")).scalars().all()
+    assert len(asked) == 1 and asked[0] is not None
     assert "已退订" in say(wechat, "退订", user)
     assert "已退订" in say(wechat, "我的信息", user)

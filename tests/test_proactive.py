@@ -15,6 +15,8 @@ from bot.db import migrate
 from bot.db.schema import policy_deliveries, profile_audit
 from bot.proactive import delivery
 from bot.proactive.profiles import EnterpriseProfile, ProfileError, ProfileStore
+from bot.stats.proactive import proactive_figures
+from bot.stats.queries import Filters
 from bot.tickets.model import Enterprise, NewTicket
 from bot.tickets.store import Assignment, SqlTicketStore
 
@@ -194,7 +196,7 @@ async def test_notices_go_out_within_the_weekly_limit_once_each(db, profiles):
     channel = Channel()
     sent = await delivery.send(db, channel, docs, limit=2, clock=clock)
     assert sent == delivery.Sent(sent=2, failed=0, waiting=1, no_channel=3)
-    assert channel.got == [("u1", "a"), ("u1", "b")]
+    assert sorted(channel.got) == [("u1", "a"), ("u1", "b")]  # sent concurrently
     again = await delivery.send(db, channel, docs, limit=2, clock=clock)
     assert again == delivery.Sent(0, 0, 1, 0) and len(channel.got) == 2  # none twice
     clock.now = NOW + timedelta(days=7, minutes=1)  # a week later the third goes out
@@ -204,6 +206,15 @@ async def test_notices_go_out_within_the_weekly_limit_once_each(db, profiles):
         statuses = dict(conn.execute(select(policy_deliveries.c.status, func.count())
                                      .group_by(policy_deliveries.c.status)).all())
     assert statuses == {"sent": 3, "no_channel": 3}
+    # the reach figures: one enterprise reached; it then asked about one of the policies
+    assert delivery.mark_asked(db, "u1", "b", NOW) == 1
+    assert delivery.mark_asked(db, "u1", "b", NOW) == 0  # the first question counts
+    assert delivery.mark_asked(db, "u2", "a", NOW) == 0  # told nothing: no channel
+    figures = proactive_figures(db, Filters(TODAY, TODAY + timedelta(days=8)))
+    assert {k: figures[k] for k in ("notices_planned", "notices_sent", "notices_no_channel",
+                                    "enterprises_reached", "asked_after_notice", "read")} \
+        == {"notices_planned": 6, "notices_sent": 3, "notices_no_channel": 3,
+            "enterprises_reached": 1, "asked_after_notice": 1, "read": None}
 
 
 async def test_a_channel_that_keeps_failing_is_given_up_after_three_tries(db, profiles):

@@ -153,12 +153,28 @@ def test_a_poor_rating_reopens_the_ticket(service):
     t = resolved(service)
     events = service.store.events(t.number)
     assert events[-1].kind == "reply" and events[-1].data["text"] == "已协调银行续贷"
+    other = service.open(replace(NEW, enterprise=Enterprise("龙游县宏达机械有限公司"),
+                                 sender_id="rest:u2"), "rest:u2").ticket
+    good = service.accept(other.number, "handler:x", other.version)
+    good = service.resolve(good.number, "handler:x", good.version, "已办理")
+    good = service.rate(good.number, "rest:u2", 4)
     t = service.rate(t.number, "rest:u1", 2, "没解决")
     assert t.status is Status.REOPENED and t.resolution_due is not None
-    assert [e.to_status for e in service.store.events(t.number)[-2:]] == [Status.RATED,
-                                                                          Status.REOPENED]
+    assert [e.to_status for e in service.store.events(t.number)[-3:-1]] == [Status.RATED,
+                                                                            Status.REOPENED]
     with pytest.raises(InvalidTicket):
         service.rate(t.number, "rest:u1", 6)
+    # ... and opens the centre's review, until the centre records its conclusion
+    [(waiting, review)] = service.store.pending_reviews()
+    assert (waiting.number, review.data["rating"], review.data["text"]) == (t.number, 2, "没解决")
+    with pytest.raises(InvalidTicket, match="conclusion"):
+        service.conclude_review(t.number, "admin:centre", " ")
+    with pytest.raises(InvalidTicket, match="no review waiting"):
+        service.conclude_review(good.number, "admin:centre", "无需复核")
+    service.conclude_review(t.number, "admin:centre", "部门未联系企业即办结，责令重新办理")
+    assert service.store.pending_reviews() == []
+    with pytest.raises(InvalidTicket, match="no review waiting"):
+        service.conclude_review(t.number, "admin:centre", "再次复核")
 
 
 def test_a_ticket_is_urged_at_most_once_a_day(tmp_path):

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.schema import api_audit
-from bot.http import commons
+from bot.http import commons, reviews
 from bot.http.filters import filters_of
 from bot.http.handoffs import end_handoff, reply_to_handoff
 from bot.http.keys import BACKEND, KB, NOTIFIER, TOKENS, knowledge_base_of
@@ -86,6 +86,19 @@ async def changed(request: web.Request, ticket: Ticket) -> web.Response:
 
 
 # -- handlers ----------------------------------------------------------------------------
+async def list_reviews(request: web.Request) -> web.Response:
+    """Tickets rated 1–2 waiting for the centre's review."""
+    require(request, "admin")
+    return respond(await reviews.pending(request.app))
+
+
+async def conclude_review(request: web.Request) -> web.Response:
+    """The centre's conclusion of a low rating's review: ``{"conclusion": "…"}``."""
+    p = require(request, "admin")
+    return respond(await reviews.conclude(request.app, request.match_info["number"],
+                                          await body_of(request, "conclusion"), p.actor))
+
+
 async def list_commons(request: web.Request) -> web.Response:
     """Common problems (共性问题) of the period: ?start=&end=&region=&domain=."""
     require(request, "admin")
@@ -354,6 +367,8 @@ def create_app(backend: Backend, tokens: dict[str, Principal], notifier: RasaNot
     app.router.add_post("/api/v1/handoffs/{handoff_id}/close", close_handoff)
     app.router.add_post("/api/v1/handoffs/{handoff_id}/reply", handoff_reply)
     app.router.add_get("/api/v1/audit", audit_log)
+    app.router.add_get("/api/v1/reviews", list_reviews)
+    app.router.add_post(f"{t}/review", conclude_review)
     app.router.add_get("/api/v1/commons", list_commons)
     app.router.add_post("/api/v1/commons/reports", report_common_problem)
     app.router.add_get("/api/v1/kb/search", kb_search)

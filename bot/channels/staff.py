@@ -110,7 +110,7 @@ class StaffInput(InputChannel):
             tracker.update(BotUttered(text, metadata={"notice": card["doc_id"]}))
             tracker.update(SlotSet("policy_topic", {"doc_id": card["doc_id"],
                                                     "question": card["title"],
-                                                    "turn": turns}))
+                                                    "turn": turns, "notice": True}))
             await rasa.tracker_store.save(tracker)
         channel = tracker.get_latest_input_channel()
         wx = pushing_channel(request, channel)

@@ -126,6 +126,17 @@ def common_problems(engine: Engine, service: TicketService, f: Filters,
     return out
 
 
+def common_problem_rows(engine: Engine, service: TicketService,
+                        f: Filters) -> list[dict[str, Any]]:
+    """The period's common problems as export rows (one sample text each, masked)."""
+    return [{"label": g["label"], "regions": "、".join(g["regions"]), "count": g["count"],
+             "enterprises": g["enterprises"], "first": g["first"], "last": g["last"],
+             "report": g["report"]["number"] if g["report"] else "",
+             "report_status": g["report"]["status_name"] if g["report"] else "未上报",
+             "sample": g["samples"][0]["text"]}
+            for g in common_problems(engine, service, f, limit=500)]
+
+
 def _weekly(rows: list[Member]) -> list[dict[str, Any]]:
     weeks = Counter((m.day - timedelta(days=m.day.weekday())).isoformat() for m in rows)
     return [{"week": w, "count": n} for w, n in sorted(weeks.items())]

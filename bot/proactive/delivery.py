@@ -295,3 +295,19 @@ def _finish(engine: Engine, row_id: int, status: str, detail: str) -> None:
     with engine.begin() as conn:
         conn.execute(update(policy_deliveries).where(policy_deliveries.c.id == row_id)
                      .values(status=status, detail=detail))
+
+
+def mark_asked(engine: Engine, conversation_id: str, doc_id: str,
+               now: datetime | None = None) -> int:
+    """The enterprise asked about a policy it was told about (the reach figures: "asked
+    afterwards"): its sent notices of ``doc_id`` get their first ``asked_at``."""
+    codes = (select(enterprise_profiles.c.credit_code)
+             .where(enterprise_profiles.c.conversation_id == conversation_id))
+    with engine.begin() as conn:
+        return conn.execute(
+            update(policy_deliveries)
+            .where(policy_deliveries.c.doc_id == doc_id,
+                   policy_deliveries.c.status == "sent",
+                   policy_deliveries.c.asked_at.is_(None),
+                   policy_deliveries.c.credit_code.in_(codes))
+            .values(asked_at=now or _now())).rowcount

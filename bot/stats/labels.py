@@ -9,7 +9,8 @@ from typing import Any
 from bot.taxonomy import taxonomy
 
 CHANNEL_NAMES = {"rest": "网页咨询", "wechat": "微信公众号", "wecom": "企业微信",
-                 "hotline": "热线坐席", "api": "部门接口", "cmdline": "命令行测试"}
+                 "hotline": "热线坐席", "api": "部门接口", "cmdline": "命令行测试",
+                 "blockage": "堵点上报"}
 LEVEL_NAMES = {"county": "县级", "city": "市级", "province": "省级"}
 #: short status names for tables (the enterprise is told the longer STATUS_NAMES)
 STATUS_SHORT = {"submitted": "已提交", "assigned": "已分派", "in_progress": "办理中",
@@ -20,7 +21,10 @@ COLUMN_NAMES = {
     "phrase": "高频词", "question": "问题", "last": "最近一次", "number": "工单号",
     "at": "提级时间", "to": "提级至", "level": "层级", "by": "操作人", "reason": "原因",
     "text": "诉求内容", "created": "登记时间", "status": "状态", "department": "承办部门",
-    "enterprise": "企业", "contact": "联系人", "mobile": "手机", "channel": "渠道"}
+    "enterprise": "企业", "contact": "联系人", "mobile": "手机", "channel": "渠道",
+    "figure": "指标", "value": "数值", "label": "问题类别", "regions": "涉及地区",
+    "enterprises": "企业数", "first": "最早", "report": "堵点上报工单",
+    "report_status": "上报办理状态", "sample": "诉求示例"}
 #: what the ``key`` column of a count table holds
 KEY_COLUMNS = {"domains": "domain", "subtopics": "subtopic", "regions": "region",
                "channels": "channel"}

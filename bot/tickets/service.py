@@ -31,7 +31,8 @@ logger = logging.getLogger(__name__)
 DUPLICATE_WINDOW = timedelta(days=30)
 ROUTER = "system:router"
 DEADLINE_WATCH = "system:deadline"
-REOPEN_AT_OR_BELOW = 2  # a rating of 1 or 2 reopens the ticket
+REOPEN_AT_OR_BELOW = 2  # a rating of 1 or 2 reopens the ticket and opens the centre's review
+REVIEWER = "system:review"
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,8 @@ class TicketService:
 
     # -- the enterprise's side ---------------------------------------------------------
     def rate(self, number: str, actor: str, score: int, comment: str = "") -> Ticket:
-        """回访评价: 1–5 after resolution; 1 or 2 reopens the ticket with fresh deadlines."""
+        """回访评价: 1–5 after resolution; 1 or 2 reopens the ticket with fresh deadlines and
+        opens a review by the centre (an event ``review``, concluded by ``review``)."""
         if not 1 <= score <= 5:
             raise InvalidTicket("a rating is a whole number from 1 to 5")
         ticket = self.store.get(number)
@@ -206,7 +208,18 @@ class TicketService:
                 number, Status.REOPENED, actor, ticket.version,
                 reason=f"rating {score}: the enterprise is not satisfied",
                 first_response_due=first, resolution_due=resolution)
+            self.store.add_note(number, REVIEWER, comment.strip() or f"企业评价{score}分",
+                                kind="review", rating=score)
         return ticket
+
+    def conclude_review(self, number: str, actor: str, conclusion: str) -> Event:
+        """The centre's conclusion of the review a low rating opened (复核意见)."""
+        if not conclusion.strip():
+            raise InvalidTicket("a review needs a conclusion")
+        kinds = [e.kind for e in self.store.events(number)]
+        if kinds.count("review") <= kinds.count("reviewed"):
+            raise InvalidTicket(f"ticket {number} has no review waiting")
+        return self.store.add_note(number, actor, conclusion.strip(), kind="reviewed")
 
     def urge(self, number: str, actor: str) -> Event | None:
         return self.store.urge(number, actor)

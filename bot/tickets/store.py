@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine, Row, create_engine
 from sqlalchemy.exc import IntegrityError
 
@@ -91,6 +91,7 @@ class TicketStore(Protocol):
     def query(self, q: Query) -> tuple[list[Ticket], int]: ...
     def resolved_unrated(self, before: datetime) -> list[tuple[Ticket, datetime]]: ...
     def related(self, number: str) -> list[str]: ...
+    def pending_reviews(self, limit: int = 200) -> list[tuple[Ticket, Event]]: ...
     def reports_of(self, numbers: list[str]) -> dict[str, str]: ...
 
 
@@ -229,6 +230,21 @@ class SqlTicketStore:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [(_ticket(r), _as_utc(r.resolved_at)) for r in rows]
+
+    def pending_reviews(self, limit: int = 200) -> list[tuple[Ticket, Event]]:
+        """Tickets whose low rating opened a review (event ``review``) the centre has not
+        concluded (``reviewed``), oldest first, each with its latest review event."""
+        e = ticket_events.c
+        opened = func.sum(case((e.kind == "review", 1), else_=0))
+        waiting = (select(e.number).where(e.kind.in_(("review", "reviewed")))
+                   .group_by(e.number)
+                   .having(opened > func.sum(case((e.kind == "reviewed", 1), else_=0))))
+        query = (select(ticket_events).where(e.kind == "review", e.number.in_(waiting))
+                 .order_by(e.at))
+        with self.engine.connect() as conn:
+            latest = {r.number: _event(r) for r in conn.execute(query).all()}
+        numbers = list(latest)[:limit]
+        return [(self.get(n), latest[n]) for n in numbers]
 
     def related(self, number: str) -> list[str]:
         """The demand tickets a report (e.g. a policy-blockage report) is about."""

@@ -5,7 +5,7 @@
 * ``/queue`` — a department handler's tickets;
 * ``/dashboard`` — demand statistics for administrators (诉求统计), CSV / XLSX exports,
   NLU corrections and knowledge-base proposals to review, common problems (共性问题)
-  and the policy-blockage reports made from them.
+  and the policy-blockage reports made from them, the centre's review of low ratings.
 
 Pages need a login (except the chat and the status page); each role sees only its
 pages. Sessions are cookies (HttpOnly, SameSite=Strict); every state-changing
@@ -30,6 +30,7 @@ from bot.web.dashboard import add_dashboard_routes
 from bot.web.inbox import add_inbox_routes
 from bot.web.knowledge import add_knowledge_routes
 from bot.web.queue import add_queue_routes
+from bot.web.reviews import add_review_routes
 from bot.web.site import PROXIES, RASA, SECURE_COOKIE, TEMPLATES, USERS
 from bot.web.status import add_status_routes
 from bot.web.users import UserStore
@@ -54,6 +55,7 @@ def add_web(app: web.Application, users: UserStore, rasa: RasaApi, kb_source: Pa
     add_queue_routes(app)
     add_dashboard_routes(app)
     add_commons_routes(app)
+    add_review_routes(app)
     add_correction_routes(app)
     add_knowledge_routes(app, kb_source)
     app.router.add_static("/static", HERE / "static")

@@ -11,10 +11,12 @@ from aiohttp import web
 from bot.http.filters import filters_of, period_of
 from bot.http.keys import BACKEND
 from bot.http.responses import ApiError, respond
+from bot.proactive.blockage import common_problem_rows
 from bot.regions import region_table
 from bot.stats import queries
 from bot.stats.export import masked_rows, to_csv, to_xlsx
 from bot.stats.labels import headers, labelled, value_names
+from bot.stats.proactive import FIGURES, figure_rows, proactive_figures
 from bot.taxonomy import taxonomy
 from bot.web.site import need, page
 
@@ -33,11 +35,15 @@ EXPORTS = {
     "tickets": ("ticket_list", ["number", "created", "status", "region", "domain",
                                 "subtopic", "department", "enterprise", "contact", "mobile",
                                 "channel"]),
+    "proactive": ("proactive", ["figure", "value"]),
+    "commons": ("commons", ["label", "regions", "count", "enterprises", "first", "last",
+                            "report", "report_status", "sample"]),
 }
 EXPORT_LABELS = {"domains": "按领域", "subtopics": "按子类", "regions": "按地区",
                  "channels": "按渠道", "trend": "趋势", "heatmap": "领域×地区",
                  "phrases": "高频词", "gaps": "政策库未答问题", "escalated": "提级诉求",
-                 "tickets": "工单清单（个人信息已脱敏）"}
+                 "tickets": "工单清单（个人信息已脱敏）", "proactive": "主动服务",
+                 "commons": "共性问题"}
 
 
 async def dashboard_page(request: web.Request) -> web.Response:
@@ -61,7 +67,8 @@ def _stats(engine, f: queries.Filters, period: str) -> dict[str, Any]:  # noqa: 
             "phrases": queries.recurring_phrases(engine, f),
             "closed_loop": queries.closed_loop(engine, f),
             "gaps": queries.knowledge_gaps(engine, f, 30),
-            "escalated": queries.escalated_beyond_authority(engine, f, 50)}
+            "escalated": queries.escalated_beyond_authority(engine, f, 50),
+            "proactive": proactive_figures(engine, f)}
 
 
 async def stats(request: web.Request) -> web.Response:
@@ -71,7 +78,7 @@ async def stats(request: web.Request) -> web.Response:
                                    period)
     names = value_names()  # the exports' names (bot/stats/labels.py)
     data["labels"] = {"domains": names["domain"], "subtopics": names["subtopic"],
-                      "channels": names["channel"]}
+                      "channels": names["channel"], "proactive": FIGURES}
     return respond(data)
 
 
@@ -86,6 +93,10 @@ async def export(request: web.Request) -> web.Response:
     engine = request.app[BACKEND].engine
 
     def rows() -> list[dict[str, Any]]:
+        if function == "proactive":
+            return figure_rows(proactive_figures(engine, f))
+        if function == "commons":
+            return common_problem_rows(engine, request.app[BACKEND].service, f)
         fn = getattr(queries, function)
         if function == "demand_counts":
             return fn(engine, f, table.removesuffix("s"))

@@ -92,6 +92,7 @@ policy_deliveries = Table(
     Column("sent_at", DateTime(timezone=True)),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("detail", String(300)),  # why it failed or was not sent
+    Column("asked_at", DateTime(timezone=True)),  # the enterprise then asked about it (0012)
     UniqueConstraint("credit_code", "doc_id", "kind", name="uq_policy_deliveries_once"),
     Index("ix_policy_deliveries_status", "status", "created_at"),
     Index("ix_policy_deliveries_sent", "credit_code", "sent_at"),

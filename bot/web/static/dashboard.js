@@ -100,12 +100,21 @@
     facts.forEach(([k, v]) => { dl.appendChild(el("dt", k)); dl.appendChild(el("dd", String(v))); });
     bars("satisfaction", [5, 4, 3, 2, 1].map(k => ({key: k + "分", count: c.satisfaction[k] || 0})));
   }
+  function proactive(figures) {
+    const dl = $("proactive"); dl.innerHTML = "";
+    Object.entries(labels.proactive).forEach(([key, title]) => {
+      let v = figures[key];
+      if (key === "followup_response_rate") v = v === null ? "—" : Math.round(v * 1000) / 10 + "%";
+      dl.appendChild(el("dt", title)); dl.appendChild(el("dd", String(v === null ? "—" : v)));
+    });
+  }
   async function load() {
     const r = await fetch("/web/stats?" + params());
     const data = await r.json();
     if (!r.ok) { alert((data.error && data.error.message) || "查询失败"); return; }
     labels = data.labels;
     loop(data.closed_loop); trend(data.trend); heatmap(data.heatmap);
+    proactive(data.proactive);
     bars("domains", data.domains, "domains"); bars("subtopics", data.subtopics, "subtopics");
     bars("regions", data.regions); bars("channels", data.channels, "channels");
     bars("phrases", data.phrases.map(p => ({key: p.phrase, count: p.count})));
@@ -114,6 +123,7 @@
           ["number", "at", "region", "subtopic", "to", "reason"],
           ["工单号", "时间", "地区", "子类", "提交至", "原因"]);
     await commons();
+    await reviewsList();
     await knowledge();
     document.body.dataset.loaded = "1";
   }
@@ -152,6 +162,35 @@
         });
         item.appendChild(b);
       }
+      box.appendChild(item);
+    });
+  }
+  // low ratings waiting for the centre's review: the facts and a conclusion to record
+  async function reviewsList() {
+    const box = $("reviews"); box.innerHTML = "";
+    const r = await fetch("/web/reviews");
+    const rows = r.ok ? (await r.json()).reviews : [];
+    if (!rows.length) { box.appendChild(el("p", "暂无待复核的低评分工单。", "hint")); return; }
+    rows.forEach(v => {
+      const item = el("div", null, "review"); item.dataset.number = v.number;
+      item.appendChild(el("strong", `工单 ${v.number} · ${v.rating}分 · ${v.department || "未分派"} · ${v.subtopic}`));
+      item.appendChild(el("p", "企业意见：" + (v.comment || "—")));
+      item.appendChild(el("p", "办理结果：" + (v.reply || "—"), "hint"));
+      item.appendChild(el("p", "诉求：" + v.text, "hint"));
+      const id = "review-" + v.number;
+      const label = el("label", "复核意见（必填）"); label.htmlFor = id;
+      const text = el("textarea"); text.id = id; text.rows = 2; text.maxLength = 1000;
+      const b = el("button", "提交复核意见"); b.type = "button";
+      const said = el("p", null, "error"); said.setAttribute("role", "alert");
+      b.addEventListener("click", async () => {
+        const r = await fetch(`/web/reviews/${encodeURIComponent(v.number)}`, {method: "POST",
+          headers: {"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+          body: JSON.stringify({conclusion: text.value})});
+        const data = await r.json();
+        if (!r.ok) { said.textContent = (data.error && data.error.message) || "提交失败"; return; }
+        item.replaceWith(el("p", data.message, "reported"));
+      });
+      [label, text, b, said].forEach(x => item.appendChild(x));
       box.appendChild(item);
     });
   }

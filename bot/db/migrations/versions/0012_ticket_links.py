@@ -1,4 +1,5 @@
-"""Ticket links: a policy-blockage report and the demand tickets it reports on.
+"""Ticket links: a policy-blockage report and the demand tickets it reports on; when an
+enterprise asked about a policy notice it was sent.
 
 Revision ID: 0012
 Revises: 0011
@@ -20,8 +21,10 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_ticket_links_number", "ticket_links", ["number"])
+    op.add_column("policy_deliveries", sa.Column("asked_at", sa.DateTime(timezone=True)))
 
 
 def downgrade() -> None:
+    op.drop_column("policy_deliveries", "asked_at")
     op.drop_index("ix_ticket_links_number", "ticket_links")
     op.drop_table("ticket_links")
