@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.api.app import create_app
+from bot.http.keys import MEMBERS
 from bot.http.tokens import load_tokens
 from bot.kb.index import KnowledgeBase
 from bot.kb.setup import open_knowledge_base
@@ -49,6 +50,7 @@ def build_app(settings: Settings, jobs: bool = True) -> web.Application:
         kb.warm_up()  # before the server answers: the console's first search is not cold
     app = create_app(backend, tokens, notifier,
                      settings.openapi_file.read_text(encoding="utf-8"), kb=kb)
+    app[MEMBERS] = settings.members_file
     if jobs:
         app.cleanup_ctx.append(periodic_jobs(backend, notifier, kb, settings))
     add_web(app, UserStore(backend.engine), settings.rasa, settings.kb_source_dir,

@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -280,6 +281,30 @@ def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
                               "Ctrl+C stops it.")
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """One process in the foreground, for a service manager (deploy/systemd): the Rasa
+    server or the action server, started exactly as govbot run / cluster start them."""
+    from bot.runner import (
+        actions_command,
+        child_environment,
+        endpoints_file,
+        rasa_command,
+    )
+    from bot.settings import settings_environment, with_rasa_token
+
+    settings = with_rasa_token(settings)
+    if args.process == "rasa":
+        model = _current_model(settings, args.model)
+        run_dir = settings.var_dir / f"rasa-{settings.rasa_port}"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        argv, extra = rasa_command(settings, model, endpoints_file(settings, run_dir)), {}
+    else:
+        argv, extra = actions_command(settings)
+    env = {**child_environment(), **settings_environment(settings), **extra}
+    os.chdir(settings.root)
+    os.execvpe(argv[0], argv, env)  # the service manager supervises the server itself
+
+
 def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
@@ -488,6 +513,11 @@ def build_parser() -> argparse.ArgumentParser:
     e = e_sub.add_parser("consume", help="feed the turns table from the event broker")
     e.add_argument("--once", action="store_true", help="stop when the queue is idle")
     e.set_defaults(func=cmd_events)
+
+    p = sub.add_parser("serve", help="one server in the foreground (for systemd units)")
+    p.add_argument("process", choices=("rasa", "actions"))
+    p.add_argument("--model", help="model file (default: models/govbot.tar.gz)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("cluster", help="production: N Rasa replicas behind nginx")
     p.add_argument("--replicas", type=int, default=2)

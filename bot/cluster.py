@@ -23,8 +23,9 @@ import jinja2
 
 from bot.channels.rest_protocol import RETRY_TEXT
 from bot.resources import RESOURCES
-from bot.runner import Services, wait_any, wait_until_up
+from bot.runner import Services, wait_until_up
 from bot.settings import Settings, SettingsError
+from bot.supervisor import Member, Supervisor
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class Cluster:
             # nginx is the web application's trusted proxy (client addresses for logins)
             self.web = Services(replace(self.settings, trusted_proxies=self.settings.host),
                                 self.model, self.run_dir / "web")
-            self.web.start_api()
+            self.web.start_api(members_file=self.members_file)
             self.web._spawn("event-consumer", [sys.executable, "-m", "bot.cli", "events",
                                                "consume"])
             for i in range(self.replicas):
@@ -100,11 +101,15 @@ class Cluster:
                                    rasa_ports=[m.settings.rasa_port for m in self.members],
                                    retry=retry.replace("'", "\\'")),
                         encoding="utf-8")
-        log = open(run / "nginx.out", "ab")  # noqa: SIM115 - kept open for the process
-        self.nginx = subprocess.Popen(["nginx", "-p", str(run), "-c", str(conf), "-g",
-                                       "daemon off;"], stdout=log, stderr=subprocess.STDOUT)
+        self.nginx = self.spawn_proxy()
         wait_until_up(f"{self.url}/api/v1/health", self.nginx, 30, "nginx",
                       run / "nginx-error.log")
+
+    def spawn_proxy(self) -> subprocess.Popen:
+        run = self.run_dir / "nginx"
+        with open(run / "nginx.out", "ab") as log:
+            return subprocess.Popen(["nginx", "-p", str(run), "-c", str(run / "nginx.conf"),
+                                     "-g", "daemon off;"], stdout=log, stderr=subprocess.STDOUT)
 
     def stop(self) -> None:
         """nginx first (no new requests), then each Rasa replica finishes its in-flight
@@ -120,12 +125,24 @@ class Cluster:
         if self.web:
             self.web.stop()
 
-    def wait(self) -> int:
-        processes = {f"replica {i} {name}": p for i, m in enumerate(self.members)
-                     for name, p in m.processes.items()}
-        if self.web:
-            processes.update(self.web.processes)
+    @property
+    def members_file(self) -> Path:
+        return self.run_dir / "members.json"
+
+    def supervised(self) -> list[Member]:
+        """Every process of the cluster as a supervised member (bot/supervisor.py)."""
+        members = self.web.supervised() if self.web else []
+        for i, replica in enumerate(self.members):
+            members += replica.supervised(f"replica {i} ")
         if self.nginx:
-            processes["nginx"] = self.nginx
-        return wait_any(processes)
+            def proxy() -> subprocess.Popen:
+                self.nginx = self.spawn_proxy()
+                return self.nginx
+            members.append(Member("nginx", proxy, self.nginx, f"{self.url}/nginx-health"))
+        return members
+
+    def wait(self) -> int:
+        """Keep every member serving — a dead one is restarted while the others serve —
+        until Ctrl+C / SIGTERM."""
+        return Supervisor(self.supervised(), self.members_file).run()
 

@@ -6,13 +6,15 @@ turns them into one row per user message — channel, intent, NLU confidence,
 domain, and the turn's latency (user event → first bot event of the same
 conversation) — for the statistics and the Prometheus metrics. Messages are
 acknowledged only after their row is committed, so nothing is lost when the
-consumer or the database stops; while RabbitMQ is down, Rasa's broker keeps the
-events and publishes them when it is back.
+consumer or the database stops; while RabbitMQ is down, each replica's broker spools
+the events and publishes them when it is back (``bot/event_broker.py``). A user event
+delivered twice is counted once (``turns.event_key``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from datetime import datetime, timezone
@@ -20,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from bot.db.schema import turns
 from bot.parsing import label_name
@@ -48,12 +51,17 @@ class TurnRecorder:
             intent = parse.get("intent") or {}
             if str(intent.get("name") or "").startswith("EXTERNAL_"):
                 return  # notifications, not users
-            with self.engine.begin() as conn:
-                row = conn.execute(insert(turns).values(
-                    at=datetime.fromtimestamp(ts, timezone.utc),
-                    channel=event.get("input_channel") or "unknown",
-                    intent=intent.get("name") or "", confidence=intent.get("confidence"),
-                    domain=label_name(parse.get("domain")))).inserted_primary_key[0]
+            key = hashlib.sha1(f"{sender}|{ts!r}".encode()).hexdigest()
+            try:
+                with self.engine.begin() as conn:
+                    row = conn.execute(insert(turns).values(
+                        at=datetime.fromtimestamp(ts, timezone.utc),
+                        channel=event.get("input_channel") or "unknown",
+                        intent=intent.get("name") or "", confidence=intent.get("confidence"),
+                        domain=label_name(parse.get("domain")),
+                        event_key=key)).inserted_primary_key[0]
+            except IntegrityError:  # delivered again (a replica's spool): counted already
+                return
             self._open[sender] = (row, ts)
         elif kind == "bot" and sender in self._open:
             row, started = self._open.pop(sender)

@@ -8,7 +8,8 @@
   ``events`` table), so any replica continues any conversation;
 * the lock store on Redis, so one conversation is handled by one replica at a time
   (``bot.lock_store``: Rasa's ticket lock with atomic updates);
-* the event broker on RabbitMQ (Rasa's Pika broker, queue ``govbot_events``).
+* the event broker on RabbitMQ (Rasa's Pika broker with publisher confirms and a local
+  spool, ``bot/event_broker.py``; queue ``govbot_events``).
 
 ``check_services`` connects to each before anything starts and names the piece
 that is missing or unreachable.
@@ -46,10 +47,11 @@ def lock_store(settings: Settings) -> dict[str, Any]:
 
 def event_broker(settings: Settings) -> dict[str, Any]:
     u = urlsplit(settings.rabbitmq_url)
-    return {"type": "pika", "url": u.hostname or "127.0.0.1", "port": u.port or 5672,
+    return {"type": "bot.event_broker.DurablePikaEventBroker",
+            "url": u.hostname or "127.0.0.1", "port": u.port or 5672,
             "username": unquote(u.username or "guest"), "password": unquote(u.password or
                                                                          "guest"),
-            "queues": [EVENTS_QUEUE]}
+            "queues": [EVENTS_QUEUE], "spool_dir": str(settings.var_dir / "events-spool")}
 
 
 def rasa_endpoints(settings: Settings) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import yaml
 
 from bot.files import write_private
 from bot.settings import Settings, settings_environment, with_rasa_token
+from bot.supervisor import Member, Supervisor
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,21 @@ def endpoints_file(settings: Settings, run_dir: Path) -> Path:
     return derived
 
 
+def actions_command(settings: Settings) -> tuple[list[str], dict[str, str]]:
+    """The action server's command line and extra environment."""
+    return ([sys.executable, "-m", "actions.serve", "--actions", "actions",
+             "--port", str(settings.action_port)], {"SANIC_HOST": settings.host})
+
+
+def rasa_command(settings: Settings, model: Path, endpoints: Path,
+                 credentials: Path | None = None) -> list[str]:
+    """One Rasa server's command line (its HTTP API needs the token of the settings)."""
+    return [sys.executable, "-m", "bot.server", "run", "--model", str(model),
+            "--endpoints", str(endpoints),
+            "--credentials", str(credentials or settings.credentials_file),
+            "--interface", settings.host, "--port", str(settings.rasa_port), "--enable-api"]
+
+
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float, name: str,
                   log: Path) -> None:
     deadline = time.monotonic() + timeout
@@ -85,6 +101,8 @@ class Services:
     endpoints: Path | None = None  # default: endpoints.yml with the configured action port
     credentials: Path | None = None  # default: the project's credentials.yml
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    #: how each process was started, to start it again (bot/supervisor.py)
+    commands: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Rasa's HTTP API answers only with this token; every process gets it through
@@ -111,17 +129,33 @@ class Services:
                                        env={**child_environment(),
                                             **settings_environment(self.settings), **env},
                                        stdout=out, stderr=subprocess.STDOUT)
-        self.processes[name] = process
+        self.processes[name], self.commands[name] = process, (args, env)
         return process, log
+
+    def respawn(self, name: str) -> subprocess.Popen:
+        """Start process ``name`` again as it was started (its log goes on)."""
+        args, env = self.commands[name]
+        return self._spawn(name, args, **env)[0]
+
+    def health_url(self, name: str) -> str | None:
+        """Where process ``name`` answers 200 while it serves (None: no such URL)."""
+        s = self.settings
+        return {"web": f"{self.api_url}/health",
+                "action-server": f"http://{s.host}:{s.action_port}/health",
+                "rasa-server": self.rasa_api("/status")}.get(name)
+
+    def supervised(self, prefix: str = "") -> list[Member]:
+        """Each running process as a supervised member (bot/supervisor.py)."""
+        return [Member(f"{prefix}{name}", lambda name=name: self.respawn(name), process,
+                       self.health_url(name)) for name, process in self.processes.items()]
 
     def start_actions(self, timeout: float = 60.0) -> None:
         s = self.settings
         if s.actions == "inprocess":  # the Rasa server runs them (bot/action_executor.py)
             return
         try:
-            actions, log = self._spawn("action-server", [
-                sys.executable, "-m", "actions.serve", "--actions", "actions",
-                "--port", str(s.action_port)], SANIC_HOST=s.host)  # default: 0.0.0.0
+            args, env = actions_command(s)  # SANIC_HOST: Sanic's default is 0.0.0.0
+            actions, log = self._spawn("action-server", args, **env)
             wait_until_up(f"http://{s.host}:{s.action_port}/health", actions, timeout,
                           "the action server", log)
         except BaseException:
@@ -132,10 +166,13 @@ class Services:
     def api_url(self) -> str:
         return f"http://{self.settings.host}:{self.settings.api_port}/api/v1"
 
-    def start_api(self, timeout: float = 60.0) -> None:
-        """The department API (it migrates the ticket database, so it starts first)."""
+    def start_api(self, timeout: float = 60.0, members_file: Path | None = None) -> None:
+        """The department API (it migrates the ticket database, so it starts first); it
+        reports the supervised processes of ``members_file`` (default: this group's)."""
+        state = str(members_file or self.members_file)
         try:
-            api, log = self._spawn("web", [sys.executable, "-m", "bot.cli", "web"])
+            api, log = self._spawn("web", [sys.executable, "-m", "bot.cli", "web"],
+                                   GOVBOT_MEMBERS_FILE=state)
             wait_until_up(f"{self.api_url}/health", api, timeout, "the web application", log)
         except BaseException:
             self.stop()
@@ -157,11 +194,9 @@ class Services:
     def start_rasa(self, timeout: float = 180.0) -> None:
         s = self.settings
         try:
-            rasa, log = self._spawn("rasa-server", [
-                sys.executable, "-m", "bot.server", "run", "--model", str(self.model),
-                "--endpoints", str(self.endpoints or endpoints_file(s, self.run_dir)),
-                "--credentials", str(self.credentials or s.credentials_file),
-                "--interface", s.host, "--port", str(s.rasa_port), "--enable-api"])
+            rasa, log = self._spawn("rasa-server", rasa_command(
+                s, self.model, self.endpoints or endpoints_file(s, self.run_dir),
+                self.credentials))
             # up = the model loaded and one warm-up turn run (bot/rasa_compat.py)
             wait_until_up(self.rasa_api("/status"), rasa, timeout, "the Rasa server", log)
         except BaseException:
@@ -181,20 +216,13 @@ class Services:
                 process.wait()
         self.processes.clear()
 
+    @property
+    def members_file(self) -> Path:
+        return self.run_dir / "members.json"
+
     def wait(self) -> int:
-        return wait_any(self.processes)
-
-
-def wait_any(processes: dict[str, subprocess.Popen]) -> int:
-    """Block until one of the processes exits; return its exit code (1 for 0: a process
-    that stops by itself is a failure of the whole group)."""
-    while True:
-        for name, process in processes.items():
-            code = process.poll()
-            if code is not None:
-                logger.error("%s exited with code %s; stopping.", name, code)
-                return code or 1
-        time.sleep(0.5)
+        """Keep every process serving (restarted when it dies) until Ctrl+C / SIGTERM."""
+        return Supervisor(self.supervised(), self.members_file).run()
 
 
 def how_to_talk(services: Services) -> str:

@@ -54,6 +54,9 @@ class Settings:
     # "inprocess": the custom actions inside the Rasa process (the embedded default);
     # "http": on the action server (production default: replicas, scale-out)
     actions: str = "inprocess"
+    # the supervisor's state file (bot/supervisor.py), set by govbot run / cluster for the
+    # web application's readiness answer and metrics
+    members_file: str = ""
 
     @property
     def var_dir(self) -> Path:
@@ -206,6 +209,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rabbitmq_url=env.get("GOVBOT_RABBITMQ_URL") or "",
         rasa_token=env.get("GOVBOT_RASA_TOKEN") or "",
         trusted_proxies=env.get("GOVBOT_TRUSTED_PROXIES") or "",
+        members_file=env.get("GOVBOT_MEMBERS_FILE") or "",
         actions=_choice(env, "GOVBOT_ACTIONS", ("http", "inprocess") if mode == "production"
                         else ("inprocess", "http")),
         job_interval=_int(env, "GOVBOT_JOB_INTERVAL", 300, top=86400,
@@ -256,6 +260,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     for key, value in (("GOVBOT_DATABASE_URL", settings.database_url),
                        ("GOVBOT_API_TOKENS", settings.api_tokens),
                        ("GOVBOT_VAR_DIR", settings.var),
+                       ("GOVBOT_MEMBERS_FILE", settings.members_file),
                        ("GOVBOT_SECURE_COOKIES", "1" if settings.secure_cookies else ""),
                        ("GOVBOT_MODE", settings.mode if settings.mode != "embedded" else ""),
                        ("GOVBOT_REDIS_URL", settings.redis_url),

@@ -15,6 +15,7 @@ import logging
 import math
 from dataclasses import asdict
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -25,12 +26,13 @@ from bot.db.schema import api_audit
 from bot.http import commons, reviews
 from bot.http.filters import filters_of
 from bot.http.handoffs import end_handoff, reply_to_handoff
-from bot.http.keys import BACKEND, KB, NOTIFIER, TOKENS, knowledge_base_of
+from bot.http.keys import BACKEND, KB, MEMBERS, NOTIFIER, TOKENS, knowledge_base_of
 from bot.http.middleware import errors_and_audit
 from bot.http.responses import ApiError, check_department, event_view, respond, ticket_view
 from bot.http.tokens import Principal
 from bot.kb.index import KnowledgeBase
 from bot.kb.matching import SIZE_NAMES, Profile, match_policies, qualifications_in
+from bot.supervisor import read_state
 from bot.tickets.factory import Backend
 from bot.tickets.model import Status, Ticket, china_date
 from bot.tickets.notify import RasaNotifier
@@ -117,7 +119,8 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def ready(request: web.Request) -> web.Response:
-    """Readiness: the database answers (and, for information, whether Rasa does)."""
+    """Readiness: the database answers (and, for information, whether Rasa does and the
+    state of each supervised process: a member in a crash loop is named here)."""
     def database() -> str:
         with request.app[BACKEND].engine.connect() as conn:
             conn.execute(select(1))
@@ -128,8 +131,16 @@ async def ready(request: web.Request) -> web.Response:
     except SQLAlchemyError as err:
         checks["database"] = f"unavailable ({type(err).__name__})"
     checks["rasa"] = "ok" if await request.app[NOTIFIER].rasa_up() else "unavailable"
-    return respond({"ready": checks["database"] == "ok", "checks": checks},
-                   status=200 if checks["database"] == "ok" else 503)
+    body: dict[str, Any] = {"ready": checks["database"] == "ok", "checks": checks}
+    if members := members_of(request.app):
+        body["members"] = members
+    return respond(body, status=200 if checks["database"] == "ok" else 503)
+
+
+def members_of(app: web.Application) -> dict[str, dict]:
+    """The supervised processes' states (bot/supervisor.py), when a supervisor runs."""
+    path = app.get(MEMBERS)
+    return read_state(Path(path)) if path else {}
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -137,10 +148,11 @@ async def metrics(request: web.Request) -> web.Response:
     requests in the outbox, demands by domain, knowledge gaps."""
     from bot.tickets.metrics import render, render_unavailable
 
+    members = members_of(request.app)
     try:
-        body = await asyncio.to_thread(render, request.app[BACKEND])
+        body = await asyncio.to_thread(render, request.app[BACKEND], members)
     except SQLAlchemyError as err:
-        body = render_unavailable(err)
+        body = render_unavailable(err, members)
     return web.Response(body=body, content_type="text/plain", charset="utf-8",
                         headers={"X-Content-Type-Options": "nosniff"})
 

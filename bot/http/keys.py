@@ -14,6 +14,8 @@ BACKEND = web.AppKey("backend", Backend)
 NOTIFIER = web.AppKey("notifier", RasaNotifier)
 KB = web.AppKey("kb", KnowledgeBase)  # absent until the knowledge base is built
 TOKENS = web.AppKey("tokens", dict)  # token digest -> bot.http.tokens.Principal
+#: the supervisor's state file (bot/supervisor.py), when govbot run / cluster started us
+MEMBERS = web.AppKey("members", str)
 
 
 def knowledge_base_of(request: web.Request) -> KnowledgeBase:

@@ -76,17 +76,43 @@ class DatabaseCollector:
                                 "reply, in milliseconds.", LATENCY_BUCKETS, latency)
 
 
-def render(backend: Backend) -> bytes:
-    """The Prometheus text of the database's figures (SQLAlchemyError when it is down)."""
+class MembersCollector:
+    """The supervised processes (bot/supervisor.py): up, restarts, crash loops."""
+
+    def __init__(self, members: dict[str, dict]) -> None:
+        self.members = members
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("govbot_member_up", "A supervised process serves (1) or not "
+                               "(0).", labels=["member"])
+        loop = GaugeMetricFamily("govbot_member_crash_loop", "A supervised process keeps "
+                                 "dying and is out of rotation.", labels=["member"])
+        restarts = CounterMetricFamily("govbot_member_restarts", "Restarts of a supervised "
+                                       "process.", labels=["member"])
+        for name, m in sorted(self.members.items()):
+            up.add_metric([name], 1 if m.get("state") == "up" else 0)
+            loop.add_metric([name], 1 if m.get("state") == "crash_loop" else 0)
+            restarts.add_metric([name], int(m.get("restarts") or 0))
+        yield from (up, loop, restarts)
+
+
+def render(backend: Backend, members: dict[str, dict] | None = None) -> bytes:
+    """The Prometheus text of the database's figures and the supervised processes
+    (SQLAlchemyError when the database is down)."""
     registry = CollectorRegistry(auto_describe=False)  # nothing is read before the scrape
     registry.register(DatabaseCollector(backend))
+    if members:
+        registry.register(MembersCollector(members))
     return generate_latest(registry)
 
 
-def render_unavailable(error: Exception) -> bytes:
-    """What a scrape gets when the database does not answer: ``govbot_up 0``."""
+def render_unavailable(error: Exception, members: dict[str, dict] | None = None) -> bytes:
+    """What a scrape gets when the database does not answer: ``govbot_up 0`` (and the
+    supervised processes)."""
     registry = CollectorRegistry()
     Gauge("govbot_up", UP_HELP, registry=registry).set(0)
+    if members:
+        registry.register(MembersCollector(members))
     return f"# database unavailable: {type(error).__name__}\n".encode() + \
         generate_latest(registry)
 

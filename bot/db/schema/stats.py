@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from bot.db.schema.base import metadata
@@ -52,4 +53,8 @@ turns = Table(
     Column("confidence", Float),
     Column("domain", String(32)),
     Column("latency_ms", Integer),
+    # the user event's identity (a hash of conversation and timestamp): an event
+    # delivered twice — published again from a replica's spool — is counted once (0012)
+    Column("event_key", String(40)),
+    UniqueConstraint("event_key", name="uq_turns_event_key"),
 )

@@ -1,0 +1,131 @@
+"""Rasa's RabbitMQ event broker that loses no conversation event (production mode).
+
+Rasa's ``PikaEventBroker`` publishes each event in a background task and keeps the ones
+that fail in memory: they are lost when the replica stops or dies before RabbitMQ comes
+back, and events of turns still being published when the replica is stopped are lost
+too. This subclass
+
+* waits for RabbitMQ's publisher confirm of every event (aio-pika's channels confirm);
+* writes an event that cannot be published — the broker away, the channel closed — to a
+  local spool (one file per event, written atomically, under ``spool_dir``);
+* publishes the spool again when the connection comes back, every ``RETRY_SECONDS``
+  while it is not empty, and when a replica starts (what another replica on this
+  machine left behind: each file is claimed by renaming it, so two replicas never
+  publish one file twice);
+* on a graceful stop (SIGTERM: Rasa closes the broker after Sanic has finished the
+  in-flight turns) waits up to ``DRAIN_SECONDS`` for the publishes under way and spools
+  the rest, so nothing is lost.
+
+The statistics consumer (``bot/events.py``) counts each turn once however often it is
+delivered, so an event published twice after a crash is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from rasa.core.brokers.pika import PikaEventBroker
+
+logger = logging.getLogger(__name__)
+
+RETRY_SECONDS = 5.0
+DRAIN_SECONDS = 10.0
+PUBLISH_TIMEOUT = 10.0  # a publish not confirmed by then is spooled
+
+
+class DurablePikaEventBroker(PikaEventBroker):
+    def __init__(self, *args: Any, spool_dir: str = "", **kwargs: Any) -> None:
+        kwargs["should_keep_unpublished_messages"] = False  # the spool keeps them
+        super().__init__(*args, **kwargs)
+        self.spool = Path(spool_dir or "var/events-spool")
+        self._retry: asyncio.Task | None = None
+        self._in_flight: dict[int, tuple[dict[str, Any], dict[str, str] | None]] = {}
+
+    async def connect(self) -> None:
+        await super().connect()
+        self._connection.reconnect_callbacks.add(lambda *_: self._replay_soon())
+        self._retry = self._loop.create_task(self._retry_loop())
+
+    async def _publish(self, event: dict[str, Any],
+                       headers: dict[str, str] | None = None) -> None:
+        if self._exchange is None or self._connection is None or self._connection.is_closed:
+            self.spool_event(event, headers)
+            return
+        key = id(event)
+        self._in_flight[key] = (event, headers)
+        try:  # returns once RabbitMQ confirmed the message
+            await self._exchange.publish(self._message(event, headers), "",
+                                         timeout=PUBLISH_TIMEOUT)
+        except Exception as err:  # noqa: BLE001 - whatever the reason, keep the event
+            logger.warning("Event not published (%s); kept in %s.", type(err).__name__,
+                           self.spool)
+            self.spool_event(event, headers)
+        finally:
+            self._in_flight.pop(key, None)
+
+    def spool_event(self, event: dict[str, Any], headers: dict[str, str] | None) -> None:
+        self.spool.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns():020d}-{uuid.uuid4().hex}"
+        partial = self.spool / f".{name}.tmp"
+        partial.write_text(json.dumps({"event": event, "headers": headers}),
+                           encoding="utf-8")
+        os.replace(partial, self.spool / f"{name}.json")
+
+    def spooled(self) -> list[Path]:
+        return sorted(self.spool.glob("*.json")) if self.spool.is_dir() else []
+
+    def _replay_soon(self) -> None:
+        self._loop.create_task(self.replay())
+
+    async def replay(self) -> int:
+        """Publish what the spool holds; returns how many were published."""
+        published = 0
+        for path in self.spooled():
+            if self._exchange is None or self._connection is None or \
+                    self._connection.is_closed:
+                break
+            claimed = path.with_suffix(f".{os.getpid()}.claimed")
+            try:
+                os.rename(path, claimed)  # another replica may have taken it
+            except FileNotFoundError:
+                continue
+            item = json.loads(claimed.read_text(encoding="utf-8"))
+            try:
+                await self._exchange.publish(self._message(item["event"], item["headers"]),
+                                             "")
+            except Exception as err:  # noqa: BLE001 - put it back for the next attempt
+                os.rename(claimed, path)
+                logger.warning("Spooled events not published yet (%s).", type(err).__name__)
+                break
+            claimed.unlink()
+            published += 1
+        if published:
+            logger.info("Published %d spooled conversation event(s).", published)
+        return published
+
+    async def _retry_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RETRY_SECONDS)
+            if self.spooled():
+                await self.replay()
+
+    async def close(self) -> None:
+        """After the last turn: wait for the publishes under way, spool what is left."""
+        if self._retry is not None:
+            self._retry.cancel()
+        pending = [t for t in self._background_tasks if not t.done()]
+        if pending:
+            done, late = await asyncio.wait(pending, timeout=DRAIN_SECONDS)
+            logger.info("Drained %d event publish(es) before stopping; %d unconfirmed "
+                        "kept in the spool.", len(done), len(late))
+        for event, headers in list(self._in_flight.values()):  # unconfirmed: keep them
+            self.spool_event(event, headers)
+        self._in_flight.clear()
+        await super().close()
