@@ -27,6 +27,8 @@ from rasa.utils.endpoints import EndpointConfig
 
 T = TypeVar("T")
 
+SOCKET_TIMEOUT = 2.0  # seconds: connecting to Redis and each answer
+
 
 class AtomicRedisLockStore(RedisLockStore):
     """Used by Rasa through ``lock_store: {type: bot.lock_store.AtomicRedisLockStore}``."""
@@ -34,7 +36,12 @@ class AtomicRedisLockStore(RedisLockStore):
     def __init__(self, endpoint_config: EndpointConfig | None = None, **kwargs: Any) -> None:
         if endpoint_config is not None:
             kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs}
+        kwargs.setdefault("socket_timeout", SOCKET_TIMEOUT)
         super().__init__(**kwargs)
+        # Redis unreachable or hung: the turn fails within this time (the user is asked
+        # to retry), it never hangs — the calls block the replica's event loop
+        self.red.connection_pool.connection_kwargs["socket_connect_timeout"] = \
+            kwargs["socket_timeout"]
 
     def _change(self, conversation_id: str,
                 change: Callable[[TicketLock], T]) -> T:

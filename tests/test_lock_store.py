@@ -96,3 +96,23 @@ def test_rasa_builds_it_from_endpoints_yml():
         key_prefix="govbot"))
     assert store.key_prefix == "govbot:lock:"
     assert store.red.connection_pool.connection_kwargs["db"] == DB
+
+
+@pytest.mark.parametrize("redis_is", ["down", "hung"])
+def test_an_unreachable_redis_fails_the_turn_instead_of_hanging(redis_is):
+    """Down: nothing listens. Hung: a server that accepts connections and never answers.
+    Either way taking the lock raises LockError (the REST channel then says 「请稍后重试」)."""
+    import socket
+
+    from rasa.core.lock_store import LockError
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        if redis_is == "hung":
+            listener.listen()  # the kernel accepts; nobody reads or answers
+        else:
+            listener.close()
+        store = AtomicRedisLockStore(host="127.0.0.1", port=port, key_prefix="t")
+        with pytest.raises(LockError):
+            store.issue_ticket(uuid.uuid4().hex)
