@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from bot.channels.rest_protocol import RETRY_TEXT
 from bot.resources import RESOURCES
 from bot.runner import Services, wait_until_up
 from bot.settings import Settings, SettingsError
-from bot.supervisor import Member, Supervisor
+from bot.supervisor import Member, Supervisor, read_state
 
 logger = logging.getLogger(__name__)
 
@@ -146,3 +148,52 @@ class Cluster:
         until Ctrl+C / SIGTERM."""
         return Supervisor(self.supervised(), self.members_file).run()
 
+
+class ClusterProcess:
+    """``govbot cluster`` started as a child process, as users start it, for the tests and
+    ``bench/faults.py``: its members' states come from the supervisor's state file, and
+    ``stop`` sends SIGTERM (a deliberate stop)."""
+
+    def __init__(self, env: dict[str, str], var: Path, port: int, replicas: int = 2,
+                 model: Path | None = None) -> None:
+        self.env, self.var, self.port = env, var, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.args = [sys.executable, "-m", "bot.cli", "cluster", "--replicas", str(replicas),
+                     "--port", str(port), *(["--model", str(model)] if model else [])]
+        self.log = var / "cluster-command.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 600) -> None:
+        """Start it and wait until every member serves (RuntimeError naming the log if it
+        stops or does not come up)."""
+        self.var.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as out:
+            self.process = subprocess.Popen(self.args, env={**os.environ, **self.env},
+                                            cwd=self.env.get("GOVBOT_HOME"), stdout=out,
+                                            stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"govbot cluster stopped; see {self.log}")
+            members = self.members()
+            if members and all(m["state"] == "up" for m in members.values()):
+                return
+            time.sleep(1)
+        raise RuntimeError(f"govbot cluster did not come up in {timeout:.0f} s; see {self.log}")
+
+    def members(self) -> dict[str, dict]:
+        return read_state(self.var / "cluster" / "members.json")
+
+    def pid(self, member: str) -> int:
+        return self.members()[member]["pid"]
+
+    def stop(self, timeout: float = 90) -> int | None:
+        """SIGTERM, and its exit code (None when it was not running)."""
+        if self.process is None or self.process.poll() is not None:
+            return None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()

@@ -164,10 +164,10 @@ class Settings:
         return self.root / "reports"
 
     def training_files(self) -> list[Path]:
-        """Rasa training data: everything under data/ except the held-out test sets and the
-        knowledge base's question sets (data/kb: not Rasa's, and editing them must not
-        retrain the model)."""
-        left_out = (self.heldout_file.parent, self.data_dir / "kb")
+        """Rasa training data: everything under data/ except the held-out test sets, the
+        knowledge base's question sets (data/kb) and the common-problem sets
+        (data/commons): not Rasa's, and editing them must not retrain the model."""
+        left_out = (self.heldout_file.parent, self.data_dir / "kb", self.data_dir / "commons")
         return sorted(p for p in self.data_dir.rglob("*.yml")
                       if not any(folder in p.parents for folder in left_out))
 

@@ -23,6 +23,22 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def consecutive_ports(n: int, host: str = "127.0.0.1") -> int:
+    """The first of n consecutive free ports (e.g. replica i on base + i)."""
+    while True:
+        base, socks = free_port(host), []
+        try:
+            for p in range(base, base + n):
+                socks.append(socket.socket())
+                socks[-1].bind((host, p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+
+
 async def _chat(model: Path, url: str, debug: bool) -> None:
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig

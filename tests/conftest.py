@@ -12,9 +12,7 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -33,11 +31,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.api.app import create_app
-from bot.cluster import Cluster
+from bot.cluster import ClusterProcess
 from bot.kb.index import KnowledgeBase
 from bot.logs import quiet_rasa_environment
 from bot.settings import RasaApi, Settings, load_settings
-from bot.shell import free_port
+from bot.shell import consecutive_ports, free_port
 from bot.tickets.factory import build_backend
 from bot.tickets.notify import RasaNotifier
 from bot.web.app import add_web
@@ -196,80 +194,8 @@ def production_env(**extra: str) -> dict[str, str]:
             "GOVBOT_RABBITMQ_URL": AMQP_URL, **extra}
 
 
-def consecutive_ports(n: int) -> int:
-    """The first of n consecutive free ports (replica i uses base + i)."""
-    while True:
-        base, socks = free_port(), []
-        try:
-            for p in range(base, base + n):
-                socks.append(socket.socket())
-                socks[-1].bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-
-
 @pytest.fixture
-def two_replicas(settings, model_file, scratch_pg, tmp_path) -> Cluster:
-    """Two replicas behind nginx in production mode on the module's scratch database (not
-    started; nginx writes its access log to tmp_path/cluster/nginx)."""
-    require_service("nginx")
-    base = consecutive_ports(4)  # replica i: Rasa on base + i, its action server on base + 2 + i
-    live = replace(load_settings(production_env(GOVBOT_HOME=str(settings.root),
-                                                GOVBOT_DATABASE_URL=scratch_pg)),
-                   rasa_port=base, action_port=base + 2, api_port=free_port(),
-                   var=str(tmp_path / "var"))
-    return Cluster(live, model_file, tmp_path / "cluster", replicas=2, port=free_port())
-
-
-class ClusterCommand:
-    """``govbot cluster`` as users run it: a child process started with the command line,
-    its members' states read from the supervisor's state file, stopped with SIGTERM."""
-
-    def __init__(self, env: dict[str, str], model: Path, var: Path, port: int,
-                 replicas: int = 2) -> None:
-        self.env, self.var, self.port = env, var, port
-        self.url = f"http://127.0.0.1:{port}"
-        self.args = [sys.executable, "-m", "bot.cli", "cluster", "--replicas", str(replicas),
-                     "--port", str(port), "--model", str(model)]
-        self.log = var / "cluster-command.log"
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 400) -> None:
-        self.var.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "ab") as out:
-            self.process = subprocess.Popen(self.args, env={**os.environ, **self.env},
-                                            stdout=out, stderr=subprocess.STDOUT)
-        ready = eventually_sync(lambda: self.process.poll() is not None or (
-            self.members() and all(m["state"] == "up" for m in self.members().values())),
-            timeout=timeout, interval=1)
-        assert ready and self.process.poll() is None, self.log.read_text()[-3000:]
-
-    def members(self) -> dict[str, dict]:
-        try:
-            return json.loads((self.var / "cluster" / "members.json").read_text())
-        except (OSError, ValueError):
-            return {}
-
-    def pid(self, member: str) -> int:
-        return self.members()[member]["pid"]
-
-    def stop(self, timeout: float = 60) -> int | None:
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
-
-
-@pytest.fixture
-def cluster_command(settings, model_file, scratch_pg, tmp_path) -> ClusterCommand:
+def cluster_command(settings, model_file, scratch_pg, tmp_path) -> ClusterProcess:
     """``govbot cluster --replicas 2`` in production mode on the module's scratch database
     (not started)."""
     require_service("nginx")
@@ -277,7 +203,7 @@ def cluster_command(settings, model_file, scratch_pg, tmp_path) -> ClusterComman
     env = production_env(GOVBOT_HOME=str(settings.root), GOVBOT_DATABASE_URL=scratch_pg,
                          GOVBOT_RASA_PORT=str(base), GOVBOT_ACTION_PORT=str(base + 2),
                          GOVBOT_API_PORT=str(free_port()), GOVBOT_VAR_DIR=str(tmp_path / "var"))
-    command = ClusterCommand(env, model_file, tmp_path / "var", free_port())
+    command = ClusterProcess(env, tmp_path / "var", free_port(), model=model_file)
     yield command
     command.stop()
 

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.browser
 
 SAID = ["贺村镇的公办小学说学位满了，员工孩子被分到二十公里外，能不能协调就近入学",
         "员工子女在贺村镇上学的问题：学校说学位满了，要分到很远的地方去",
-        "贺村镇小学学位不够，我们好几个员工的孩子被统筹到外镇读书，没有校车"]
+        "贺村镇小学学位不够，我们好几个员工的孩子被统筹到外镇读书，没有校车",
+        "贺村镇学校学位满了，员工小孩入学的事能不能帮忙协调"]
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +56,20 @@ async def test_a_common_problem_is_reported_escalated_and_answered(browser, web_
     page = await signed_in(browser, web_users, "b-admin")
     await expect(page.locator("body[data-loaded='1']")).to_have_count(1)
     card = page.locator("#commons .common-problem", has_text=f"江山市第0{tag}机械有限公司")
-    await expect(card).to_contain_text("3家企业 · 3条诉求")
+    await expect(card).to_contain_text("4家企业 · 4条诉求")
     await expect(card).to_contain_text("人才服务·子女就学")
     await expect(card.locator(".samples li")).to_have_count(3)
+    # staff check the proposal demand by demand: one is not this problem, say
+    await card.locator(".members summary").click()
+    boxes = card.locator(".members input[type=checkbox]")
+    await expect(boxes).to_have_count(4)
+    for n in (1, 2, 3):  # one enterprise alone is no common problem: refused, said why
+        await card.locator(f".members input[value='{members[n].number}']").uncheck()
+    await card.get_by_role("button", name="上报上级（堵点上报）").click()
+    await expect(card.get_by_role("alert")).to_have_text(
+        "共性问题至少包括两家企业的诉求，请至少勾选两家企业。")
+    for n in (1, 2):
+        await card.locator(f".members input[value='{members[n].number}']").check()
     await card.get_by_role("button", name="上报上级（堵点上报）").click()
     await expect(card.locator(".reported")).to_contain_text("已生成堵点上报工单")
     await expect(card.locator(".reported")).to_contain_text(f"{city}（市级）")
@@ -66,10 +78,12 @@ async def test_a_common_problem_is_reported_escalated_and_answered(browser, web_
     report = service.store.get(number)
     assert (report.channel, report.level, report.status) == (REPORT_CHANNEL, "city",
                                                             Status.ESCALATED)
-    assert service.store.related(number) == sorted(t.number for t in members)
+    assert service.store.related(number) == sorted(t.number for t in members[:3])
+    assert service.store.reports_of([members[3].number]) == {}  # the unticked one
     await page.reload()  # the group now shows its report instead of the button
     card = page.locator("#commons .common-problem", has_text=f"江山市第0{tag}机械有限公司")
     await expect(card.locator(".reported")).to_contain_text(f"已上报：工单 {number}")
+    # (the unticked demand may be proposed again later, with other demands)
     await expect(card.get_by_role("button", name="上报上级（堵点上报）")).to_have_count(0)
     await page.context.close()
 
@@ -77,6 +91,7 @@ async def test_a_common_problem_is_reported_escalated_and_answered(browser, web_
     page = await signed_in(browser, web_users, "b-city")
     ticket = page.locator(f"li.ticket[data-number='{number}']")
     await expect(ticket).to_contain_text("【共性问题上报】3家企业")
+    assert members[3].number not in await ticket.inner_text()
     await ticket.get_by_role("button", name="提级", exact=True).click()
     await expect(ticket.locator(".escalate-to")).to_have_text(f"{province}（省级）")
     await ticket.get_by_label("提级原因（超出本级权限或需上级协调的，请说明，必填）").fill(
@@ -103,7 +118,7 @@ async def test_a_common_problem_is_reported_escalated_and_answered(browser, web_
                                       ("escalated", "province"), ("in_progress", None),
                                       ("resolved", None)]
     assert trail[1][2] == "admin:b-admin" and trail[2][2] == "handler:b-city"
-    for t in members:
+    for t in members[:3]:
         def told(t=t):
             events = service.store.events(t.number)
             return [e for e in events if e.kind == "notification"

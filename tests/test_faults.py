@@ -1,150 +1,57 @@
-"""Fault injection during a load run on two replicas behind nginx (production mode):
-a Rasa replica is killed, an action server is killed, PostgreSQL restarts, RabbitMQ
-stops for 20 s. Afterwards: every message got one answer or a clear "please retry",
-no confirmed ticket is lost or duplicated, and the events published while the
-broker was down reach the statistics.
+"""Faults under load through ``govbot cluster`` itself: ``bench/faults.py`` with a few
+simulated enterprises kills each kind of member (Rasa replica, action server, web
+application, event consumer), drains a replica with SIGTERM, restarts PostgreSQL and
+Redis and stops RabbitMQ for 20 s; afterwards the targets of issue #20 are checked on its
+results. About five minutes; needs root (pg_ctlcluster, rabbitmqctl), as in CI."""
 
-Bounded (about two minutes) and self-healing: every stopped service is started
-again in ``finally``. Needs root (pg_ctlcluster, rabbitmqctl), as in CI.
-"""
-
-import asyncio
 import json
 import os
 import shutil
 import subprocess
-import time
-import uuid
+import sys
+from pathlib import Path
 
-import aiohttp
 import pytest
-from conftest import AMQP_URL, eventually_sync, service_missing
-from sqlalchemy import create_engine, func, select
-
-from bot.channels.rest_protocol import RETRY_TEXT
-from bot.db.schema import tickets, turns
+from conftest import service_missing
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.rabbitmq, pytest.mark.nginx]
 
+ROOT = Path(__file__).resolve().parent.parent
 
-@pytest.fixture(autouse=True)
-def fault_tools():
-    """Stopping and starting the services takes root and their control tools."""
+
+def test_faults_during_load_lose_nothing(model_file, tmp_path):
     if os.geteuid() != 0 or not shutil.which("pg_ctlcluster") or not shutil.which("rabbitmqctl"):
         service_missing("fault injection needs root and the local PostgreSQL / RabbitMQ tools "
                         "(pg_ctlcluster, rabbitmqctl), as in CI")
-
-FORM = ["龙游县的，我们厂的过桥资金下个月到期，银行说不续贷了", "/affirm", "{company}", "跳过",
-        "王经理", "13905701234", "/affirm"]
-
-
-def pg(action):
-    subprocess.run(["pg_ctlcluster", "15", "main", action], check=True, timeout=60)
-
-
-def rabbit(action):
-    subprocess.run(["rabbitmqctl", action], check=True, timeout=60, capture_output=True)
-
-
-async def client(url, until, log):
-    """One enterprise registering problems one after another; every answer is logged."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=40)) as session:
-        while time.monotonic() < until:
-            sender = uuid.uuid4().hex
-            company = f"龙游县恒丰{uuid.uuid4().hex[:4]}纸业有限公司"
-            for step in FORM:
-                message = step.format(company=company)
-                try:
-                    async with session.post(f"{url}/webhooks/rest/webhook",
-                                            json={"sender": sender, "message": message}) as r:
-                        body = await r.text()
-                        status = r.status
-                except (aiohttp.ClientError, asyncio.TimeoutError) as err:
-                    body, status = type(err).__name__, 0
-                replies = json.loads(body) if status == 200 else []
-                texts = " ".join(x.get("text", "") for x in replies)
-                log.append({"sender": sender, "message": message, "status": status,
-                            "texts": texts, "replies": len(replies)})
-                if status != 200 or RETRY_TEXT in texts or "暂时无法" in texts:
-                    break  # this enterprise gives up this time and starts again
-                await asyncio.sleep(0.2)  # a person's pause between messages: the load's pace
-
-
-async def faults(cluster, started):
-    async def at(second):  # the faults' schedule, in seconds of the load run
-        await asyncio.sleep(max(0.0, started + second - time.monotonic()))
-    await at(5)
-    cluster.members[0].processes["rasa-server"].kill()  # a Rasa replica dies
-    await at(15)
-    action = cluster.members[1].processes.pop("action-server")
-    action.kill()  # the other replica's action server dies …
-    await at(22)
-    cluster.members[1].start_actions()  # … and is restarted by its supervisor
-    await at(30)
-    await asyncio.to_thread(pg, "restart")  # PostgreSQL restarts
-    await at(45)
-    await asyncio.to_thread(rabbit, "stop_app")  # RabbitMQ is away for 20 s
-    await asyncio.sleep(20)  # the outage itself is the fault under test
-    await asyncio.to_thread(rabbit, "start_app")
-
-
-def answered_messages(log) -> int:
-    return sum(1 for e in log if e["status"] == 200 and RETRY_TEXT not in e["texts"])
-
-
-def recorded_turns(database_url) -> int:
-    """The turns the cluster's event consumer has recorded so far."""
-    engine = create_engine(database_url, future=True)
-    with engine.connect() as conn:
-        counted = conn.execute(select(func.count()).select_from(turns)).scalar_one()
-    engine.dispose()
-    return counted
-
-
-def test_faults_during_load_lose_nothing(two_replicas, scratch_pg):
-    cluster = two_replicas
-    cluster.start()
-    log: list[dict] = []
+    out = tmp_path / "faults.json"
     try:
-        async def run():
-            started = time.monotonic()
-            await asyncio.gather(faults(cluster, started),
-                                 *(client(cluster.url, started + 75, log) for _ in range(6)))
-        asyncio.run(run())
-        # late events (kept by Rasa while RabbitMQ was away) reach the cluster's consumer
-        enough = 0.9 * answered_messages(log)
-        eventually_sync(lambda: recorded_turns(scratch_pg) >= enough, timeout=30, interval=1)
-    finally:
+        run = subprocess.run([sys.executable, str(ROOT / "bench" / "faults.py"), "--users", "8",
+                              "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                             timeout=1500)
+    finally:  # the services are left running whatever happened
         subprocess.run(["rabbitmqctl", "start_app"], timeout=60, capture_output=True)
         subprocess.run(["pg_ctlcluster", "15", "main", "start"], timeout=60,
                        capture_output=True)
-        cluster.stop()
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    print(run.stdout)
 
-    # every message: one answer (with text), or a clear "please retry"
-    unanswered = [e for e in log if e["status"] != 200 or not e["replies"]]
-    assert log and not unanswered, [[(x["message"], x["texts"][:60]) for x in log
-                                     if x["sender"] == e["sender"]] for e in unanswered[:3]]
-    confirmed = {}
-    for e in log:
-        if e["message"] == "/affirm" and "工单号：" in e["texts"]:
-            confirmed[e["sender"]] = e["texts"].split("工单号：")[1].split()[0]
-    assert len(confirmed) >= 5  # the load did its work through the faults
-    engine = create_engine(scratch_pg, future=True)
-    with engine.connect() as conn:
-        rows = conn.execute(select(tickets.c.number, tickets.c.sender_id)).all()
-    by_sender: dict[str, list[str]] = {}
-    for number, sender in rows:
-        by_sender.setdefault(sender.removeprefix("rest:"), []).append(number)
-    for sender, number in confirmed.items():
-        assert by_sender.get(sender) == [number]  # there, and only once
-    assert all(len(v) == 1 for v in by_sender.values())  # no duplicates at all
+    faults = {f["fault"]: f for f in result["faults"]}
+    assert len(faults) == 8
+    for f in faults.values():
+        # nginx stays: no message fails at connection level or with an error status; a
+        # message a dying member was handling is told 「请稍后重试」 and sent again
+        assert (f["connection"], f["error"]) == (0, 0), f
+        assert f["serves_again_s"] is not None, f  # every member and service came back
+        assert f["answered"] > 0, f  # the others kept serving meanwhile
+    assert all(m["state"] == "up" for m in result["members_after"].values())
+    assert result["members_after"]["replica 0 rasa-server"]["restarts"] == 1
+    assert result["cluster_exit_code"] == 0  # SIGTERM stopped the whole group
 
-    # events published while RabbitMQ was down reach the statistics
-    from bot.events import consume
+    t = result["tickets"]
+    assert t["told"] >= 5  # the load did its work through the faults
+    assert t["told_and_stored_once"] == t["told"]  # every number told is stored, once
+    assert t["duplicated"] == 0 and t["stored_untold"] == 0
 
-    asyncio.run(consume(engine, AMQP_URL, once=True))  # what the cluster's consumer left
-    with engine.connect() as conn:
-        counted = len(conn.execute(select(turns.c.id)).all())
-    engine.dispose()
-    answered = answered_messages(log)
-    assert counted >= 0.9 * answered, (counted, answered)
+    s = result["statistics"]  # events kept while RabbitMQ was away reached the statistics
+    assert s["ratio"] >= 0.99 and s["events_left_in_spool"] == 0, s

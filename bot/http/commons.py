@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.http.keys import BACKEND
 from bot.http.responses import ApiError, ticket_view
-from bot.proactive.blockage import common_problems, report
+from bot.proactive.blockage import ReportRefused, common_problems, report
 from bot.stats.labels import LEVEL_NAMES
 from bot.stats.queries import Filters
 
@@ -31,7 +31,10 @@ async def make_report(app: web.Application, body: dict[str, Any], actor: str) ->
             or not all(isinstance(m, str) and 0 < len(m) <= 32 for m in members):
         raise ApiError(400, "invalid", "请选择要上报的共性问题（至少两张工单）。",
                        f"members must be a list of 2..{MAX_MEMBERS} ticket numbers")
-    ticket, made = await asyncio.to_thread(report, app[BACKEND].service, members, actor)
+    try:
+        ticket, made = await asyncio.to_thread(report, app[BACKEND].service, members, actor)
+    except ReportRefused as err:
+        raise ApiError(400, "invalid", err.chinese, str(err)) from None
     where = f"{ticket.department or '上级部门'}（{LEVEL_NAMES.get(ticket.level, ticket.level)}）"
     message = (f"已生成堵点上报工单 {ticket.number}，提交{where}协调办理。" if made
                else f"这些诉求已上报过：工单 {ticket.number}，{where}。")

@@ -46,7 +46,16 @@ from bot.tickets.service import TicketService
 LOOK_BACK_DAYS = 90
 MAX_DEMANDS = 20_000
 SAMPLES = 3
+MAX_SHOWN = 100  # demands of one group listed for checking
 REPORTER = "system:commons"
+
+
+class ReportRefused(InvalidTicket):
+    """A report that cannot be made from these tickets; ``chinese`` says why to staff."""
+
+    def __init__(self, detail: str, chinese: str) -> None:
+        super().__init__(detail)
+        self.chinese = chinese
 
 
 @dataclass(frozen=True)
@@ -118,9 +127,10 @@ def common_problems(engine: Engine, service: TicketService, f: Filters,
             "first": min(m.day for m in rows).isoformat(),
             "last": max(m.day for m in rows).isoformat(),
             "trend": _weekly(rows), "members": ids,
-            "samples": [{"number": m.number, "day": m.day.isoformat(), "region": m.region,
-                         "enterprise": m.name, "text": mask_text(m.text[:200])}
-                        for m in _samples(rows)],
+            "samples": [_view(m) for m in _samples(rows)],
+            # every demand, for staff to untick the ones that are not this problem: the
+            # grouping is a proposal (measured precision: reports/commons_eval.md)
+            "demands": [_view(m) for m in sorted(rows, key=lambda m: m.day)[:MAX_SHOWN]],
             "report": _report_view(service, report) if report else None,
             "unreported": [i for i in ids if i not in reported]})
     return out
@@ -135,6 +145,11 @@ def common_problem_rows(engine: Engine, service: TicketService,
              "report_status": g["report"]["status_name"] if g["report"] else "未上报",
              "sample": g["samples"][0]["text"]}
             for g in common_problems(engine, service, f, limit=500)]
+
+
+def _view(m: Member) -> dict[str, Any]:
+    return {"number": m.number, "day": m.day.isoformat(), "region": m.region,
+            "enterprise": m.name, "text": mask_text(m.text[:200])}
 
 
 def _weekly(rows: list[Member]) -> list[dict[str, Any]]:
@@ -162,17 +177,26 @@ def report(service: TicketService, numbers: list[str], actor: str) -> tuple[Tick
     escalated one level above where they would be handled. Returns the report and whether
     it was made now (False: these tickets were already reported together)."""
     numbers = sorted(set(numbers))
+    two = "共性问题至少包括两家企业的诉求，请至少勾选两家企业。"
     if len(numbers) < 2:
-        raise InvalidTicket("a common problem has at least two demand tickets")
+        raise ReportRefused("a common problem has at least two demand tickets", two)
     store = service.store
     members = [store.get(n) for n in numbers]
     if len({t.subtopic for t in members}) != 1:
-        raise InvalidTicket("the tickets of one report share their sub-topic")
+        raise ReportRefused("the tickets of one report share their sub-topic",
+                            "一份上报只能包括同一类别的诉求。")
     if any(t.channel == REPORT_CHANNEL for t in members):
-        raise InvalidTicket("a report cannot report on another report")
+        raise ReportRefused("a report cannot report on another report",
+                            "上报工单不能再次上报。")
     enterprises = {t.enterprise.credit_code or t.enterprise.name for t in members}
     if len(enterprises) < 2:
-        raise InvalidTicket("a common problem comes from at least two enterprises")
+        raise ReportRefused("a common problem comes from at least two enterprises", two)
+    if taken := store.reports_of(numbers):
+        number, report_number = next(iter(sorted(taken.items())))
+        if set(taken) != set(numbers) or len(set(taken.values())) != 1:
+            raise ReportRefused(
+                f"ticket {number} is already reported in {report_number}",
+                f"工单 {number} 已在堵点上报 {report_number} 中，请取消勾选后再上报。")
     first = members[0]
     region = Counter(t.region for t in members).most_common(1)[0][0]
     opened = service.open(NewTicket(

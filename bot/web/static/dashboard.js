@@ -145,22 +145,37 @@
       const list = el("ul", null, "samples");
       g.samples.forEach(s => list.appendChild(el("li", `${s.day} ${s.region} ${s.enterprise}：${s.text}`)));
       item.appendChild(list);
+      // the grouping is a proposal: every demand listed, ticked; untick what is not this problem
+      const check = el("details", null, "members");
+      check.appendChild(el("summary", `逐条核对全部${g.demands.length}条诉求（取消勾选不属于同一问题的）`));
+      g.demands.forEach(d => {
+        const label = el("label", null, "member");
+        const box = el("input"); box.type = "checkbox"; box.checked = true; box.value = d.number;
+        label.appendChild(box);
+        label.appendChild(document.createTextNode(` ${d.day} ${d.region} ${d.enterprise}：${d.text}`));
+        check.appendChild(label);
+      });
+      if (!g.report) item.appendChild(check);
+      const said = el("p", null, "error"); said.setAttribute("role", "alert");
       if (g.report) {
         item.appendChild(reported(g.report));
       } else {
         const b = el("button", "上报上级（堵点上报）", "primary"); b.type = "button";
         b.addEventListener("click", async () => {
           b.disabled = true;
+          const members = [...check.querySelectorAll("input:checked")].map(x => x.value);
           const r = await fetch("/web/commons/report", {method: "POST",
             headers: {"X-CSRF-Token": csrf, "Content-Type": "application/json"},
-            body: JSON.stringify({members: g.members})});
+            body: JSON.stringify({members})});
           const data = await r.json();
-          if (!r.ok) { b.disabled = false; alert((data.error && data.error.message) || "上报失败"); return; }
+          if (!r.ok) { b.disabled = false; said.textContent = (data.error && data.error.message) || "上报失败"; return; }
+          said.textContent = ""; check.remove();
           const t = data.report;
           b.replaceWith(el("p", data.message, "reported"));
           item.dataset.report = t.number;
         });
         item.appendChild(b);
+        item.appendChild(said);
       }
       box.appendChild(item);
     });
