@@ -218,7 +218,7 @@ async def test_a_common_problem_goes_up_as_one_report_and_each_enterprise_hears_
     [group] = body["groups"]
     assert sorted(group["members"]) == sorted(t.number for t in tickets)
     status, body = await call(api, "POST", "/commons/reports", json={"members": ["x"]})
-    assert status == 400 and "至少两张工单" in body["error"]["message"]
+    assert status == 400 and "至少勾选两家企业" in body["error"]["message"]
     status, body = await call(api, "POST", "/commons/reports",
                               json={"members": group["members"]})
     assert status == 200 and body["made"] and "已生成堵点上报工单" in body["message"]

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.http.keys import BACKEND
 from bot.http.responses import ApiError, ticket_view
-from bot.proactive.blockage import ReportRefused, common_problems, report
+from bot.proactive.blockage import TWO_ENTERPRISES, ReportRefused, common_problems, report
 from bot.stats.labels import LEVEL_NAMES
 from bot.stats.queries import Filters
 
@@ -27,10 +27,12 @@ async def make_report(app: web.Application, body: dict[str, Any], actor: str) ->
     """``{"members": [ticket numbers]}`` → a policy-blockage report one level up (or the
     one these tickets are already in)."""
     members = body.get("members")
-    if not isinstance(members, list) or not 2 <= len(members) <= MAX_MEMBERS \
+    if not isinstance(members, list) or len(members) > MAX_MEMBERS \
             or not all(isinstance(m, str) and 0 < len(m) <= 32 for m in members):
-        raise ApiError(400, "invalid", "请选择要上报的共性问题（至少两张工单）。",
-                       f"members must be a list of 2..{MAX_MEMBERS} ticket numbers")
+        raise ApiError(400, "invalid", "请选择要上报的共性问题。",
+                       f"members must be a list of up to {MAX_MEMBERS} ticket numbers")
+    if len(set(members)) < 2:
+        raise ApiError(400, "invalid", TWO_ENTERPRISES, "fewer than two tickets")
     try:
         ticket, made = await asyncio.to_thread(report, app[BACKEND].service, members, actor)
     except ReportRefused as err:

@@ -47,6 +47,7 @@ LOOK_BACK_DAYS = 90
 MAX_DEMANDS = 20_000
 SAMPLES = 3
 MAX_SHOWN = 100  # demands of one group listed for checking
+TWO_ENTERPRISES = "共性问题至少包括两家企业的诉求，请至少勾选两家企业。"
 REPORTER = "system:commons"
 
 
@@ -177,9 +178,9 @@ def report(service: TicketService, numbers: list[str], actor: str) -> tuple[Tick
     escalated one level above where they would be handled. Returns the report and whether
     it was made now (False: these tickets were already reported together)."""
     numbers = sorted(set(numbers))
-    two = "共性问题至少包括两家企业的诉求，请至少勾选两家企业。"
     if len(numbers) < 2:
-        raise ReportRefused("a common problem has at least two demand tickets", two)
+        raise ReportRefused("a common problem has at least two demand tickets",
+                            TWO_ENTERPRISES)
     store = service.store
     members = [store.get(n) for n in numbers]
     if len({t.subtopic for t in members}) != 1:
@@ -190,7 +191,8 @@ def report(service: TicketService, numbers: list[str], actor: str) -> tuple[Tick
                             "上报工单不能再次上报。")
     enterprises = {t.enterprise.credit_code or t.enterprise.name for t in members}
     if len(enterprises) < 2:
-        raise ReportRefused("a common problem comes from at least two enterprises", two)
+        raise ReportRefused("a common problem comes from at least two enterprises",
+                            TWO_ENTERPRISES)
     if taken := store.reports_of(numbers):
         number, report_number = next(iter(sorted(taken.items())))
         if set(taken) != set(numbers) or len(set(taken.values())) != 1:
