@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run())
             members_after = cluster.members()
             answered = sum(1 for e in log if e["kind"] == "answered")
-            deadline = time.monotonic() + 60  # the consumer catches up after RabbitMQ
+            deadline = time.monotonic() + 120  # the consumer catches up after RabbitMQ
             while time.monotonic() < deadline and recorded_turns(database_url) < answered:
                 time.sleep(1)
         finally:

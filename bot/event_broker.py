@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 RETRY_SECONDS = 5.0
 DRAIN_SECONDS = 10.0
 PUBLISH_TIMEOUT = 10.0  # a publish not confirmed by then is spooled
+BATCH = 200  # spooled events published at once
 
 
 class DurablePikaEventBroker(PikaEventBroker):
@@ -85,30 +86,44 @@ class DurablePikaEventBroker(PikaEventBroker):
         self._loop.create_task(self.replay())
 
     async def replay(self) -> int:
-        """Publish what the spool holds; returns how many were published."""
+        """Publish what the spool holds, ``BATCH`` events at a time (each batch's confirms
+        awaited together); returns how many were published."""
         published = 0
-        for path in self.spooled():
+        files = self.spooled()
+        for start in range(0, len(files), BATCH):
             if self._exchange is None or self._connection is None or \
                     self._connection.is_closed:
                 break
-            claimed = path.with_suffix(f".{os.getpid()}.claimed")
-            try:
-                os.rename(path, claimed)  # another replica may have taken it
-            except FileNotFoundError:
-                continue
-            item = json.loads(claimed.read_text(encoding="utf-8"))
-            try:
-                await self._exchange.publish(self._message(item["event"], item["headers"]),
-                                             "")
-            except Exception as err:  # noqa: BLE001 - put it back for the next attempt
-                os.rename(claimed, path)
-                logger.warning("Spooled events not published yet (%s).", type(err).__name__)
+            claimed = [c for c in map(self._claim, files[start:start + BATCH]) if c]
+            items = [json.loads(c.read_text(encoding="utf-8")) for c in claimed]
+            outcomes = await asyncio.gather(*(
+                self._exchange.publish(self._message(i["event"], i["headers"]), "",
+                                       timeout=PUBLISH_TIMEOUT) for i in items),
+                return_exceptions=True)
+            failed = 0
+            for path, outcome in zip(claimed, outcomes, strict=True):
+                if isinstance(outcome, BaseException):  # back for the next attempt
+                    os.rename(path, path.with_suffix("").with_suffix(".json"))
+                    failed += 1
+                else:
+                    path.unlink()
+                    published += 1
+            if failed:
+                logger.warning("%d spooled event(s) not published yet.", failed)
                 break
-            claimed.unlink()
-            published += 1
         if published:
             logger.info("Published %d spooled conversation event(s).", published)
         return published
+
+    @staticmethod
+    def _claim(path: Path) -> Path | None:
+        """Take a spooled file for this process (another replica may have taken it)."""
+        claimed = path.with_suffix(f".{os.getpid()}.claimed")
+        try:
+            os.rename(path, claimed)
+        except FileNotFoundError:
+            return None
+        return claimed
 
     async def _retry_loop(self) -> None:
         while True:
