@@ -247,6 +247,9 @@ def _supervise(group, starting: str, ready: Callable[[], str]) -> int:  # noqa: 
         print("\nStopping …", file=sys.stderr)
         return 0
     finally:
+        # a second Ctrl+C / SIGTERM must not interrupt stopping: no process left behind
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         group.stop()
 
 

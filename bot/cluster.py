@@ -122,6 +122,7 @@ class Cluster:
                 self.nginx.wait(15)
             except subprocess.TimeoutExpired:
                 self.nginx.kill()
+                self.nginx.wait()
         for member in self.members:
             member.stop()
         if self.web:

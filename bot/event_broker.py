@@ -41,6 +41,21 @@ PUBLISH_TIMEOUT = 10.0  # a publish not confirmed by then is spooled
 BATCH = 200  # spooled events published at once
 
 
+def _unclaimed(path: Path) -> Path:
+    """``NAME.PID.claimed`` → ``NAME.json``."""
+    return path.with_suffix("").with_suffix(".json")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class DurablePikaEventBroker(PikaEventBroker):
     def __init__(self, *args: Any, spool_dir: str = "", **kwargs: Any) -> None:
         kwargs["should_keep_unpublished_messages"] = False  # the spool keeps them
@@ -51,8 +66,23 @@ class DurablePikaEventBroker(PikaEventBroker):
 
     async def connect(self) -> None:
         await super().connect()
+        self.reclaim_orphans()
         self._connection.reconnect_callbacks.add(lambda *_: self._replay_soon())
         self._retry = self._loop.create_task(self._retry_loop())
+
+    def reclaim_orphans(self) -> int:
+        """Spooled files a process had claimed when it died: back into the spool."""
+        back = 0
+        for path in self.spool.glob("*.claimed") if self.spool.is_dir() else []:
+            pid = path.suffixes[-2].lstrip(".") if len(path.suffixes) >= 2 else ""
+            if pid.isdigit() and _alive(int(pid)):
+                continue
+            try:
+                os.rename(path, _unclaimed(path))
+                back += 1
+            except FileNotFoundError:
+                continue  # another replica took it back first
+        return back
 
     async def _publish(self, event: dict[str, Any],
                        headers: dict[str, str] | None = None) -> None:
@@ -65,9 +95,9 @@ class DurablePikaEventBroker(PikaEventBroker):
             await self._exchange.publish(self._message(event, headers), "",
                                          timeout=PUBLISH_TIMEOUT)
         except Exception as err:  # noqa: BLE001 - whatever the reason, keep the event
+            self.spool_event(event, headers)
             logger.warning("Event not published (%s); kept in %s.", type(err).__name__,
                            self.spool)
-            self.spool_event(event, headers)
         finally:
             self._in_flight.pop(key, None)
 
@@ -95,21 +125,25 @@ class DurablePikaEventBroker(PikaEventBroker):
                     self._connection.is_closed:
                 break
             claimed = [c for c in map(self._claim, files[start:start + BATCH]) if c]
-            items = [json.loads(c.read_text(encoding="utf-8")) for c in claimed]
-            outcomes = await asyncio.gather(*(
-                self._exchange.publish(self._message(i["event"], i["headers"]), "",
-                                       timeout=PUBLISH_TIMEOUT) for i in items),
-                return_exceptions=True)
-            failed = 0
-            for path, outcome in zip(claimed, outcomes, strict=True):
-                if isinstance(outcome, BaseException):  # back for the next attempt
-                    os.rename(path, path.with_suffix("").with_suffix(".json"))
-                    failed += 1
-                else:
-                    path.unlink()
-                    published += 1
-            if failed:
-                logger.warning("%d spooled event(s) not published yet.", failed)
+            confirmed: set[Path] = set()
+            try:
+                items = [json.loads(c.read_text(encoding="utf-8")) for c in claimed]
+                outcomes = await asyncio.gather(*(
+                    self._exchange.publish(self._message(i["event"], i["headers"]), "",
+                                           timeout=PUBLISH_TIMEOUT) for i in items),
+                    return_exceptions=True)
+                for path, outcome in zip(claimed, outcomes, strict=True):
+                    if not isinstance(outcome, BaseException):
+                        path.unlink()
+                        confirmed.add(path)
+            finally:  # whatever happened (cancelled, a broken file): the rest stays spooled
+                for path in claimed:
+                    if path not in confirmed:
+                        os.rename(path, _unclaimed(path))
+            published += len(confirmed)
+            if len(confirmed) < len(claimed):
+                logger.warning("%d spooled event(s) not published yet.",
+                               len(claimed) - len(confirmed))
                 break
         if published:
             logger.info("Published %d spooled conversation event(s).", published)
@@ -128,19 +162,28 @@ class DurablePikaEventBroker(PikaEventBroker):
     async def _retry_loop(self) -> None:
         while True:
             await asyncio.sleep(RETRY_SECONDS)
-            if self.spooled():
-                await self.replay()
+            try:
+                if self.spooled():
+                    await self.replay()
+            except Exception:  # noqa: BLE001 - the next round tries again
+                logger.exception("Publishing the event spool failed")
 
     async def close(self) -> None:
         """After the last turn: wait for the publishes under way, spool what is left."""
         if self._retry is not None:
             self._retry.cancel()
+            await asyncio.gather(self._retry, return_exceptions=True)  # claims given back
         pending = [t for t in self._background_tasks if not t.done()]
+        late: set[asyncio.Task] = set()
         if pending:
             done, late = await asyncio.wait(pending, timeout=DRAIN_SECONDS)
             logger.info("Drained %d event publish(es) before stopping; %d unconfirmed "
                         "kept in the spool.", len(done), len(late))
-        for event, headers in list(self._in_flight.values()):  # unconfirmed: keep them
+        unconfirmed = list(self._in_flight.values())
+        for task in late:  # stopped here, so that they do not spool their event again
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        for event, headers in unconfirmed:
             self.spool_event(event, headers)
         self._in_flight.clear()
         await super().close()

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from bot.db.schema import turns
 from bot.parsing import label_name
@@ -60,9 +60,12 @@ class TurnRecorder:
                         intent=intent.get("name") or "", confidence=intent.get("confidence"),
                         domain=label_name(parse.get("domain")),
                         event_key=key)).inserted_primary_key[0]
-            except IntegrityError:  # delivered again (a replica's spool): counted already
-                return
-            self._open[sender] = (row, ts)
+            except IntegrityError as err:
+                if "event_key" not in str(err.orig):
+                    raise
+                return  # delivered again (a replica's spool): counted already
+            if sender not in self._open or self._open[sender][1] <= ts:
+                self._open[sender] = (row, ts)  # an older event replayed late pairs nothing
         elif kind == "bot" and sender in self._open:
             row, started = self._open.pop(sender)
             with self.engine.begin() as conn:
@@ -92,11 +95,19 @@ async def consume(engine: Engine, rabbitmq_url: str, once: bool = False,
                     break
                 try:
                     event = json.loads(message.body)
+                    if not isinstance(event, dict):
+                        raise ValueError("not an object")
                 except ValueError:
                     logger.warning("Event consumer: a message that is not JSON was dropped")
                     await message.ack()
                     continue
-                await asyncio.to_thread(recorder.record, event)
+                try:
+                    await asyncio.to_thread(recorder.record, event)
+                except (SQLAlchemyError, TypeError, ValueError, AttributeError) as err:
+                    if isinstance(err, OperationalError):  # the database is away: not the
+                        raise  # message's fault — it is redelivered after the restart
+                    logger.warning("Event consumer: an event that cannot be recorded was "
+                                   "dropped (%s)", type(err).__name__)
                 await message.ack()  # after the row is committed
                 count += 1
     return count

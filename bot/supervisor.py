@@ -16,6 +16,7 @@ restarting, crash_loop), its restarts and its last exit code.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
@@ -68,8 +69,8 @@ def answers(url: str, timeout: float = 1.0) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        return False
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
+        return False  # not (yet) serving, whatever the way it says so
 
 
 class Supervisor:
@@ -108,9 +109,10 @@ class Supervisor:
         self.write_state()
 
     def _died(self, m: Member, code: int, now: float) -> None:
+        # settled: it was serving, and long enough; one that dies while starting is not
+        settled = m.state == "up" and m.up_since is not None and now - m.up_since > SETTLED
         m.state, m.exit_code = "down", code
         m.down_since = m.down_since or now
-        settled = m.up_since is not None and now - m.up_since > SETTLED
         recent = 0 if settled else m.recent_restarts(now)
         delay = 0.0 if recent == 0 else min(MAX_DELAY, 2.0 ** (recent - 1))
         m.next_start = now + delay
@@ -141,10 +143,14 @@ class Supervisor:
                           sort_keys=True)
         if body == self._written:
             return
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.state_file.with_suffix(".tmp")
-        partial.write_text(body, encoding="utf-8")
-        os.replace(partial, self.state_file)
+        try:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.state_file.with_suffix(".tmp")
+            partial.write_text(body, encoding="utf-8")
+            os.replace(partial, self.state_file)
+        except OSError as err:  # e.g. a full disk: supervising matters more than reporting
+            logger.error("Members' state not written to %s: %s", self.state_file, err)
+            return
         self._written = body
 
 

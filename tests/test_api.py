@@ -10,6 +10,7 @@ import pytest
 import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from conftest import eventually
 from sqlalchemy import select
 
 from bot.api.app import create_app
@@ -234,6 +235,7 @@ async def test_a_common_problem_goes_up_as_one_report_and_each_enterprise_hears_
                               json={"version": body["ticket"]["version"],
                                     "reply": "省级转贷资金池已对龙游开放"})
     assert status == 200
+    await eventually(lambda: len(rasa.calls) >= 3)  # told in the background
     told = sorted((cid, b["entities"]["ticket_number"], b["entities"]["ticket_status"])
                   for cid, b in rasa.calls)
     assert told == sorted((f"c{n}", t.number, "report_answer") for n, t in enumerate(tickets))

@@ -85,6 +85,12 @@ def test_two_replicas_share_one_conversation_and_survive_a_killed_one(cluster_co
     assert "您好" in say_to(f"http://127.0.0.1:{cluster.env['GOVBOT_RASA_PORT']}",
                            uuid.uuid4().hex, "你好")
 
+    # nginx itself dies: nothing is left holding the port, it is back at once
+    os.kill(cluster.pid("nginx"), signal.SIGKILL)
+    assert eventually_sync(lambda: cluster.members()["nginx"]["state"] == "up"
+                           and cluster.members()["nginx"]["restarts"] == 1, timeout=30)
+    assert "您好" in say_to(cluster.url, uuid.uuid4().hex, "你好")
+
     pids = [m["pid"] for m in cluster.members().values()]
     assert cluster.stop() == 0  # SIGTERM: a deliberate stop ends the group
     assert not [p for p in pids if alive(p)]

@@ -94,3 +94,25 @@ def test_a_member_that_cannot_be_started_is_tried_again_later(tmp_path):
     supervisor.step()
     assert gone.state == "down" and gone.next_start == clock.now + MAX_DELAY
     assert read_state(tmp_path / "members.json")["event-consumer"]["state"] == "down"
+
+
+def test_a_member_that_served_long_and_then_fails_to_start_still_backs_off(tmp_path):
+    clock = Clock()
+    m = member("web", SLEEPER)
+    supervisor = Supervisor([m], tmp_path / "members.json", clock)
+    m.up_since = clock.now
+    clock.now += 600  # it served for ten minutes, then dies ...
+    m.process.kill()
+    m.process.wait()
+    m.spawn = lambda: subprocess.Popen(CRASHER)  # ... and cannot start any more
+    supervisor.step()  # the first restart is at once
+    delays = []
+    for _ in range(CRASH_LOOP + 1):
+        m.process.wait()
+        supervisor.step()
+        delays.append(m.next_start - clock.now if m.next_start else 0.0)
+        clock.now = m.next_start or clock.now
+        supervisor.step()
+    assert delays[:4] == [1.0, 2.0, 4.0, 8.0]
+    assert m.view()["state"] == "crash_loop"
+    m.process.wait()

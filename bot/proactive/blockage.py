@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from bot.db.schema import tickets
 from bot.masking import mask_text
@@ -201,17 +202,22 @@ def report(service: TicketService, numbers: list[str], actor: str) -> tuple[Tick
                 f"工单 {number} 已在堵点上报 {report_number} 中，请取消勾选后再上报。")
     first = members[0]
     region = Counter(t.region for t in members).most_common(1)[0][0]
-    opened = service.open(NewTicket(
-        Enterprise(f"共性问题（{len(enterprises)}家企业）"), region, first.domain,
-        first.subtopic, evidence(members), channel=REPORT_CHANNEL,
-        related=tuple(numbers)), actor, request_key=f"blockage:{_key(numbers)}")
+    try:
+        opened = service.open(NewTicket(
+            Enterprise(f"共性问题（{len(enterprises)}家企业）"), region, first.domain,
+            first.subtopic, evidence(members), channel=REPORT_CHANNEL,
+            related=tuple(numbers)), actor, request_key=f"blockage:{_key(numbers)}")
+    except IntegrityError:  # another report took some of these tickets at this moment
+        raise ReportRefused("some of these tickets were reported at the same moment",
+                            "其中有诉求刚被他人上报，请刷新页面后重试。") from None
     ticket = opened.ticket
     if ticket.level == "county" and ticket.is_open:  # one level above the county
         ticket = service.escalate(
             ticket.number, actor, ticket.version,
             f"共性问题上报：{len(enterprises)}家企业反映同一问题，超出县级协调能力")
-    if not opened.repeated:
-        for t in members:
+    for t in members:  # each demand ticket says it is in the report (once, also on a retry)
+        if not any(e.kind == "in_report" and e.data.get("report") == ticket.number
+                   for e in store.events(t.number)):
             store.add_note(t.number, actor, f"已纳入共性问题上报（{ticket.number}），"
                            f"由{ticket.department}协调", kind="in_report",
                            report=ticket.number)

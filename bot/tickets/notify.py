@@ -34,6 +34,7 @@ class RasaNotifier:
     def __init__(self, rasa: RasaApi, store: TicketStore, timeout: float = 10.0) -> None:
         self.rasa, self.store = rasa, store
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._tasks: set[asyncio.Task] = set()  # notifications still being sent
 
     async def ticket_changed(self, ticket: Ticket, what: str | None = None) -> bool:
         """Notify about ``ticket``'s current status (or ``what``, e.g. "registered");
@@ -41,12 +42,12 @@ class RasaNotifier:
         ticket has succeeded either way."""
         what = what or ticket.status.value
         if ticket.channel == REPORT_CHANNEL and what == "resolved":
-            # a policy-blockage report answered: tell every enterprise it reported on
-            related = await asyncio.to_thread(self.store.related, ticket.number)
-            for number in related:
-                member = await asyncio.to_thread(self.store.get, number)
-                await self.ticket_changed(member, "report_answer")
-            return bool(related)
+            # a policy-blockage report answered: every enterprise it reported on is told,
+            # in the background (the handler's answer does not wait for hundreds of them)
+            task = asyncio.create_task(self._tell_related(ticket.number))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return True
         if not ticket.conversation_id or (what not in NOTIFIED_STATUSES
                                           and what != "registered"):
             return False
@@ -68,6 +69,30 @@ class RasaNotifier:
         await asyncio.to_thread(self.store.add_note, ticket.number, "system:notifier",
                                 f"通知企业：{what}", kind="notification", status=what,
                                 delivered=delivered)
+        return delivered
+
+    async def _tell_related(self, number: str, at_once: int = 10) -> int:
+        """Notify each ticket report ``number`` reported on (``report_answer``), at most
+        ``at_once`` at a time; one that fails does not stop the others. How many were
+        delivered."""
+        gate = asyncio.Semaphore(at_once)
+
+        async def one(related: str) -> bool:
+            async with gate:
+                try:
+                    member = await asyncio.to_thread(self.store.get, related)
+                    return await self.ticket_changed(member, "report_answer")
+                except Exception:  # noqa: BLE001 - logged; the next enterprise is told
+                    logger.exception("Report answer for %s not notified", related)
+                    return False
+        try:
+            related = await asyncio.to_thread(self.store.related, number)
+        except Exception:  # noqa: BLE001 - a database error: logged, nothing sent
+            logger.exception("Tickets of report %s not read", number)
+            return 0
+        delivered = sum(await asyncio.gather(*(one(r) for r in related)))
+        logger.info("Report %s answered: %d of %d enterprise(s) notified.", number,
+                    delivered, len(related))
         return delivered
 
     async def resume(self, conversation_id: str) -> bool:

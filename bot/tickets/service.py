@@ -24,7 +24,7 @@ from bot.tickets.model import (
     china_date,
 )
 from bot.tickets.routing import Route, RoutingRules
-from bot.tickets.store import Assignment, Query, TicketStore, validate_new_ticket
+from bot.tickets.store import Assignment, Note, Query, TicketStore, validate_new_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -98,14 +98,14 @@ class TicketService:
     def resolve(self, number: str, actor: str, version: int, reply: str) -> Ticket:
         if not reply.strip():
             raise InvalidTicket("a resolution needs a reply to the enterprise")
-        ticket = self.store.transition(number, Status.RESOLVED, actor, version,
-                                       reason="resolved")
-        self.store.add_note(number, actor, reply.strip(), kind="reply")
+        ticket = self.store.get(number)
+        notes = [Note(number, "reply", reply.strip())]
         if ticket.channel == REPORT_CHANNEL:  # the answer goes on each ticket reported on
-            for related in self.store.related(number):
-                self.store.add_note(related, actor, reply.strip(), kind="report_answer",
-                                    report=number, department=ticket.department)
-        return ticket
+            notes += [Note(related, "report_answer", reply.strip(),
+                           {"report": number, "department": ticket.department})
+                      for related in self.store.related(number)]
+        return self.store.transition(number, Status.RESOLVED, actor, version,
+                                     reason="resolved", also=tuple(notes))
 
     def return_for_rerouting(self, number: str, actor: str, version: int,
                              reason: str) -> Ticket:
@@ -204,12 +204,12 @@ class TicketService:
                                        reason="rated", data={"rating": score, "comment": comment})
         if score <= REOPEN_AT_OR_BELOW:
             first, resolution = self.due_dates(ticket.domain)
+            review = Note(number, "review", comment.strip() or f"企业评价{score}分",
+                          {"rating": score}, actor=REVIEWER)
             ticket = self.store.transition(
                 number, Status.REOPENED, actor, ticket.version,
-                reason=f"rating {score}: the enterprise is not satisfied",
+                reason=f"rating {score}: the enterprise is not satisfied", also=(review,),
                 first_response_due=first, resolution_due=resolution)
-            self.store.add_note(number, REVIEWER, comment.strip() or f"企业评价{score}分",
-                                kind="review", rating=score)
         return ticket
 
     def conclude_review(self, number: str, actor: str, conclusion: str) -> Event:

@@ -60,6 +60,18 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class Note:
+    """An event that changes no status, written in the transaction of a transition (e.g.
+    the reply of a resolution, the answer of a report on each ticket it reports on)."""
+
+    number: str
+    kind: str
+    text: str
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+    actor: str | None = None  # default: the transition's
+
+
+@dataclass(frozen=True)
 class Query:
     """A filter of the ticket queue; ``None`` means "any"."""
 
@@ -80,7 +92,7 @@ class TicketStore(Protocol):
     def get(self, number: str) -> Ticket: ...
     def transition(self, number: str, to: Status, actor: str, expected_version: int,
                    reason: str = "", data: dict[str, Any] | None = None,
-                   **changes: Any) -> Ticket: ...
+                   also: tuple[Note, ...] = (), **changes: Any) -> Ticket: ...
     def add_note(self, number: str, actor: str, text: str, kind: str = "note",
                  request_key: str | None = None, **data: Any) -> Event: ...
     def urge(self, number: str, actor: str) -> Event | None: ...
@@ -307,10 +319,10 @@ class SqlTicketStore:
 
     def transition(self, number: str, to: Status, actor: str, expected_version: int,
                    reason: str = "", data: dict[str, Any] | None = None,
-                   **changes: Any) -> Ticket:
+                   also: tuple[Note, ...] = (), **changes: Any) -> Ticket:
         """Move a ticket to ``to`` (e.g. assign with ``department=…, level=…`` and the
         ``first_response_due`` / ``resolution_due`` dates); ``data`` goes into the event
-        only (e.g. a rating)."""
+        only (e.g. a rating); the notes ``also`` are written in the same transaction."""
         allowed = set(TRANSITION_FIELDS)
         if set(changes) - allowed:
             raise TypeError(f"only {sorted(allowed)} can change with a transition")
@@ -337,6 +349,11 @@ class SqlTicketStore:
             logged = {k: v.isoformat() if isinstance(v, date) else v for k, v in changes.items()}
             self._append(conn, number, None, now, actor, "transition", current, to,
                          {"reason": reason, **(data or {}), **logged})
+            for other in sorted({n.number for n in also} - {number}):
+                self._lock(conn, other)  # in one order: no deadlock between two writers
+            for n in also:
+                self._append(conn, n.number, None, now, n.actor or actor, n.kind, None, None,
+                             {"text": n.text, **n.data})
         return self.get(number)
 
     def add_note(self, number: str, actor: str, text: str, kind: str = "note",
