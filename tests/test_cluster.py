@@ -60,6 +60,10 @@ def test_two_replicas_share_one_conversation_and_survive_a_killed_one(cluster_co
     killed = cluster.pid("replica 0 rasa-server")
     os.kill(killed, signal.SIGKILL)
     died = time.monotonic()
+    # (a message nginx hands to it in the milliseconds before it is gone is reset and
+    # answered 「请稍后重试」: the requests a dying member was handling; wait them out)
+    assert eventually_sync(lambda: cluster.members()["replica 0 rasa-server"]["state"]
+                           != "up", timeout=10)
     assert "手机号码" in say_to(cluster.url, sender, "王经理")
     summary = say_to(cluster.url, sender, "13905701234")
     assert "请核对以下信息" in summary and "企业：龙游县恒丰纸业有限公司" in summary

@@ -69,7 +69,9 @@ def test_open_query_urge_resolve_rate(services):
     assert store.get(number).status.value == "reopened"
     events = store.events(number)
     assert [e.kind for e in events].count("urge") == 1
-    assert events[-2].data == {"reason": "rated", "rating": 2, "comment": "2分，续贷利率太高了"}
+    rating = next(e for e in events if e.to_status and e.to_status.value == "rated")
+    assert rating.data == {"reason": "rated", "rating": 2, "comment": "2分，续贷利率太高了"}
+    assert events[-1].kind == "review" and events[-1].data["rating"] == 2  # the centre's
 
 
 def test_hand_over_to_a_person_and_back(services):
