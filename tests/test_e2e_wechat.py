@@ -182,7 +182,8 @@ def test_a_new_policy_reaches_a_qualifying_wechat_enterprise_as_a_template_messa
     assert "浙里办" in follow_up, follow_up
     with create_engine(wechat.database_url).connect() as conn:  # reach: asked afterwards
         asked = conn.execute(select(policy_deliveries.c.asked_at).where(
-            policy_deliveries.c.doc_id == "lyx-paper-upgrade-grant")).scalars().all()
+            policy_deliveries.c.doc_id == "lyx-paper-upgrade-grant",
+            policy_deliveries.c.credit_code == "91330825MA2B12345B")).scalars().all()
     assert len(asked) == 1 and asked[0] is not None
     assert "已退订" in say(wechat, "退订", user)
     assert "已退订" in say(wechat, "我的信息", user)
