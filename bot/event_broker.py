@@ -86,7 +86,7 @@ class DurablePikaEventBroker(PikaEventBroker):
 
     async def _publish(self, event: dict[str, Any],
                        headers: dict[str, str] | None = None) -> None:
-        if self._exchange is None or self._connection is None or self._connection.is_closed:
+        if not self.can_publish():
             self.spool_event(event, headers)
             return
         key = id(event)
@@ -109,11 +109,16 @@ class DurablePikaEventBroker(PikaEventBroker):
                            encoding="utf-8")
         os.replace(partial, self.spool / f"{name}.json")
 
+    def can_publish(self) -> bool:
+        return self._exchange is not None and self.is_ready()
+
     def spooled(self) -> list[Path]:
         return sorted(self.spool.glob("*.json")) if self.spool.is_dir() else []
 
     def _replay_soon(self) -> None:
-        self._loop.create_task(self.replay())
+        task = self._loop.create_task(self.replay())  # kept, and drained by close()
+        self._background_tasks.add(task)
+        task.add_done_callback(self._background_tasks.discard)
 
     async def replay(self) -> int:
         """Publish what the spool holds, ``BATCH`` events at a time (each batch's confirms
@@ -121,8 +126,7 @@ class DurablePikaEventBroker(PikaEventBroker):
         published = 0
         files = self.spooled()
         for start in range(0, len(files), BATCH):
-            if self._exchange is None or self._connection is None or \
-                    self._connection.is_closed:
+            if not self.can_publish():
                 break
             claimed = [c for c in map(self._claim, files[start:start + BATCH]) if c]
             confirmed: set[Path] = set()

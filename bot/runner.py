@@ -156,7 +156,7 @@ class Services:
         try:
             args, env = actions_command(s)  # SANIC_HOST: Sanic's default is 0.0.0.0
             actions, log = self._spawn("action-server", args, **env)
-            wait_until_up(f"http://{s.host}:{s.action_port}/health", actions, timeout,
+            wait_until_up(self.health_url("action-server"), actions, timeout,
                           "the action server", log)
         except BaseException:
             self.stop()
@@ -173,7 +173,7 @@ class Services:
         try:
             api, log = self._spawn("web", [sys.executable, "-m", "bot.cli", "web"],
                                    GOVBOT_MEMBERS_FILE=state)
-            wait_until_up(f"{self.api_url}/health", api, timeout, "the web application", log)
+            wait_until_up(self.health_url("web"), api, timeout, "the web application", log)
         except BaseException:
             self.stop()
             raise
@@ -198,7 +198,8 @@ class Services:
                 s, self.model, self.endpoints or endpoints_file(s, self.run_dir),
                 self.credentials))
             # up = the model loaded and one warm-up turn run (bot/rasa_compat.py)
-            wait_until_up(self.rasa_api("/status"), rasa, timeout, "the Rasa server", log)
+            wait_until_up(self.health_url("rasa-server"), rasa, timeout, "the Rasa server",
+                          log)
         except BaseException:
             self.stop()
             raise

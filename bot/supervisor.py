@@ -10,8 +10,8 @@ its requests to the other replicas. Only a deliberate stop (Ctrl+C, SIGTERM: the
 ``KeyboardInterrupt``) ends the group.
 
 The state file (``members.json`` in the run directory; its path is given to the web
-application as ``GOVBOT_MEMBERS_FILE``) holds each member's state (starting, up,
-restarting, crash_loop), its restarts and its last exit code.
+application as ``GOVBOT_MEMBERS_FILE``) holds each member's state (up, starting, down or
+crash_loop), its restarts, its last exit code and its pid.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from aiohttp import web
 from bot.http.keys import BACKEND
 from bot.http.responses import ApiError, ticket_view
 from bot.proactive.blockage import TWO_ENTERPRISES, ReportRefused, common_problems, report
-from bot.stats.labels import LEVEL_NAMES
+from bot.stats.labels import level_label
 from bot.stats.queries import Filters
 
 MAX_MEMBERS = 500
@@ -37,7 +37,7 @@ async def make_report(app: web.Application, body: dict[str, Any], actor: str) ->
         ticket, made = await asyncio.to_thread(report, app[BACKEND].service, members, actor)
     except ReportRefused as err:
         raise ApiError(400, "invalid", err.chinese, str(err)) from None
-    where = f"{ticket.department or '上级部门'}（{LEVEL_NAMES.get(ticket.level, ticket.level)}）"
+    where = level_label(ticket.department, ticket.level)
     message = (f"已生成堵点上报工单 {ticket.number}，提交{where}协调办理。" if made
                else f"这些诉求已上报过：工单 {ticket.number}，{where}。")
     return {"report": ticket_view(ticket), "made": made, "message": message}

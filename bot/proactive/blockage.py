@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.schema import tickets
+from bot.db.times import as_utc
 from bot.masking import mask_text
 from bot.proactive.commons import Demand, city_of, group
 from bot.stats.labels import LEVEL_NAMES
@@ -91,8 +92,7 @@ def demand_tickets(engine: Engine, f: Filters) -> list[tuple[Member, str, str]]:
         rows = conn.execute(query).all()
     out = []
     for r in reversed(rows):
-        at = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=timezone.utc)
-        member = Member(r.number, at.astimezone(CHINA).date(), r.region,
+        member = Member(r.number, as_utc(r.created_at).astimezone(CHINA).date(), r.region,
                         (r.credit_code or r.enterprise_name or "").strip(), r.enterprise_name,
                         r.text)
         out.append((member, r.subtopic, r.domain))
@@ -133,8 +133,7 @@ def common_problems(engine: Engine, service: TicketService, f: Filters,
             # every demand, for staff to untick the ones that are not this problem: the
             # grouping is a proposal (measured precision: reports/commons_eval.md)
             "demands": [_view(m) for m in sorted(rows, key=lambda m: m.day)[:MAX_SHOWN]],
-            "report": _report_view(service, report) if report else None,
-            "unreported": [i for i in ids if i not in reported]})
+            "report": _report_view(service, report) if report else None})
     return out
 
 

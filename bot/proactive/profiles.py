@@ -27,6 +27,7 @@ from bot.db.schema import (
     profile_audit,
     tickets,
 )
+from bot.db.times import as_utc
 from bot.kb.matching import QUALIFICATIONS, SIZE_NAMES, Profile
 from bot.regions import region_table
 
@@ -46,10 +47,6 @@ TICKETS_READ = "tickets_read"  # the proactive_marks row: tickets read into prof
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 class ProfileError(ValueError):
@@ -109,8 +106,8 @@ def _profile(row: Row) -> EnterpriseProfile:
     return EnterpriseProfile(
         row.credit_code, row.name, row.region, row.industry, row.size,
         frozenset(row.qualifications or ()), row.rd_expense, row.employees, row.channel,
-        row.sender_id, row.conversation_id, bool(row.subscribed), _utc(row.completed_at),
-        _utc(row.declined_at), row.source, _utc(row.created_at), _utc(row.updated_at))
+        row.sender_id, row.conversation_id, bool(row.subscribed), as_utc(row.completed_at),
+        as_utc(row.declined_at), row.source, as_utc(row.created_at), as_utc(row.updated_at))
 
 
 def checked(values: dict[str, Any]) -> dict[str, Any]:
@@ -222,7 +219,7 @@ class ProfileStore:
                     enterprise_profiles.c.credit_code == profile.credit_code).values(**row))
             self._audit(conn, profile.credit_code, actor,
                         "create" if found is None else "update", list(row))
-        return replace(profile, updated_at=now, created_at=_utc(found[0]) if found else now)
+        return replace(profile, updated_at=now, created_at=as_utc(found[0]) if found else now)
 
     def update(self, code: str, actor: str, values: dict[str, Any],
                completed: bool = False) -> EnterpriseProfile:

@@ -30,6 +30,11 @@ KEY_COLUMNS = {"domains": "domain", "subtopics": "subtopic", "regions": "region"
                "channels": "channel"}
 
 
+def level_label(department: str | None, level: str) -> str:
+    """Where a ticket is, as staff read it: 衢州市营商环境建设办公室（市级）."""
+    return f"{department or '未分派'}（{LEVEL_NAMES.get(level, level)}）"
+
+
 def value_names() -> dict[str, dict[str, str]]:
     """Code → Chinese name, by column."""
     tax = taxonomy()

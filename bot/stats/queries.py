@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement
 
 from bot.db.schema import demands, kb_gaps, ticket_events, tickets
+from bot.db.times import as_utc
 from bot.tickets.model import CHINA, OPEN_STATUSES, china_date
 
 PERIODS = ("day", "week", "month")
@@ -208,10 +209,6 @@ def closed_loop(engine: Engine, f: Filters) -> dict[str, Any]:
             if rated else None}
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def escalated_beyond_authority(engine: Engine, f: Filters,
                                limit: int = 200) -> list[dict[str, Any]]:
     """Tickets escalated because they are beyond local authority (not merely overdue):
@@ -228,7 +225,7 @@ def escalated_beyond_authority(engine: Engine, f: Filters,
         return [{"number": r.number, "region": r.region, "domain": r.domain,
                  "subtopic": r.subtopic, "to": (r.data or {}).get("department", r.department),
                  "level": (r.data or {}).get("level", r.level),
-                 "at": _utc(r.at).astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
+                 "at": as_utc(r.at).astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
                  "by": r.actor, "reason": (r.data or {}).get("reason", ""),
                  "text": r.text[:200]} for r in conn.execute(query)]
 
@@ -240,7 +237,7 @@ def knowledge_gaps(engine: Engine, f: Filters, limit: int = 100) -> list[dict[st
              .order_by(func.count().desc(), func.max(kb_gaps.c.at).desc()).limit(limit))
     with engine.connect() as conn:
         return [{"question": r.question, "count": r.count,
-                 "last": _utc(r.last).astimezone(CHINA).strftime("%Y-%m-%d")}
+                 "last": as_utc(r.last).astimezone(CHINA).strftime("%Y-%m-%d")}
                 for r in conn.execute(query)]
 
 
@@ -249,7 +246,7 @@ def ticket_list(engine: Engine, f: Filters, limit: int = 1000) -> list[dict[str,
     query = (select(tickets).where(*_ticket_where(f))
              .order_by(tickets.c.created_at.desc()).limit(limit))
     with engine.connect() as conn:
-        return [{"number": r.number, "created": _utc(r.created_at).astimezone(CHINA)
+        return [{"number": r.number, "created": as_utc(r.created_at).astimezone(CHINA)
                  .strftime("%Y-%m-%d %H:%M"), "status": r.status, "region": r.region,
                  "domain": r.domain, "subtopic": r.subtopic, "department": r.department,
                  "enterprise": r.enterprise_name, "contact": r.contact, "mobile": r.mobile,

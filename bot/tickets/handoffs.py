@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine, Row
 
 from bot.db.schema import handoffs
+from bot.db.times import as_utc
 from bot.tickets.model import TicketError
 
 
@@ -33,11 +34,8 @@ class Handoff:
 
 
 def _handoff(row: Row) -> Handoff:
-    def utc(value: datetime | None) -> datetime | None:
-        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
-
     return Handoff(row.id, row.sender_id, row.conversation_id, row.channel, row.number,
-                   row.text, utc(row.at), utc(row.closed_at), row.closed_by)
+                   row.text, as_utc(row.at), as_utc(row.closed_at), row.closed_by)
 
 
 class HandoffStore:

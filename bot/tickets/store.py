@@ -26,6 +26,7 @@ from bot.db.schema import (
     ticket_sequences,
     tickets,
 )
+from bot.db.times import as_utc
 from bot.entities import is_mobile
 from bot.regions import region_table
 from bot.taxonomy import taxonomy
@@ -132,23 +133,19 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)  # SQLite drops tz
-
-
 def _ticket(row: Row) -> Ticket:
     return Ticket(
         number=row.number, status=Status(row.status), version=row.version,
         enterprise=Enterprise(row.enterprise_name, row.credit_code, row.contact, row.mobile),
         region=row.region, domain=row.domain, subtopic=row.subtopic, text=row.text,
         channel=row.channel, sender_id=row.sender_id, department=row.department,
-        level=row.level, created_at=_as_utc(row.created_at),
-        updated_at=_as_utc(row.updated_at), first_response_due=row.first_response_due,
+        level=row.level, created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at), first_response_due=row.first_response_due,
         resolution_due=row.resolution_due, conversation_id=row.conversation_id)
 
 
 def _event(row: Row) -> Event:
-    return Event(number=row.number, seq=row.seq, at=_as_utc(row.at), actor=row.actor,
+    return Event(number=row.number, seq=row.seq, at=as_utc(row.at), actor=row.actor,
                  kind=row.kind,
                  from_status=Status(row.from_status) if row.from_status else None,
                  to_status=Status(row.to_status) if row.to_status else None,
@@ -241,7 +238,7 @@ class SqlTicketStore:
                  .order_by(tickets.c.resolved_at).limit(1000))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [(_ticket(r), _as_utc(r.resolved_at)) for r in rows]
+        return [(_ticket(r), as_utc(r.resolved_at)) for r in rows]
 
     def pending_reviews(self, limit: int = 200) -> list[tuple[Ticket, Event]]:
         """Tickets whose low rating opened a review (event ``review``) the centre has not

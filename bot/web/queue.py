@@ -20,7 +20,7 @@ from bot.http.handoffs import MAX_REPLY
 from bot.http.keys import BACKEND, NOTIFIER
 from bot.http.responses import ApiError, check_department, json_object, respond, ticket_view
 from bot.regions import region_table
-from bot.stats.labels import LEVEL_NAMES
+from bot.stats.labels import level_label
 from bot.taxonomy import taxonomy
 from bot.tickets.model import (
     STATUS_NAMES,
@@ -57,10 +57,6 @@ def escalation_target(service: TicketService, t: Ticket) -> Route | None:
     if region is None or t.level not in LEVELS:
         return None
     return service.rules.escalation_target(region, t.level)
-
-
-def level_label(department: str | None, level: str) -> str:
-    return f"{department or '未分派'}（{LEVEL_NAMES.get(level, level)}）"
 
 
 def card(service: TicketService, t: Ticket, role: str, department: str | None) -> dict[str, Any]:
