@@ -31,17 +31,17 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, select  # noqa: E402
 
 from bot.channels.rest_protocol import RETRY_TEXT  # noqa: E402
 from bot.cluster import ClusterProcess  # noqa: E402
 from bot.db.schema import tickets, turns  # noqa: E402
+from bot.db.scratch import scratch_postgres  # noqa: E402
 from bot.shell import consecutive_ports, free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,20 +56,6 @@ MEMBER_KILLS = [("kill -9 Rasa replica", "replica 0 rasa-server", signal.SIGKILL
                 ("kill -9 event consumer", "event-consumer", signal.SIGKILL)]
 DRAIN = ("SIGTERM Rasa replica (drain)", "replica 1 rasa-server", signal.SIGTERM)
 SETTLE = 6.0  # seconds of load after a member serves again, before the next fault
-
-
-@contextmanager
-def scratch_database():
-    name = f"govbot_faults_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def cluster_for(database_url: str, var: Path, replicas: int) -> ClusterProcess:
@@ -227,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     log: list[dict] = []
     phases: list[dict] = []
-    with scratch_database() as database_url, tempfile.TemporaryDirectory() as tmp:
+    with scratch_postgres(PG_URL, "govbot_faults", pre_ping=True) as database_url, \
+            tempfile.TemporaryDirectory() as tmp:
         cluster = cluster_for(database_url, Path(tmp) / "var", args.replicas)
         cluster.start()
         try:

@@ -27,11 +27,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import async_playwright
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from bot.api.app import create_app
 from bot.cluster import ClusterProcess
+from bot.db import scratch
 from bot.kb.index import KnowledgeBase
 from bot.logs import quiet_rasa_environment
 from bot.settings import RasaApi, Settings, load_settings
@@ -149,21 +150,9 @@ def eventually_sync(check: Callable[[], T], timeout: float = 10.0,
 
 
 # -- scratch PostgreSQL databases ---------------------------------------------------------
-@contextlib.contextmanager
 def scratch_postgres(prefix: str = "govbot_test", pre_ping: bool = False):
-    """The URL of a new, empty PostgreSQL database, dropped afterwards. ``pre_ping``: the
-    administrating connection survives a restart of the server in between."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, future=True, isolation_level="AUTOCOMMIT",
-                          pool_pre_ping=pre_ping)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """A new, empty database on this machine's PostgreSQL (bot/db/scratch.py)."""
+    return scratch.scratch_postgres(PG_URL, prefix, pre_ping)
 
 
 @pytest.fixture(scope="module")
