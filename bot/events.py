@@ -74,40 +74,57 @@ class TurnRecorder:
 
 
 async def consume(engine: Engine, rabbitmq_url: str, once: bool = False,
-                  idle_seconds: float = 2.0) -> int:
+                  idle_seconds: float = 2.0, retry_seconds: float = 2.0) -> int:
     """Consume the queue (forever, or with ``once`` until it is idle); the number of
-    events read."""
+    events read. Forever means also through RabbitMQ or the database being away: the
+    consumer reads again ``retry_seconds`` later (an event not yet acknowledged is
+    delivered again), instead of exiting each time one of them restarts."""
     import aio_pika
+    from aiormq.exceptions import AMQPError
 
     recorder = TurnRecorder(engine)
     count = 0
-    connection = await aio_pika.connect_robust(rabbitmq_url)
-    async with connection:
-        channel = await connection.channel()
-        await channel.set_qos(prefetch_count=100)
-        queue = await channel.declare_queue(EVENTS_QUEUE, durable=True)
-        async with queue.iterator() as messages:
-            while True:
-                try:
-                    message = await asyncio.wait_for(messages.__anext__(),
-                                                     idle_seconds if once else None)
-                except asyncio.TimeoutError:
-                    break
-                try:
-                    event = json.loads(message.body)
-                    if not isinstance(event, dict):
-                        raise ValueError("not an object")
-                except ValueError:
-                    logger.warning("Event consumer: a message that is not JSON was dropped")
-                    await message.ack()
-                    continue
-                try:
-                    await asyncio.to_thread(recorder.record, event)
-                except (SQLAlchemyError, TypeError, ValueError, AttributeError) as err:
-                    if isinstance(err, OperationalError):  # the database is away: not the
-                        raise  # message's fault — it is redelivered after the restart
-                    logger.warning("Event consumer: an event that cannot be recorded was "
-                                   "dropped (%s)", type(err).__name__)
-                await message.ack()  # after the row is committed
-                count += 1
-    return count
+
+    async def read() -> None:
+        nonlocal count
+        connection = await aio_pika.connect_robust(rabbitmq_url)
+        async with connection:
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=100)
+            queue = await channel.declare_queue(EVENTS_QUEUE, durable=True)
+            async with queue.iterator() as messages:
+                while True:
+                    try:
+                        message = await asyncio.wait_for(messages.__anext__(),
+                                                         idle_seconds if once else None)
+                    except asyncio.TimeoutError:
+                        return
+                    try:
+                        event = json.loads(message.body)
+                        if not isinstance(event, dict):
+                            raise ValueError("not an object")
+                    except ValueError:
+                        logger.warning("Event consumer: a message that is not JSON was "
+                                       "dropped")
+                        await message.ack()
+                        continue
+                    try:
+                        await asyncio.to_thread(recorder.record, event)
+                    except (SQLAlchemyError, TypeError, ValueError, AttributeError) as err:
+                        if isinstance(err, OperationalError):  # the database is away: not
+                            raise  # the message's fault — it is delivered again later
+                        logger.warning("Event consumer: an event that cannot be recorded "
+                                       "was dropped (%s)", type(err).__name__)
+                    await message.ack()  # after the row is committed
+                    count += 1
+
+    while True:
+        try:
+            await read()
+            return count
+        except (AMQPError, ConnectionError, OperationalError) as err:
+            if once:
+                raise
+            logger.warning("Event consumer: %s (RabbitMQ or the database is away); reading "
+                           "again in %.0f s", type(err).__name__, retry_seconds)
+            await asyncio.sleep(retry_seconds)

@@ -98,3 +98,25 @@ def test_an_event_delivered_twice_is_counted_once(engine):
     recorder.record({**e, "timestamp": e["timestamp"] + 1})  # the next message
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(turns)).scalar_one() == 2
+
+
+async def test_the_consumer_waits_for_rabbitmq_instead_of_exiting(engine, caplog):
+    """RabbitMQ away (here: nothing listens): the consumer keeps trying, as a service
+    should, rather than exiting for its supervisor to count a crash loop."""
+    import socket
+
+    from bot.events import consume
+
+    migrate.upgrade(engine)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    task = asyncio.create_task(consume(engine, f"amqp://guest:guest@127.0.0.1:{port}/",
+                                       retry_seconds=0.1))
+    await asyncio.sleep(1.0)
+    assert not task.done(), task.exception()
+    assert caplog.text.count("reading again in") >= 2
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    with pytest.raises(ConnectionError):  # --once (a one-off read) says so at once
+        await consume(engine, f"amqp://guest:guest@127.0.0.1:{port}/", once=True)
